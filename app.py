@@ -1,0 +1,134 @@
+"""Closeboard's front door: page config, navigation, and the sidebar every page shares."""
+
+import calendar
+
+import streamlit as st
+
+from lib.load.errors import LoadError
+from lib.load.mapping import apply_saved_mapping, mapping_from_json
+from lib.settings import Settings
+from pages import shared
+
+st.set_page_config(page_title="Closeboard", page_icon=":material/leaderboard:", layout="wide")
+
+# st.navigation comes before any widget: Streamlit drops the first upload of a fresh server
+# otherwise.
+page = st.navigation(
+    [
+        st.Page(
+            "pages/data.py",
+            title="What did we load?",
+            icon=":material/table_view:",
+            url_path="what-did-we-load",
+            default=True,
+        ),
+    ]
+)
+
+problems: list[str] = []
+with st.sidebar:
+    st.markdown("### Closeboard")
+    source = st.radio("Data", ["Sample data", "My uploads"], horizontal=True, key="source")
+    if source == "Sample data":
+        opportunities = shared.sample_upload("opportunities")
+        targets_upload = shared.sample_upload("targets")
+        reps_upload = shared.sample_upload("reps")
+    else:
+        files = {
+            kind: st.file_uploader(label, type=types, key=f"upload_{kind}")
+            for kind, label, types in (
+                ("opportunities", "Opportunities export", ["csv", "xlsx", "txt"]),
+                ("targets", "Quotas / budgets (optional)", ["csv", "xlsx", "txt"]),
+                ("reps", "Reps and teams (optional)", ["csv", "xlsx", "txt"]),
+                ("mapping", "Saved column mapping (optional)", ["json"]),
+            )
+        }
+        opportunities, targets_upload, reps_upload = (
+            shared.upload_of(files[kind]) if files[kind] else None
+            for kind in ("opportunities", "targets", "reps")
+        )
+        mapping_file = files["mapping"]
+        if (
+            mapping_file
+            and opportunities
+            and st.session_state.get("mapping_applied")
+            != (
+                mapping_file.file_id,
+                opportunities.digest,
+            )
+        ):
+            st.session_state.mapping_applied = (mapping_file.file_id, opportunities.digest)
+            try:
+                saved = mapping_from_json(mapping_file.getvalue())
+                headers = shared.export_headers(opportunities)
+                shared.remembered("mappings")[shared.headers_key(headers)] = apply_saved_mapping(
+                    saved, headers
+                )
+            except LoadError as error:
+                problems.append(str(error))
+
+export = None
+if opportunities is not None:
+    try:
+        export = shared.load_export(opportunities)
+        st.session_state.last_good_export = (opportunities.digest, export)
+    except LoadError as error:
+        problems.append(str(error))
+        st.session_state.failed_upload = (opportunities, error)
+        previous = st.session_state.get("last_good_export")
+        if previous and source == "My uploads":
+            export = previous[1]
+            problems.append(
+                f"Still showing the last export that loaded: {export.report.file_name}."
+            )
+    else:
+        st.session_state.pop("failed_upload", None)
+
+with st.sidebar:
+    if export is not None:
+        export_key = export.report.file_name + str(id(export))
+        if st.session_state.get("as_of_for") != export_key:
+            st.session_state.as_of = shared.default_as_of(export)
+            st.session_state.as_of_for = export_key
+        as_of = st.date_input("As of", key="as_of", format="YYYY-MM-DD")
+    fiscal_start = st.selectbox(
+        "Fiscal year starts in",
+        range(1, 13),
+        format_func=lambda month: calendar.month_name[month],
+        key="fiscal_start",
+    )
+    named_by_end = st.toggle(
+        "Name the fiscal year by the year it ends", value=True, key="fiscal_named_by_end"
+    )
+
+session_data = None
+if export is not None:
+    settings = Settings(as_of, fiscal_start, named_by_end)
+    targets = reps = None
+    for kind, upload in (("targets", targets_upload), ("reps", reps_upload)):
+        if upload is None:
+            continue
+        try:
+            if kind == "targets":
+                targets = shared.read_targets(upload, settings)
+            else:
+                reps = shared.read_reps(upload)
+        except LoadError as error:
+            problems.append(str(error))
+    rates = shared.remembered("rates").get(shared.headers_key(export.report.headers))
+    session_data = shared.SessionData(
+        con=shared.session_connection(export, targets, reps, rates),
+        export=export,
+        targets=targets,
+        reps=reps,
+        settings=settings,
+        source="sample data" if source == "Sample data" else export.report.file_name,
+    )
+st.session_state.session_data = session_data
+st.session_state.load_problems = problems
+
+with st.sidebar:
+    for problem in problems:
+        st.error(problem, icon=":material/error:")
+
+page.run()

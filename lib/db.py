@@ -1,0 +1,62 @@
+"""One in-memory DuckDB database per browser session (or CLI run) over the loaded tables."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from lib.load.targets import empty_targets
+
+EMPTY_REPS = pa.table(
+    {"owner": pa.array([], pa.string()), "team": pa.array([], pa.string()),
+     "manager": pa.array([], pa.string())}
+)  # fmt: skip
+
+
+def open_database(
+    deals: pa.Table,
+    targets: pa.Table | None = None,
+    reps: pa.Table | None = None,
+    rates: dict[str, float] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A private connection whose `opportunities` view holds every figure's deals.
+
+    The Arrow tables are shared read-only (registering copies nothing); the reps file's team and
+    manager win over the export's own; with rates, amounts are converted into the display
+    currency and a deal in a currency without a rate has no amount rather than a wrong one.
+    """
+    con = duckdb.connect()
+    con.register("loaded_deals", deals)
+    con.register("targets", targets if targets is not None else empty_targets())
+    con.register("reps", reps if reps is not None else EMPTY_REPS)
+    con.register(
+        "rates",
+        pa.table(
+            {
+                "currency": pa.array(list((rates or {}).keys()), pa.string()),
+                "rate": pa.array(list((rates or {}).values()), pa.float64()),
+            }
+        ),
+    )
+    converted = (
+        "CASE WHEN d.currency IS NULL THEN d.amount "
+        "ELSE CAST(d.amount * x.rate AS DECIMAL(18, 2)) END"
+        if rates
+        else "d.amount"
+    )
+    con.execute(
+        f"""
+        CREATE VIEW opportunities AS
+        SELECT
+            d.* REPLACE (
+                coalesce(r.team, d.team) AS team,
+                coalesce(r.manager, d.manager) AS manager,
+                {converted} AS amount
+            ),
+            d.amount AS amount_in_deal_currency
+        FROM loaded_deals AS d
+        LEFT JOIN reps AS r ON r.owner = d.owner
+        LEFT JOIN rates AS x ON x.currency = d.currency
+        """  # noqa: S608 - no user text in this SQL
+    )
+    return con

@@ -1,0 +1,35 @@
+"""Figures written for a sales leader: $1.2M, $340K, 84 %."""
+
+from __future__ import annotations
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "C$",
+                    "AUD": "A$"}  # fmt: skip
+
+
+def currency_symbol(code: str | None) -> str:
+    """The symbol for an ISO code; "$" when the export names no currency."""
+    if not code:
+        return "$"
+    return CURRENCY_SYMBOLS.get(code.upper(), f"{code.upper()} ")
+
+
+def money(amount: float | None, currency: str | None = None) -> str:
+    """Short money for headlines: $1.2M, $340K, $950, -$12K; "–" when there is no amount."""
+    if amount is None:
+        return "–"
+    sign = "-" if amount < 0 else ""
+    value = abs(float(amount))
+    tiers = ((1e9, "B"), (1e6, "M"), (1e3, "K"))
+    for position, (threshold, suffix) in enumerate(tiers):
+        if value >= threshold:
+            short = f"{value / threshold:.1f}".removesuffix(".0")
+            # 999,950 rounds to "1000K": say "1M" instead.
+            if short == "1000" and position > 0:
+                short, suffix = "1", tiers[position - 1][1]
+            return f"{sign}{currency_symbol(currency)}{short}{suffix}"
+    return f"{sign}{currency_symbol(currency)}{value:,.0f}"
+
+
+def percent(share: float | None) -> str:
+    """84 %, from the fraction 0.84; "–" when there is no share."""
+    return "–" if share is None else f"{share * 100:.0f} %"

@@ -1,0 +1,410 @@
+"""An opportunities export -> the canonical deals table of PRODUCT.md, with a report of the load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from lib.load.errors import LoadError
+from lib.load.files import RawTable, read_table
+from lib.load.layouts import recognise_layout
+from lib.load.mapping import (
+    AMOUNT_FIELDS,
+    DATE_FIELDS,
+    FIELDS_BY_KEY,
+    Mapping,
+    check_required,
+    propose_mapping,
+)
+from lib.load.stages import StageRule, apply_edits, stage_rules
+from lib.load.values import (
+    DateReading,
+    detect_date_format,
+    detect_decimal_comma,
+    detect_percent_scale,
+    install_value_macros,
+)
+
+TEXT_FIELDS = ("opportunity_id", "name", "account", "owner", "stage", "lead_source", "type",
+               "next_step", "team", "manager", "status")  # fmt: skip
+BOOL_FIELDS = ("is_won", "is_closed", "is_deleted")
+# Fields whose unreadable cells are counted and shown (a blank cell is missing, not unreadable).
+PARSED_FIELDS = (*AMOUNT_FIELDS, *DATE_FIELDS, "probability")
+CANONICAL_COLUMNS = ("source_row", "opportunity_id", "name", "account", "owner", "stage",
+                     "status", "amount", "currency", "close_date", "created_date", "probability",
+                     "forecast_category", "lead_source", "type", "last_activity_date",
+                     "next_step", "team", "manager", "late_stage")  # fmt: skip
+SAMPLE_SIZE = 5
+
+
+@dataclass(frozen=True)
+class UnreadableCells:
+    """Cells of one field that held something other than a blank and could not be read."""
+
+    count: int
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What the Data page and `cli inspect` show about one load."""
+
+    file_name: str
+    file_kind: str
+    layout: str
+    headers: tuple[str, ...]
+    mapping: Mapping
+    rows_read: int
+    rows_loaded: int
+    rejected: dict[str, int]
+    rejected_examples: tuple[dict[str, object], ...]
+    duplicate_ids: tuple[str, ...]
+    unreadable: dict[str, UnreadableCells]
+    date_readings: dict[str, DateReading]
+    stage_rules: tuple[StageRule, ...]
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    footer_lines: int = 0
+    decimal_comma: bool = False
+    probability_percent: bool | None = None
+    currencies: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
+    def unmapped_headers(self) -> tuple[str, ...]:
+        used = set(self.mapping.values())
+        return tuple(h for h in self.headers if h not in used)
+
+
+@dataclass(frozen=True)
+class LoadedExport:
+    """The canonical deals (an immutable Arrow table) and the report of how they were read."""
+
+    deals: pa.Table
+    report: LoadReport
+
+
+def load_opportunities(
+    data: bytes,
+    filename: str,
+    mapping: Mapping | None = None,
+    stage_edits: dict[str, dict[str, object]] | None = None,
+) -> LoadedExport:
+    """Reads an export file into canonical deals; LoadError when it cannot be used."""
+    return normalise(read_table(data, filename), filename, mapping, stage_edits)
+
+
+def normalise(
+    raw: RawTable,
+    filename: str,
+    mapping: Mapping | None = None,
+    stage_edits: dict[str, dict[str, object]] | None = None,
+) -> LoadedExport:
+    """Maps, parses and classifies a raw table; LoadError when required fields are missing."""
+    european = raw.delimiter == ";"
+    layout = recognise_layout(raw.headers, european)
+    mapping = {
+        k: h for k, h in (mapping or propose_mapping(raw.headers)).items() if h in raw.headers
+    }
+    check_required(mapping, raw.headers, filename)
+    columns = {key: raw.column_for(header) for key, header in mapping.items()}
+
+    con = duckdb.connect()
+    try:
+        install_value_macros(con)
+        con.register("raw", raw.table)
+        readings = {
+            key: detect_date_format(con, "raw", columns[key], layout.day_first)
+            for key in DATE_FIELDS
+            if key in columns
+        }
+        decimal_comma = detect_decimal_comma(con, "raw", columns["amount"], european)
+        percent = (
+            detect_percent_scale(con, "raw", columns["probability"])
+            if "probability" in columns
+            else None
+        )
+        parameters = {
+            "decimal_comma": decimal_comma,
+            **{f"format_{key}": reading.format or "" for key, reading in readings.items()},
+        }
+        # DuckDB refuses a parameter the SQL does not use: only pass the scale when it is read.
+        if percent is not None:
+            parameters["percent_scale"] = percent
+        con.execute(_cells_sql(columns), parameters)
+        con.execute(STATED_STATUS_SQL)
+        rules = apply_edits(stage_rules(_stages_in_order(con), layout), stage_edits or {})
+        con.register("stage_rules", _rules_table(rules))
+        con.execute(_deals_sql(), {"duplicate": DUPLICATE_REASON})
+        unreadable = _unreadable_cells(con, [key for key in PARSED_FIELDS if key in columns])
+        rejected = dict(
+            con.execute(
+                "SELECT reject_reason, count(*) FROM deals WHERE reject_reason IS NOT NULL "
+                "GROUP BY ALL ORDER BY 2 DESC"
+            ).fetchall()
+        )
+        for malformed in raw.malformed:
+            rejected[f"line not readable: {malformed.reason}"] = (
+                rejected.get(f"line not readable: {malformed.reason}", 0) + 1
+            )
+        examples = _rejected_examples(con, raw)
+        duplicates = tuple(
+            row[0]
+            for row in con.execute(
+                "SELECT DISTINCT opportunity_id FROM deals WHERE reject_reason = $reason "
+                "ORDER BY 1 LIMIT 20",
+                {"reason": DUPLICATE_REASON},
+            ).fetchall()
+        )
+        currencies = tuple(
+            row[0]
+            for row in con.execute(
+                "SELECT currency FROM deals WHERE reject_reason IS NULL AND currency IS NOT NULL "
+                "GROUP BY currency ORDER BY count(*) DESC, currency"
+            ).fetchall()
+        )
+        deals = con.sql(
+            f"SELECT {', '.join(CANONICAL_COLUMNS)} FROM deals "  # noqa: S608 - our own names
+            "WHERE reject_reason IS NULL ORDER BY source_row"
+        ).to_arrow_table()
+    except duckdb.Error as error:
+        raise LoadError(f"{filename} could not be read: {str(error).splitlines()[0]}") from error
+    finally:
+        con.close()
+
+    report = LoadReport(
+        file_name=filename,
+        file_kind=raw.file_kind,
+        layout=layout.name,
+        headers=raw.headers,
+        mapping=mapping,
+        rows_read=raw.rows_read,
+        rows_loaded=deals.num_rows,
+        rejected=rejected,
+        rejected_examples=examples,
+        duplicate_ids=duplicates,
+        unreadable=unreadable,
+        date_readings=readings,
+        stage_rules=tuple(rules),
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        sheet=raw.sheet,
+        footer_lines=raw.footer_lines,
+        decimal_comma=decimal_comma,
+        probability_percent=percent,
+        currencies=currencies,
+    )
+    return LoadedExport(deals=deals, report=report)
+
+
+DUPLICATE_REASON = "duplicate opportunity ID (the first row with it is kept)"
+
+
+def _cell(key: str, columns: dict[str, str]) -> str:
+    """The SQL that reads one canonical field from its raw column, NULL when unmapped."""
+    if key not in columns:
+        return "NULL"
+    column = f'"{columns[key]}"'
+    if key in AMOUNT_FIELDS:
+        return f"parse_amount({column}, $decimal_comma)"
+    if key in DATE_FIELDS:
+        return f"parse_date({column}, $format_{key})"
+    if key == "probability":
+        return f"parse_probability({column}, $percent_scale)"
+    if key in BOOL_FIELDS:
+        return f"parse_bool({column})"
+    if key == "currency":
+        return f"upper(clean_text({column}))"
+    if key == "forecast_category":
+        return FORECAST_CATEGORY_SQL.format(raw=column)
+    return f"clean_text({column})"
+
+
+def _cells_sql(columns: dict[str, str]) -> str:
+    keys = [*TEXT_FIELDS, *BOOL_FIELDS, *PARSED_FIELDS, "currency", "forecast_category"]
+    parsed = ",\n".join(f"{_cell(key, columns)} AS {key}" for key in keys)
+    # The raw text of parsed fields is kept to count and show the cells that could not be read.
+    raw_text = ",\n".join(
+        f'clean_text("{columns[key]}") AS raw_{key}' for key in PARSED_FIELDS if key in columns
+    )
+    # Only our own column names (c0, c1…) and field keys go into this SQL, never file text.
+    return f"""
+        CREATE TABLE cells AS
+        SELECT
+            row_number() OVER () AS source_row,
+            {parsed}{"," if raw_text else ""}
+            {raw_text}
+        FROM raw
+    """  # noqa: S608
+
+
+def _stages_in_order(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str | None]]:
+    # The status an export states (IsWon / IsClosed, a Status column) decides a stage's status.
+    # Stages nothing else explains are ordered by the probability the export gives, then by how
+    # long their deals have been open: later stages hold older deals.
+    return con.execute(
+        """
+        SELECT stage, count(*) AS deals, mode(stated_status) AS stated_status
+        FROM stated
+        WHERE stage IS NOT NULL
+        GROUP BY stage
+        ORDER BY median(probability) NULLS LAST, median(close_date - created_date) NULLS LAST,
+                 stage
+        """
+    ).fetchall()
+
+
+STATED_STATUS_SQL = """
+    CREATE OR REPLACE VIEW stated AS
+    -- Without a stage column the stated status ("won", "open") stands in as the stage.
+    SELECT * REPLACE (coalesce(stage, status) AS stage),
+        CASE
+            WHEN is_won THEN 'won'
+            WHEN is_closed THEN 'lost'
+            WHEN is_closed = FALSE THEN 'open'
+            WHEN lower(status) IN ('won', 'closed won', 'closedwon') THEN 'won'
+            WHEN lower(status) IN ('lost', 'closed lost', 'closedlost') THEN 'lost'
+            WHEN lower(status) IN ('open', 'active', 'in progress') THEN 'open'
+        END AS stated_status
+    FROM cells
+"""
+
+
+def _rules_table(rules: list[StageRule]) -> pa.Table:
+    return pa.table(
+        {
+            "stage": [r.stage for r in rules],
+            "status": [r.status for r in rules],
+            "probability": pa.array([r.probability for r in rules], type=pa.float64()),
+            "late": pa.array([r.late for r in rules], type=pa.bool_()),
+            "edited": pa.array([r.edited for r in rules], type=pa.bool_()),
+        }
+    )
+
+
+def _deals_sql() -> str:
+    return """
+        CREATE TABLE deals AS
+        WITH classified AS (
+            SELECT
+                s.* EXCLUDE (status),
+                -- A status the user set for a stage wins; then what the export states; then
+                -- what the stage name says.
+                CASE WHEN r.edited THEN r.status ELSE coalesce(s.stated_status, r.status) END
+                    AS status,
+                r.probability AS stage_probability,
+                coalesce(r.late, FALSE) AS late_stage
+            FROM stated AS s
+            LEFT JOIN stage_rules AS r ON r.stage = s.stage
+        ),
+        dated AS (
+            SELECT *,
+                -- A closed deal closed when it was won or lost, not on its stale expected date.
+                CASE status
+                    WHEN 'won' THEN coalesce(won_date, actual_close_date, close_date)
+                    WHEN 'lost' THEN coalesce(lost_date, actual_close_date, close_date)
+                    ELSE close_date
+                END AS real_close_date,
+                CASE WHEN status = 'won' THEN coalesce(actual_amount, amount) ELSE amount END
+                    AS real_amount
+            FROM classified
+        ),
+        checked AS (
+            SELECT *,
+                CASE
+                    WHEN is_deleted THEN 'deleted in the CRM (IsDeleted = 1)'
+                    WHEN owner IS NULL THEN 'no owner'
+                    WHEN stage IS NULL THEN 'no stage'
+                    WHEN status <> 'open' AND real_close_date IS NULL
+                        THEN 'closed deal without a readable close date'
+                END AS row_problem
+            FROM dated
+        )
+        SELECT
+            source_row,
+            coalesce(opportunity_id, 'row-' || source_row) AS opportunity_id,
+            name, account, owner, stage, status,
+            real_amount AS amount,
+            currency,
+            real_close_date AS close_date,
+            created_date,
+            CASE status
+                WHEN 'won' THEN 1.0
+                WHEN 'lost' THEN 0.0
+                ELSE coalesce(probability, stage_probability)
+            END AS probability,
+            CASE
+                WHEN status = 'won' THEN 'Closed'
+                WHEN status = 'lost' THEN 'Omitted'
+                WHEN forecast_category IS NOT NULL THEN forecast_category
+                WHEN coalesce(probability, stage_probability) >= 0.9 THEN 'Commit'
+                WHEN coalesce(probability, stage_probability) >= 0.6 THEN 'Best Case'
+                ELSE 'Pipeline'
+            END AS forecast_category,
+            lead_source, type, last_activity_date, next_step, team, manager, late_stage,
+            coalesce(
+                row_problem,
+                CASE WHEN row_problem IS NULL AND opportunity_id IS NOT NULL AND row_number()
+                    OVER (PARTITION BY opportunity_id, row_problem IS NULL ORDER BY source_row) > 1
+                    THEN $duplicate END
+            ) AS reject_reason
+        FROM checked
+    """
+
+
+FORECAST_CATEGORY_SQL = """
+    CASE replace(lower(trim({raw})), ' ', '')
+        WHEN 'pipeline' THEN 'Pipeline'
+        WHEN 'bestcase' THEN 'Best Case'
+        WHEN 'commit' THEN 'Commit'
+        WHEN 'forecast' THEN 'Commit'
+        WHEN 'closed' THEN 'Closed'
+        WHEN 'omitted' THEN 'Omitted'
+    END
+"""
+
+
+def _unreadable_cells(
+    con: duckdb.DuckDBPyConnection, keys: list[str]
+) -> dict[str, UnreadableCells]:
+    if not keys:
+        return {}
+    selects = ", ".join(
+        f"count_if(raw_{k} IS NOT NULL AND {k} IS NULL), "
+        f"list(DISTINCT raw_{k}) FILTER (WHERE raw_{k} IS NOT NULL AND {k} IS NULL)"
+        f"[1:{SAMPLE_SIZE}]"
+        for k in keys
+    )
+    row = con.execute(f"SELECT {selects} FROM cells").fetchone()  # noqa: S608 - our own names
+    found = {}
+    for position, key in enumerate(keys):
+        count, examples = row[2 * position], row[2 * position + 1]
+        if count:
+            found[key] = UnreadableCells(count, tuple(examples or ()))
+    return found
+
+
+def _rejected_examples(con: duckdb.DuckDBPyConnection, raw: RawTable) -> tuple[dict, ...]:
+    examples = [
+        {"where": f"data row {row}", "reason": reason, "owner": owner, "deal": deal, "stage": stage}
+        for row, reason, owner, deal, stage in con.execute(
+            "SELECT source_row, reject_reason, owner, coalesce(name, opportunity_id), stage "
+            "FROM deals WHERE reject_reason IS NOT NULL ORDER BY source_row LIMIT 20"
+        ).fetchall()
+    ]
+    examples += [
+        {"where": f"line {m.line} of the file", "reason": f"line not readable: {m.reason}",
+         "owner": None, "deal": m.text[:200], "stage": None}
+        for m in raw.malformed[:20]
+    ]  # fmt: skip
+    return tuple(examples)
+
+
+def field_label(key: str) -> str:
+    return FIELDS_BY_KEY[key].label

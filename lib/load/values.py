@@ -1,0 +1,157 @@
+"""Reading amounts, dates, probabilities and booleans from export cells, one rule per column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+# (strptime format, how the Data page names it). A column is read in exactly one of these.
+DATE_FORMATS: tuple[tuple[str, str], ...] = (
+    ("%Y-%m-%d", "YYYY-MM-DD"),
+    ("%Y/%m/%d", "YYYY/MM/DD"),
+    ("%m/%d/%Y", "M/D/YYYY"),
+    ("%d/%m/%Y", "D/M/YYYY"),
+    ("%m/%d/%y", "M/D/YY"),
+    ("%d/%m/%y", "D/M/YY"),
+    ("%d.%m.%Y", "D.M.YYYY"),
+    ("%d.%m.%y", "D.M.YY"),
+    ("%m-%d-%Y", "M-D-YYYY"),
+    ("%d-%m-%Y", "D-M-YYYY"),
+    ("%d-%b-%Y", "D-Mon-YYYY"),
+    ("%d-%b-%y", "D-Mon-YY"),
+    ("%d %b %Y", "D Mon YYYY"),
+    ("%b %d, %Y", "Mon D, YYYY"),
+    ("%d %B %Y", "D Month YYYY"),
+    ("%B %d, %Y", "Month D, YYYY"),
+    ("excel serial", "Excel serial number"),
+)
+DATE_FORMAT_LABELS = dict(DATE_FORMATS)
+
+# Month-first formats and their day-first twins: a column that fits both is ambiguous.
+DAY_FIRST_TWIN = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%y": "%d/%m/%y", "%m-%d-%Y": "%d-%m-%Y"}
+MONTH_FIRST_TWIN = {day_first: month_first for month_first, day_first in DAY_FIRST_TWIN.items()}
+
+# Enough distinct values to decide a column's format without scanning a million cells.
+DETECTION_SAMPLE = 20_000
+
+
+@cache
+def value_macros_sql() -> str:
+    return (SQL_DIR / "values.sql").read_text(encoding="utf-8")
+
+
+def install_value_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Defines parse_amount, parse_date, parse_probability, parse_bool and clean_text."""
+    con.execute(value_macros_sql())
+
+
+@dataclass(frozen=True)
+class DateReading:
+    """How one date column is read, and why (shown on the Data page)."""
+
+    format: str | None
+    ambiguous: bool = False
+    reason: str = ""
+
+    @property
+    def label(self) -> str:
+        return DATE_FORMAT_LABELS.get(self.format, "unreadable") if self.format else "unreadable"
+
+
+def _distinct_sample(column: str, source: str) -> str:
+    # The column and source names are ours (positional c0, c1… over a registered table), never
+    # text from the file, so building the identifier into the SQL is safe.
+    return (
+        f'SELECT DISTINCT "{column}" AS v FROM {source} '  # noqa: S608
+        f"WHERE nullif(trim(\"{column}\"), '') IS NOT NULL LIMIT {DETECTION_SAMPLE}"
+    )
+
+
+def detect_date_format(
+    con: duckdb.DuckDBPyConnection, source: str, column: str, day_first: bool
+) -> DateReading:
+    """The one format that reads most of the column; month/day ties go to the export's origin."""
+    formats = [fmt for fmt, _ in DATE_FORMATS]
+    counts_sql = ", ".join("count(parse_date(v, ?))" for _ in formats)
+    row = con.execute(
+        f"SELECT count(*), {counts_sql} FROM ({_distinct_sample(column, source)})",  # noqa: S608
+        formats,
+    ).fetchone()
+    total, counts = row[0], dict(zip(formats, row[1:], strict=True))
+    if total == 0:
+        return DateReading(None, reason="the column is empty")
+    best = max(formats, key=lambda fmt: counts[fmt])
+    if counts[best] == 0:
+        return DateReading(None, reason="no value looks like a date")
+    twin = DAY_FIRST_TWIN.get(best) or MONTH_FIRST_TWIN.get(best)
+    if twin and counts[twin] == counts[best]:
+        chosen = DAY_FIRST_TWIN.get(best, best) if day_first else MONTH_FIRST_TWIN.get(best, best)
+        origin = "day first (European export)" if day_first else "month first (US export)"
+        return DateReading(
+            chosen,
+            ambiguous=True,
+            reason=f"every value fits both month/day orders; read {origin}",
+        )
+    return DateReading(best)
+
+
+def detect_decimal_comma(
+    con: duckdb.DuckDBPyConnection, source: str, column: str, european_hint: bool
+) -> bool:
+    """True when the column writes 12.345,67; decided on the whole column, never per cell."""
+    comma_decimals, point_decimals, dotted_thousands, comma_thousands = con.execute(
+        f"""
+        SELECT
+            count_if(regexp_matches(n, ',\\d{{1,2}}$')),
+            count_if(regexp_matches(n, '\\.\\d{{1,2}}$')),
+            count_if(regexp_full_match(n, '\\d{{1,3}}(\\.\\d{{3}})+')),
+            count_if(regexp_full_match(n, '\\d{{1,3}}(,\\d{{3}})+'))
+        FROM (SELECT amount_number_text(v) AS n FROM ({_distinct_sample(column, source)}))
+        """  # noqa: S608
+    ).fetchone()
+    if comma_decimals != point_decimals:
+        return comma_decimals > point_decimals
+    if dotted_thousands != comma_thousands:
+        return dotted_thousands > comma_thousands
+    return european_hint
+
+
+def detect_percent_scale(con: duckdb.DuckDBPyConnection, source: str, column: str) -> bool:
+    """True when probabilities run 0–100 (any value above 1), False for 0–1 fractions."""
+    largest = con.execute(
+        f"SELECT max(probability_number(v)) FROM ({_distinct_sample(column, source)})"  # noqa: S608
+    ).fetchone()[0]
+    return largest is not None and largest > 1
+
+
+def _evaluate(expression: str, values: list[str | None], argument: object) -> list:
+    con = duckdb.connect()
+    install_value_macros(con)
+    (parsed,) = con.execute(
+        f"SELECT list_transform($values::VARCHAR[], lambda v: {expression})",
+        {"values": values, "argument": argument},
+    ).fetchone()
+    con.close()
+    return parsed
+
+
+def parse_amounts(values: list[str | None], decimal_comma: bool = False) -> list[Decimal | None]:
+    """Parses amounts as the loader does; for tests and small files."""
+    return _evaluate("parse_amount(v, $argument)", values, decimal_comma)
+
+
+def parse_dates(values: list[str | None], fmt: str) -> list[date | None]:
+    """Parses dates in one format as the loader does; for tests and small files."""
+    return _evaluate("parse_date(v, $argument)", values, fmt)
+
+
+def parse_probabilities(values: list[str | None], percent_scale: bool) -> list[float | None]:
+    """Parses probabilities as the loader does; for tests and small files."""
+    return _evaluate("parse_probability(v, $argument)", values, percent_scale)

@@ -1,0 +1,86 @@
+"""What was loaded, in figures: deal counts and sums by status, date range, owners, gaps."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+SUMMARY_SQL = """
+    SELECT
+        count(*) FILTER (status = 'won') AS deals_won,
+        count(*) FILTER (status = 'lost') AS deals_lost,
+        count(*) FILTER (status = 'open') AS deals_open,
+        coalesce(sum(amount) FILTER (status = 'won'), 0) AS amount_won,
+        coalesce(sum(amount) FILTER (status = 'lost'), 0) AS amount_lost,
+        coalesce(sum(amount) FILTER (status = 'open'), 0) AS amount_open,
+        min(close_date) AS close_date_min,
+        max(close_date) AS close_date_max,
+        count(DISTINCT owner) AS owners,
+        count(*) FILTER (status = 'open' AND close_date IS NULL) AS open_without_close_date,
+        count(*) FILTER (status = 'open' AND amount IS NULL) AS open_without_amount
+    FROM opportunities
+"""
+
+# The export's own date: the latest day anything happened in it, never after today.
+EXPORT_DATE_SQL = """
+    SELECT max(day) FROM (
+        SELECT created_date AS day FROM opportunities
+        UNION ALL SELECT last_activity_date FROM opportunities
+        UNION ALL SELECT close_date FROM opportunities WHERE status = 'won'
+    )
+    WHERE day <= $today
+"""
+
+OWNERS_SQL = """
+    SELECT
+        owner,
+        any_value(team) AS team,
+        any_value(manager) AS manager,
+        count(*) AS deals,
+        count(*) FILTER (status = 'open') AS open_deals,
+        coalesce(sum(amount) FILTER (status = 'open'), 0) AS open_amount,
+        coalesce(sum(amount) FILTER (status = 'won'), 0) AS won_amount
+    FROM opportunities
+    GROUP BY owner
+    ORDER BY owner
+"""
+
+
+def export_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """Counts and sums by status (amounts to 2 decimals), close-date range, owners, gaps."""
+    cursor = con.execute(SUMMARY_SQL)
+    names = [column[0] for column in cursor.description]
+    summary = dict(zip(names, cursor.fetchone(), strict=True))
+    for key in ("amount_won", "amount_lost", "amount_open"):
+        summary[key] = round(float(summary[key]), 2)
+    return summary
+
+
+def export_date(con: duckdb.DuckDBPyConnection, today: date) -> date:
+    """The default as-of date: the export's own date, or today for an export with no dates."""
+    (day,) = con.execute(EXPORT_DATE_SQL, {"today": today}).fetchone()
+    return day or today
+
+
+def owners(con: duckdb.DuckDBPyConnection):
+    """One row per rep with team, manager, deal counts and amounts, as a pandas frame."""
+    return con.execute(OWNERS_SQL).df()
+
+
+QUOTAS_SQL = """
+    SELECT coalesce(owner, 'Whole team') AS owner, period_label, period_start, amount
+    FROM targets
+    ORDER BY owner IS NOT NULL, owner, period_start
+"""
+
+
+def quota_grid(con: duckdb.DuckDBPyConnection):
+    """Targets as a grid: a row per rep (the whole team first), a column per period in order."""
+    frame = con.execute(QUOTAS_SQL).df()
+    if frame.empty:
+        return frame
+    periods = frame.drop_duplicates("period_label").sort_values("period_start")["period_label"]
+    grid = frame.pivot_table(index="owner", columns="period_label", values="amount", aggfunc="sum")
+    order = ["Whole team", *sorted(o for o in grid.index if o != "Whole team")]
+    return grid.reindex(index=[o for o in order if o in grid.index], columns=list(periods))

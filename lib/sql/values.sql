@@ -1,0 +1,70 @@
+-- Value parsers for CRM export cells, as DuckDB macros so that a million rows parse in SQL.
+-- Each takes the raw text of a cell and returns NULL when the cell is blank or unreadable;
+-- the per-column choices (decimal comma, date format, probability scale) are decided once
+-- per column in Python (lib/load/values.py) and passed in as arguments.
+
+-- "USD 1,234.50", "$12,345.00", "(1,234)", "-1.234,56 €", "12 345,67", "1.2E+05".
+-- Group 1/2/4 carry a sign or an opening/closing parenthesis; group 3 is the number itself.
+CREATE OR REPLACE MACRO amount_parts(raw, part) AS regexp_extract(
+    trim(raw),
+    '^([-−(])?\s*(?:[A-Za-z]{1,3}\$?|[$€£¥₹₩])?\s*([-−])?\s*(\d[\d.,'' \x{00a0}]*)\s*(?:[A-Za-z]{1,3}|[$€£¥₹₩])?\s*([-−)])?$',
+    part
+);
+
+CREATE OR REPLACE MACRO amount_number_text(raw) AS
+    nullif(regexp_replace(amount_parts(raw, 3), '['' \x{00a0}]', '', 'g'), '');
+
+CREATE OR REPLACE MACRO amount_is_negative(raw) AS
+    amount_parts(raw, 1) <> '' OR amount_parts(raw, 2) <> '' OR amount_parts(raw, 4) <> '';
+
+CREATE OR REPLACE MACRO parse_amount(raw, decimal_comma) AS CASE
+    WHEN regexp_full_match(trim(raw), '[-+]?\d+(\.\d+)?[eE][-+]?\d+')
+        THEN TRY_CAST(TRY_CAST(trim(raw) AS DOUBLE) AS DECIMAL(18, 2))
+    ELSE (CASE WHEN amount_is_negative(raw) THEN -1 ELSE 1 END) * TRY_CAST(
+        CASE
+            WHEN decimal_comma THEN replace(replace(amount_number_text(raw), '.', ''), ',', '.')
+            ELSE replace(amount_number_text(raw), ',', '')
+        END AS DECIMAL(18, 2))
+END;
+
+-- The date part of a cell: drops a time of day ("17:00", "14:22:10.000+0000", "9:14 AM").
+CREATE OR REPLACE MACRO date_text(raw) AS
+    nullif(regexp_replace(trim(raw), '[ T]\d{1,2}:\d{2}.*$', ''), '');
+
+-- Excel stores dates as days since 1899-12-30; an .xlsx export may carry them as plain numbers.
+CREATE OR REPLACE MACRO excel_serial_date(raw) AS CASE
+    WHEN regexp_full_match(trim(raw), '\d{5}(\.\d+)?')
+        AND TRY_CAST(trim(raw) AS DOUBLE) BETWEEN 20000 AND 80000
+        THEN DATE '1899-12-30' + CAST(floor(TRY_CAST(trim(raw) AS DOUBLE)) AS INTEGER)
+END;
+
+-- A date in the column's format, or NULL; years before 1900 are misreadings ("24" as year 24).
+CREATE OR REPLACE MACRO strict_date(raw, fmt) AS CAST(try_strptime(date_text(raw), fmt) AS DATE);
+
+CREATE OR REPLACE MACRO parse_date(raw, fmt) AS CASE
+    WHEN fmt = 'excel serial' THEN excel_serial_date(raw)
+    WHEN year(strict_date(raw, fmt)) >= 1900 THEN strict_date(raw, fmt)
+END;
+
+-- "70%", "70", "0.7", "70,5 %": a share from 0 to 1; percent_scale says the column runs 0–100.
+CREATE OR REPLACE MACRO probability_number(raw) AS TRY_CAST(
+    replace(nullif(regexp_extract(trim(raw), '^(\d+(?:[.,]\d+)?)\s*%?$', 1), ''), ',', '.')
+    AS DOUBLE);
+
+CREATE OR REPLACE MACRO probability_share(raw, percent_scale) AS probability_number(raw)
+    / CASE WHEN percent_scale OR contains(raw, '%') THEN 100 ELSE 1 END;
+
+CREATE OR REPLACE MACRO parse_probability(raw, percent_scale) AS CASE
+    WHEN probability_share(raw, percent_scale) BETWEEN 0 AND 1
+        THEN probability_share(raw, percent_scale)
+END;
+
+CREATE OR REPLACE MACRO parse_bool(raw) AS CASE
+    WHEN lower(trim(raw)) IN ('true', '1', 'yes', 'y', 't', 'x', 'wahr', 'vrai', 'sí', 'si', 'ja')
+        THEN TRUE
+    WHEN lower(trim(raw)) IN ('false', '0', 'no', 'n', 'f', 'falsch', 'faux', 'nein', '')
+        THEN FALSE
+END;
+
+-- Text cells: trimmed, blank as NULL.
+CREATE OR REPLACE MACRO clean_text(raw) AS nullif(trim(raw), '');

@@ -1,0 +1,280 @@
+"""What did we load? The export as Closeboard understood it, and where to correct it."""
+
+import pandas as pd
+import streamlit as st
+
+from lib.format import money
+from lib.load.mapping import FIELDS, FIELDS_BY_KEY, MissingFieldsError, mapping_to_json
+from lib.load.stages import STATUSES
+from lib.overview import export_summary, owners, quota_grid
+from pages import shared
+
+NOT_MAPPED = "— not in this export —"
+
+st.title("What did we load?")
+
+for problem in st.session_state.get("load_problems", []):
+    st.error(problem, icon=":material/error:")
+
+
+def mapping_editor(headers: tuple[str, ...], mapping: dict[str, str]) -> None:
+    """A row per canonical field with the file's column for it; a change reloads the export."""
+    frame = pd.DataFrame(
+        {
+            "Field": [field.label for field in FIELDS],
+            "Required": [field.required for field in FIELDS],
+            "Column in the file": [mapping.get(field.key, NOT_MAPPED) for field in FIELDS],
+        }
+    )
+    key = f"mapping_editor_{shared.headers_key(tuple(f'{k}={v}' for k, v in mapping.items()))}"
+
+    def remember_mapping() -> None:
+        changed = dict(mapping)
+        for row, change in st.session_state[key]["edited_rows"].items():
+            column = change.get("Column in the file")
+            field = FIELDS[int(row)].key
+            if column in (None, NOT_MAPPED):
+                changed.pop(field, None)
+            else:
+                changed[field] = column
+        shared.remembered("mappings")[shared.headers_key(headers)] = changed
+
+    st.data_editor(
+        frame,
+        key=key,
+        hide_index=True,
+        disabled=["Field", "Required"],
+        on_change=remember_mapping,
+        column_config={
+            "Column in the file": st.column_config.SelectboxColumn(
+                options=[NOT_MAPPED, *headers], required=True, width="large"
+            ),
+        },
+    )
+
+
+failed = st.session_state.get("failed_upload")
+if failed and isinstance(failed[1], MissingFieldsError):
+    upload, error = failed
+    st.subheader(f"Pick the columns of {upload.name}")
+    st.write(
+        "Closeboard did not recognise every field it needs. Choose the column that holds each "
+        "required field; the choice is remembered for exports with the same columns."
+    )
+    mapping_editor(error.headers, error.mapping)
+
+data = shared.current()
+if data is None:
+    if not failed:
+        st.info(
+            "Upload an opportunities export in the sidebar (CSV or XLSX from Salesforce, HubSpot, "
+            "Pipedrive, Dynamics, Zoho or a spreadsheet), or switch to the sample data.",
+            icon=":material/upload_file:",
+        )
+    st.stop()
+
+report = data.export.report
+currency = report.currencies[0] if report.currencies else None
+st.caption(shared.as_of_caption(data.settings, data.source))
+
+summary = export_summary(data.con)
+st.markdown(f"**{report.layout}** · {report.file_name}")
+read, loaded, rejected, reps = st.columns(4)
+read.metric("Rows read", f"{report.rows_read:,}")
+loaded.metric("Deals loaded", f"{report.rows_loaded:,}")
+rejected.metric("Rows not loaded", f"{report.rows_rejected:,}")
+reps.metric("Owners", f"{summary['owners']:,}")
+open_, won, lost, dates = st.columns(4)
+open_.metric("Open", f"{summary['deals_open']:,} · {money(summary['amount_open'], currency)}")
+won.metric("Won", f"{summary['deals_won']:,} · {money(summary['amount_won'], currency)}")
+lost.metric("Lost", f"{summary['deals_lost']:,} · {money(summary['amount_lost'], currency)}")
+if summary["close_date_min"]:
+    dates.metric(
+        "Close dates", f"{summary['close_date_min']:%b %y} – {summary['close_date_max']:%b %y}"
+    )
+
+if len(report.currencies) > 1:
+    st.warning(
+        f"This export mixes {len(report.currencies)} currencies ({', '.join(report.currencies)}). "
+        f"Enter rates into {currency} in the Currencies tab; until then deals in other "
+        "currencies count in their own currency.",
+        icon=":material/currency_exchange:",
+    )
+
+tabs = st.tabs(["Columns", "Stages", "Rows not loaded", "Data quality", "Owners", "Quotas"]
+               + (["Currencies"] if len(report.currencies) > 1 else []))  # fmt: skip
+
+with tabs[0]:
+    st.write(
+        "Which column of the file holds each field. Change a choice to reload the export; the "
+        "mapping is remembered for exports with the same columns, and downloads for next week."
+    )
+    mapping_editor(report.headers, report.mapping)
+    st.download_button(
+        "Download this mapping (JSON)",
+        mapping_to_json(report.mapping, report.headers),
+        file_name="closeboard-mapping.json",
+        mime="application/json",
+        icon=":material/download:",
+    )
+    if report.unmapped_headers:
+        st.caption("Columns kept but not used: " + ", ".join(report.unmapped_headers))
+
+with tabs[1]:
+    st.write(
+        "How each stage is read. Deals that carry their own probability keep it; the stage's "
+        "probability fills in for deals without one. Mark the stages that count as late for "
+        "the close-today list."
+    )
+    rules = report.stage_rules
+    stage_frame = pd.DataFrame(
+        {
+            "Stage": [r.stage for r in rules],
+            "Deals": [r.deals for r in rules],
+            "Status": [r.status for r in rules],
+            "Probability": [round(r.probability * 100) for r in rules],
+            "Late stage": [r.late for r in rules],
+            "Probability from": [r.source for r in rules],
+        }
+    )
+    stage_key = f"stage_editor_{shared.headers_key(tuple(repr(r) for r in rules))}"
+
+    def remember_stage_edits() -> None:
+        edits = shared.remembered("stage_edits").setdefault(shared.headers_key(report.headers), {})
+        for row, change in st.session_state[stage_key]["edited_rows"].items():
+            rule = rules[int(row)]
+            edit = edits.setdefault(
+                rule.stage,
+                {"status": rule.status, "probability": rule.probability, "late": rule.late},
+            )
+            if "Status" in change:
+                edit["status"] = change["Status"]
+            if "Probability" in change:
+                edit["probability"] = (change["Probability"] or 0) / 100
+            if "Late stage" in change:
+                edit["late"] = bool(change["Late stage"])
+
+    st.data_editor(
+        stage_frame,
+        key=stage_key,
+        hide_index=True,
+        disabled=["Stage", "Deals", "Probability from"],
+        on_change=remember_stage_edits,
+        column_config={
+            "Status": st.column_config.SelectboxColumn(options=list(STATUSES), required=True),
+            "Probability": st.column_config.NumberColumn(
+                min_value=0, max_value=100, step=5, format="%d %%"
+            ),
+        },
+    )
+
+with tabs[2]:
+    if not report.rejected:
+        st.success("Every row of the file was loaded.", icon=":material/check_circle:")
+    else:
+        st.write(f"{report.rows_rejected:,} rows were not loaded, for these reasons:")
+        st.dataframe(
+            pd.DataFrame({"Reason": list(report.rejected), "Rows": list(report.rejected.values())}),
+            hide_index=True,
+        )
+        st.write("Examples:")
+        st.dataframe(pd.DataFrame(report.rejected_examples), hide_index=True)
+
+with tabs[3]:
+    readings = pd.DataFrame(
+        {
+            "Field": [FIELDS_BY_KEY[key].label for key in report.date_readings],
+            "Read as": [r.label for r in report.date_readings.values()],
+            "Note": [r.reason for r in report.date_readings.values()],
+        }
+    )
+    st.write("**Dates**")
+    st.dataframe(readings, hide_index=True)
+    for key, reading in report.date_readings.items():
+        if reading.ambiguous:
+            st.warning(
+                f"{FIELDS_BY_KEY[key].label}: {reading.reason}. If that is wrong, the export's "
+                "origin is wrong: tell us and we will add a switch.",
+                icon=":material/event:",
+            )
+    st.write("**Gaps and oddities**")
+    quality = [
+        ("Open deals without a close date", summary["open_without_close_date"]),
+        ("Open deals without an amount", summary["open_without_amount"]),
+        ("Duplicate opportunity IDs (first row kept)", len(report.duplicate_ids)),
+        *(
+            (f"{FIELDS_BY_KEY[key].label}: cells not readable, e.g. "
+             f"{', '.join(repr(e) for e in cells.examples)}", cells.count)
+            for key, cells in report.unreadable.items()
+        ),
+    ]  # fmt: skip
+    st.dataframe(pd.DataFrame(quality, columns=["What", "Count"]), hide_index=True)
+    st.caption(
+        f"{report.file_kind}"
+        + (f", {report.encoding}" if report.encoding else "")
+        + (f", separated by {report.delimiter!r}" if report.delimiter else "")
+        + (", decimal comma" if report.decimal_comma else "")
+        + (f", sheet {report.sheet!r}" if report.sheet else "")
+        + (f", {report.footer_lines} footer lines skipped" if report.footer_lines else "")
+    )
+
+with tabs[4]:
+    st.dataframe(
+        owners(data.con),
+        hide_index=True,
+        column_config={
+            "owner": "Owner",
+            "team": "Team",
+            "manager": "Manager",
+            "deals": "Deals",
+            "open_deals": "Open deals",
+            "open_amount": shared.money_column("Open pipeline", currency),
+            "won_amount": shared.money_column("Won (all time)", currency),
+        },
+    )
+    if data.reps is None:
+        st.caption("Upload a reps file (owner, team, manager) to group reps into teams.")
+
+with tabs[5]:
+    if data.targets is None:
+        st.info("No quotas loaded: upload a quota or budget file in the sidebar.")
+    else:
+        quotas = quota_grid(data.con)
+        st.caption(
+            f"{data.targets.report.file_name}: {data.targets.report.form} form, "
+            f"{data.targets.report.rows_loaded:,} targets loaded"
+        )
+        st.dataframe(quotas, column_config=shared.money_columns(quotas.columns, currency))
+        if data.targets.report.rejected:
+            st.warning(
+                "Rows not loaded: "
+                + "; ".join(
+                    f"{n} × {reason}" for reason, n in data.targets.report.rejected.items()
+                ),
+            )
+
+if len(report.currencies) > 1:
+    with tabs[6]:
+        display = report.currencies[0]
+        st.write(
+            f"Rates into {display}, the export's most common currency: 1 unit = rate {display}."
+        )
+        rates_key = shared.headers_key(report.headers)
+        current = shared.remembered("rates").get(rates_key, {})
+        frame = pd.DataFrame(
+            {
+                "Currency": list(report.currencies),
+                "Rate": [current.get(c, 1.0 if c == display else None) for c in report.currencies],
+            }
+        )
+        edited = st.data_editor(
+            frame,
+            hide_index=True,
+            disabled=["Currency"],
+            column_config={"Rate": st.column_config.NumberColumn(min_value=0.0, format="%.4f")},
+        )
+        if st.button("Use these rates", icon=":material/currency_exchange:"):
+            shared.remembered("rates")[rates_key] = {
+                row.Currency: float(row.Rate) for row in edited.itertuples() if pd.notna(row.Rate)
+            }
+            st.rerun()

@@ -1,0 +1,207 @@
+"""Streamlit glue the pages share: this session's loaded data, cached by file content."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import streamlit as st
+
+from lib.db import open_database
+from lib.format import currency_symbol
+from lib.load.errors import LoadError
+from lib.load.mapping import Mapping, MissingFieldsError
+from lib.load.opportunities import LoadedExport, load_opportunities
+from lib.load.reps import LoadedReps, load_reps
+from lib.load.targets import LoadedTargets, load_targets
+from lib.overview import export_date
+from lib.settings import Settings
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_FILES = {
+    "opportunities": SAMPLE_DIR / "opportunities.csv",
+    "targets": SAMPLE_DIR / "quotas.csv",
+    "reps": SAMPLE_DIR / "reps.csv",
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file's name and bytes, with a digest that keys every cache of what is read from it."""
+
+    name: str
+    data: bytes
+    digest: str
+
+    @classmethod
+    def of(cls, name: str, data: bytes) -> Upload:
+        return cls(name, data, hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True)
+class SessionData:
+    """Everything a page needs: the session's own connection and what was loaded into it."""
+
+    con: duckdb.DuckDBPyConnection
+    export: LoadedExport
+    targets: LoadedTargets | None
+    reps: LoadedReps | None
+    settings: Settings
+    source: str
+
+
+# Parsing is cached by content across sessions: the same bytes give the same immutable result,
+# so another session can only ever get it back by uploading the very same file.
+@st.cache_resource(max_entries=8, show_spinner="Reading the export…")
+def _cached_export(digest: str, _upload: Upload, mapping_json: str, edits_json: str):
+    mapping = json.loads(mapping_json) or None
+    return load_opportunities(_upload.data, _upload.name, mapping, json.loads(edits_json))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _cached_targets(digest: str, _upload: Upload, fiscal_start: int, named_by_end: bool, as_of):
+    settings = Settings(as_of, fiscal_start, named_by_end)
+    return load_targets(_upload.data, _upload.name, settings)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _cached_reps(digest: str, _upload: Upload):
+    return load_reps(_upload.data, _upload.name)
+
+
+def read_export(upload: Upload, mapping: Mapping | None, stage_edits: dict) -> LoadedExport:
+    return _cached_export(
+        upload.digest, upload, json.dumps(mapping or {}, sort_keys=True),
+        json.dumps(stage_edits, sort_keys=True),
+    )  # fmt: skip
+
+
+def read_targets(upload: Upload, settings: Settings) -> LoadedTargets:
+    return _cached_targets(
+        upload.digest, upload, settings.fiscal_year_start_month,
+        settings.fiscal_year_named_by_end, settings.as_of,
+    )  # fmt: skip
+
+
+def read_reps(upload: Upload) -> LoadedReps:
+    return _cached_reps(upload.digest, upload)
+
+
+def sample_upload(kind: str) -> Upload:
+    path = SAMPLE_FILES[kind]
+    return _sample_bytes(str(path))
+
+
+@st.cache_resource(show_spinner=False)
+def _sample_bytes(path: str) -> Upload:
+    return Upload.of(Path(path).name, Path(path).read_bytes())
+
+
+def session_connection(
+    export: LoadedExport,
+    targets: LoadedTargets | None,
+    reps: LoadedReps | None,
+    rates: dict[str, float] | None,
+) -> duckdb.DuckDBPyConnection:
+    """This session's own DuckDB connection, rebuilt only when what it holds changes."""
+    key = (id(export), id(targets), id(reps), json.dumps(rates or {}, sort_keys=True))
+    if st.session_state.get("db_key") != key:
+        old = st.session_state.get("db")
+        if old is not None:
+            old.close()
+        st.session_state.db = open_database(
+            export.deals,
+            targets.targets if targets else None,
+            reps.reps if reps else None,
+            rates,
+        )
+        st.session_state.db_key = key
+    return st.session_state.db
+
+
+def current() -> SessionData | None:
+    """What the sidebar loaded for this session, or None when nothing is loaded yet."""
+    return st.session_state.get("session_data")
+
+
+def headers_key(headers: tuple[str, ...]) -> str:
+    """Mappings and stage edits are remembered per set of headers: next week's export with the
+    same columns gets them again."""
+    return hashlib.sha256("\x1f".join(headers).encode()).hexdigest()[:16]
+
+
+def show_load_error(error: LoadError) -> None:
+    st.error(str(error), icon="⚠️")
+
+
+def as_of_caption(settings: Settings, source: str) -> str:
+    return f"As of {settings.as_of:%a %d %b %Y} · {source}"
+
+
+def today() -> date:
+    return date.today()
+
+
+def remembered(kind: str) -> dict:
+    """Per-session memory of mappings and stage edits, keyed by the export's headers."""
+    return st.session_state.setdefault(kind, {})
+
+
+def load_export(upload: Upload) -> LoadedExport:
+    """The export read with the mapping and stage edits this session chose for its headers.
+
+    Raises MissingFieldsError (a LoadError) when a required field has no column; the Data page
+    then offers to pick the columns by hand.
+    """
+    try:
+        loaded = read_export(upload, None, {})
+    except MissingFieldsError as error:
+        mapping = remembered("mappings").get(headers_key(error.headers))
+        if not mapping:
+            raise
+        return read_export(
+            upload, mapping, remembered("stage_edits").get(headers_key(error.headers), {})
+        )
+    key = headers_key(loaded.report.headers)
+    mapping = remembered("mappings").get(key)
+    edits = remembered("stage_edits").get(key, {})
+    if mapping or edits:
+        loaded = read_export(upload, mapping, edits)
+    return loaded
+
+
+def default_as_of(export: LoadedExport) -> date:
+    con = open_database(export.deals)
+    try:
+        return export_date(con, today())
+    finally:
+        con.close()
+
+
+def upload_of(uploaded) -> Upload:
+    """An st.file_uploader file as an Upload; its digest is computed once per uploaded file."""
+    digests = st.session_state.setdefault("upload_digests", {})
+    if uploaded.file_id not in digests:
+        digests[uploaded.file_id] = hashlib.sha256(uploaded.getvalue()).hexdigest()
+    return Upload(uploaded.name, uploaded.getvalue(), digests[uploaded.file_id])
+
+
+def export_headers(upload: Upload) -> tuple[str, ...]:
+    """The headers of an export, even one that does not load without a hand-made mapping."""
+    try:
+        return read_export(upload, None, {}).report.headers
+    except MissingFieldsError as error:
+        return error.headers
+
+
+def money_column(label: str, currency: str | None):
+    """A table column of money in the export's currency, without cents."""
+    return st.column_config.NumberColumn(label, format=f"{currency_symbol(currency)}%,.0f")
+
+
+def money_columns(labels, currency: str | None) -> dict:
+    return {label: money_column(label, currency) for label in labels}
