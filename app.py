@@ -4,8 +4,6 @@ import calendar
 
 import streamlit as st
 
-from lib.load.errors import LoadError
-from lib.load.mapping import apply_saved_mapping, mapping_from_json
 from lib.settings import Settings
 from pages import shared
 
@@ -47,49 +45,20 @@ with st.sidebar:
             shared.upload_of(files[kind]) if files[kind] else None
             for kind in ("opportunities", "targets", "reps")
         )
-        mapping_file = files["mapping"]
-        if (
-            mapping_file
-            and opportunities
-            and st.session_state.get("mapping_applied")
-            != (
-                mapping_file.file_id,
-                opportunities.digest,
-            )
-        ):
-            st.session_state.mapping_applied = (mapping_file.file_id, opportunities.digest)
-            try:
-                saved = mapping_from_json(mapping_file.getvalue())
-                headers = shared.export_headers(opportunities)
-                shared.remembered("mappings")[shared.headers_key(headers)] = apply_saved_mapping(
-                    saved, headers
-                )
-            except LoadError as error:
-                problems.append(str(error))
+        if files["mapping"] and opportunities:
+            shared.apply_mapping_file(files["mapping"], opportunities, problems)
 
-export = None
-if opportunities is not None:
-    try:
-        export = shared.load_export(opportunities)
-        st.session_state.last_good_export = (opportunities.digest, export)
-    except LoadError as error:
-        problems.append(str(error))
-        st.session_state.failed_upload = (opportunities, error)
-        previous = st.session_state.get("last_good_export")
-        if previous and source == "My uploads":
-            export = previous[1]
-            problems.append(
-                f"Still showing the last export that loaded: {export.report.file_name}."
-            )
-    else:
-        st.session_state.pop("failed_upload", None)
+export = (
+    shared.keep_last_good("opportunities", opportunities, shared.load_export, problems)
+    if opportunities
+    else None
+)
 
 with st.sidebar:
     if export is not None:
-        export_key = export.report.file_name + str(id(export))
-        if st.session_state.get("as_of_for") != export_key:
+        if st.session_state.get("as_of_for") is not export:
             st.session_state.as_of = shared.default_as_of(export)
-            st.session_state.as_of_for = export_key
+            st.session_state.as_of_for = export
         as_of = st.date_input("As of", key="as_of", format="YYYY-MM-DD")
     fiscal_start = st.selectbox(
         "Fiscal year starts in",
@@ -104,17 +73,18 @@ with st.sidebar:
 session_data = None
 if export is not None:
     settings = Settings(as_of, fiscal_start, named_by_end)
-    targets = reps = None
-    for kind, upload in (("targets", targets_upload), ("reps", reps_upload)):
-        if upload is None:
-            continue
-        try:
-            if kind == "targets":
-                targets = shared.read_targets(upload, settings)
-            else:
-                reps = shared.read_reps(upload)
-        except LoadError as error:
-            problems.append(str(error))
+    targets = (
+        shared.keep_last_good(
+            "targets", targets_upload, lambda u: shared.read_targets(u, settings), problems
+        )
+        if targets_upload
+        else None
+    )
+    reps = (
+        shared.keep_last_good("reps", reps_upload, shared.read_reps, problems)
+        if reps_upload
+        else None
+    )
     rates = shared.remembered("rates").get(shared.headers_key(export.report.headers))
     session_data = shared.SessionData(
         con=shared.session_connection(export, targets, reps, rates),

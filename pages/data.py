@@ -242,7 +242,7 @@ with tabs[5]:
         quotas = quota_grid(data.con)
         st.caption(
             f"{data.targets.report.file_name}: {data.targets.report.form} form, "
-            f"{data.targets.report.rows_loaded:,} targets loaded"
+            f"{data.targets.report.targets_loaded:,} targets loaded"
         )
         st.dataframe(quotas, column_config=shared.money_columns(quotas.columns, currency))
         if data.targets.report.rejected:

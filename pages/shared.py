@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,13 +15,20 @@ import streamlit as st
 from lib.db import open_database
 from lib.format import currency_symbol
 from lib.load.errors import LoadError
-from lib.load.mapping import Mapping, MissingFieldsError
+from lib.load.mapping import (
+    Mapping,
+    MissingFieldsError,
+    apply_saved_mapping,
+    mapping_from_json,
+)
 from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import LoadedReps, load_reps
 from lib.load.targets import LoadedTargets, load_targets
 from lib.overview import export_date
 from lib.settings import Settings
 
+LOG = logging.getLogger(__name__)
+KIND_NAMES = {"opportunities": "export", "targets": "quota file", "reps": "reps file"}
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 SAMPLE_FILES = {
     "opportunities": SAMPLE_DIR / "opportunities.csv",
@@ -205,3 +213,50 @@ def money_column(label: str, currency: str | None):
 
 def money_columns(labels, currency: str | None) -> dict:
     return {label: money_column(label, currency) for label in labels}
+
+
+def keep_last_good(kind: str, upload: Upload, read, problems: list[str]):
+    """What `read(upload)` gives; when the file cannot be used, its message goes to `problems`
+    and the last file of this kind that did load stays in use: a failed upload never replaces
+    data already loaded."""
+    # Remembered per data source: a bad upload never falls back to the sample.
+    last_good = st.session_state.setdefault("last_good", {}).setdefault(
+        st.session_state.get("source"), {}
+    )
+    try:
+        value = read(upload)
+    except LoadError as error:
+        problems.append(str(error))
+        if kind == "opportunities":
+            st.session_state.failed_upload = (upload, error)
+    except Exception as error:  # a file we did not foresee must not show the user a traceback
+        LOG.exception("Reading %s failed", upload.name)
+        problems.append(
+            f"{upload.name} could not be read: Closeboard did not expect what it found "
+            f"({type(error).__name__}). Please report this file's layout to us."
+        )
+    else:
+        if kind == "opportunities":
+            st.session_state.pop("failed_upload", None)
+        last_good[kind] = (upload.name, value)
+        return value
+    if kind in last_good:
+        name, value = last_good[kind]
+        problems.append(f"Still showing the last {KIND_NAMES[kind]} that loaded: {name}.")
+        return value
+    return None
+
+
+def apply_mapping_file(mapping_file, opportunities: Upload, problems: list[str]) -> None:
+    """A mapping JSON uploaded with the export applies to its headers, once per file."""
+    applied = (mapping_file.file_id, opportunities.digest)
+    if st.session_state.get("mapping_applied") == applied:
+        return
+    st.session_state.mapping_applied = applied
+    try:
+        headers = export_headers(opportunities)
+        saved = apply_saved_mapping(mapping_from_json(mapping_file.getvalue()), headers)
+    except LoadError as error:
+        problems.append(str(error))
+        return
+    remembered("mappings")[headers_key(headers)] = saved

@@ -132,7 +132,8 @@ def normalise(
         )
         parameters = {
             "decimal_comma": decimal_comma,
-            **{f"format_{key}": reading.format or "" for key, reading in readings.items()},
+            # A column no format reads is read as ISO, which then reads none of it either.
+            **{f"format_{key}": reading.format or "%Y-%m-%d" for key, reading in readings.items()},
         }
         # DuckDB refuses a parameter the SQL does not use: only pass the scale when it is read.
         if percent is not None:
@@ -247,10 +248,14 @@ def _cells_sql(columns: dict[str, str]) -> str:
 def _stages_in_order(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str | None]]:
     # The status an export states (IsWon / IsClosed, a Status column) decides a stage's status.
     # Stages nothing else explains are ordered by the probability the export gives, then by how
-    # long their deals have been open: later stages hold older deals.
+    # long their deals have been open: later stages hold older deals. A stage that holds a deal
+    # the export states open is an open stage, even when most of its deals were won there
+    # (Pipedrive keeps a won deal in its last stage): its open deals need a stage probability.
     return con.execute(
         """
-        SELECT stage, count(*) AS deals, mode(stated_status) AS stated_status
+        SELECT stage, count(*) AS deals,
+            CASE WHEN bool_or(stated_status = 'open') THEN 'open' ELSE mode(stated_status) END
+                AS stated_status
         FROM stated
         WHERE stage IS NOT NULL
         GROUP BY stage

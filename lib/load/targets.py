@@ -27,7 +27,7 @@ class TargetsReport:
     file_name: str
     form: str
     rows_read: int
-    rows_loaded: int
+    targets_loaded: int
     rejected: dict[str, int]
     rejected_examples: tuple[str, ...]
 
@@ -80,7 +80,7 @@ def load_targets(data: bytes, filename: str, settings: Settings) -> LoadedTarget
             file_name=filename,
             form=form,
             rows_read=raw.rows_read,
-            rows_loaded=len({(t.owner, t.period.start) for t in targets}),
+            targets_loaded=len({(t.owner, t.period.start) for t in targets}),
             rejected=_count_reasons(rejected),
             rejected_examples=tuple(rejected[:20]),
         ),

@@ -39,7 +39,10 @@ CREATE OR REPLACE MACRO excel_serial_date(raw) AS CASE
 END;
 
 -- A date in the column's format, or NULL; years before 1900 are misreadings ("24" as year 24).
-CREATE OR REPLACE MACRO strict_date(raw, fmt) AS CAST(try_strptime(date_text(raw), fmt) AS DATE);
+-- A date has digits: strptime reads the word "infinity" as 1900-01-01.
+CREATE OR REPLACE MACRO strict_date(raw, fmt) AS CASE
+    WHEN regexp_matches(date_text(raw), '\d') THEN CAST(try_strptime(date_text(raw), fmt) AS DATE)
+END;
 
 CREATE OR REPLACE MACRO parse_date(raw, fmt) AS CASE
     WHEN fmt = 'excel serial' THEN excel_serial_date(raw)

@@ -1,0 +1,147 @@
+"""The app shell and the Data page, run headless with Streamlit's AppTest."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.format import money
+from pages.shared import headers_key
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+SAMPLE = ROOT / "sample_data" / "opportunities.csv"
+
+HUBSPOT = (
+    b"Record ID,Deal Name,Deal Stage,Amount,Close Date,Deal owner,Create Date\n"
+    b"1,A,Closed won,1000,2026-11-02 17:00,Ann,2026-09-01 10:00\n"
+    b"2,B,Contract sent,2500.50,2026-11-30 17:00,Ann,2026-10-01 10:00\n"
+    b"2,B,Contract sent,2500.50,2026-11-30 17:00,Ann,2026-10-01 10:00\n"
+    b"3,C,Closed lost,,2026-10-15 17:00,Bo,2026-08-01 10:00\n"
+)
+ODD_HEADERS = b"Seller,Phase,Worth,Due\nAnn,Closed Won,10,2026-11-02\nBo,Talking,20,2026-12-01\n"
+
+
+def table_with(at: AppTest, column: str):
+    """The table (or editor) on the page that has this column."""
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def run_app(**state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def upload(at: AppTest, name: str, data: bytes, kind: str = "opportunities") -> AppTest:
+    at.file_uploader(key=f"upload_{kind}").upload(name, data, "text/csv")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sample_by_stage() -> dict[str, tuple[int, Decimal]]:
+    """Counts and sums of the sample export by stage, read with the csv module alone."""
+    text = SAMPLE.read_text(encoding="utf-8")
+    body = text[: text.index("\n\n")]
+    totals: dict[str, tuple[int, Decimal]] = {}
+    for row in csv.DictReader(io.StringIO(body)):
+        amount = Decimal(row["Amount"].replace("$", "").replace(",", "") or "0")
+        count, total = totals.get(row["Stage"], (0, Decimal(0)))
+        totals[row["Stage"]] = (count + 1, total + amount)
+    return totals
+
+
+def test_the_app_opens_on_the_sample_data_as_of_its_export_date():
+    at = run_app()
+    assert at.title[0].value == "What did we load?"
+    assert at.date_input(key="as_of").value == date(2026, 11, 20)
+    assert any("Salesforce report" in m.value for m in at.markdown)
+    by_stage = sample_by_stage()
+    rows = sum(count for count, _ in by_stage.values())
+    won_count, won_amount = by_stage["Closed Won"]
+    shown = metrics(at)
+    assert shown["Rows read"] == f"{rows:,}"
+    assert shown["Deals loaded"] == f"{rows:,}"
+    assert shown["Rows not loaded"] == "0"
+    assert shown["Owners"] == "20"
+    assert shown["Won"] == f"{won_count:,} · {money(float(won_amount))}"
+
+
+def test_the_sample_quotas_and_reps_are_shown():
+    at = run_app()
+    # Owners tab: every rep has a team from the reps file; Quotas tab: the whole team first.
+    owners, quotas = table_with(at, "open_amount"), table_with(at, "Q4 FY2026")
+    assert owners["team"].notna().all()
+    assert set(owners["team"]) == {"East", "West", "Central"}
+    assert quotas.index[0] == "Whole team"
+    assert "Q4 FY2026" in quotas.columns
+
+
+def test_an_uploaded_export_replaces_the_sample_for_this_session():
+    at = upload(run_app(source="My uploads"), "hubspot.csv", HUBSPOT)
+    shown = metrics(at)
+    assert (shown["Rows read"], shown["Deals loaded"], shown["Rows not loaded"]) == ("4", "3", "1")
+    assert shown["Won"] == "1 · $1K"
+    assert any("HubSpot deals" in m.value for m in at.markdown)
+    assert at.date_input(key="as_of").value == date(2026, 11, 2)
+
+
+def test_a_bad_upload_shows_why_and_keeps_the_data_already_loaded():
+    at = upload(run_app(source="My uploads"), "hubspot.csv", HUBSPOT)
+    at.file_uploader(key="upload_opportunities").set_value(
+        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00", "text/csv")
+    )
+    at.run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "photo.csv is a PNG image, not a CSV or Excel export of deals." in errors
+    assert "Still showing the last export that loaded: hubspot.csv." in errors
+    assert metrics(at)["Rows read"] == "4"
+
+
+def test_an_export_with_unknown_headers_asks_for_the_columns_and_loads_once_picked():
+    at = upload(run_app(source="My uploads"), "odd.csv", ODD_HEADERS)
+    assert "odd.csv has no column for the owner (the rep)" in at.error[0].value
+    assert at.subheader[0].value == "Pick the columns of odd.csv"
+    assert not at.metric
+    # What the mapping editor stores when the four columns are picked.
+    odd_headers = headers_key(("Seller", "Phase", "Worth", "Due"))
+    at.session_state["mappings"] = {
+        odd_headers: {"owner": "Seller", "stage": "Phase", "amount": "Worth", "close_date": "Due"}
+    }
+    at.run()
+    assert not at.exception
+    assert metrics(at)["Deals loaded"] == "2"
+    assert metrics(at)["Won"] == "1 · $10"
+
+
+def test_a_stage_edit_changes_how_its_deals_count():
+    at = upload(run_app(source="My uploads"), "hubspot.csv", HUBSPOT)
+    assert metrics(at)["Open"] == "1 · $2.5K"
+    key = headers_key(("Record ID", "Deal Name", "Deal Stage", "Amount", "Close Date",
+                       "Deal owner", "Create Date"))  # fmt: skip
+    at.session_state["stage_edits"] = {
+        key: {"Contract sent": {"status": "won", "probability": 1.0, "late": False}}
+    }
+    at.run()
+    assert metrics(at)["Won"] == "2 · $3.5K"
+    assert metrics(at)["Open"] == "0 · $0"
+
+
+@pytest.mark.parametrize("month", [2, 7, 10])
+def test_any_fiscal_year_start_renders(month):
+    at = run_app(fiscal_start=month)
+    assert not at.exception
+    assert metrics(at)["Owners"] == "20"

@@ -1,0 +1,100 @@
+"""The session database and the figures the Data page shows about a load."""
+
+from datetime import date
+from decimal import Decimal
+
+from lib.db import open_database
+from lib.format import money, percent
+from lib.load.opportunities import load_opportunities
+from lib.load.reps import load_reps
+from lib.load.targets import load_targets
+from lib.overview import export_date, export_summary, owners, quota_grid
+from lib.settings import Settings
+
+EXPORT = b"""Opportunity ID,Opportunity Owner,Stage,Amount,Close Date,Created Date,Last Activity,Currency
+1,Ann,Closed Won,1000,2026-11-02,2026-09-01,2026-11-02,USD
+2,Ann,Negotiation/Review,2500.50,2026-11-30,2026-10-01,2026-11-18,USD
+3,Bo,Prospecting,,2026-12-15,2026-11-19,,EUR
+4,Bo,Closed Lost,300,2026-10-15,2026-08-01,,USD
+5,Bo,Qualification,200,,2026-10-20,2030-01-01,EUR
+"""
+
+
+def database(**kwargs):
+    return open_database(load_opportunities(EXPORT, "export.csv").deals, **kwargs)
+
+
+def test_summary_counts_and_sums_deals_by_status():
+    summary = export_summary(database())
+    assert summary == {
+        "deals_won": 1,
+        "deals_lost": 1,
+        "deals_open": 3,
+        "amount_won": 1000.0,
+        "amount_lost": 300.0,
+        "amount_open": 2700.5,
+        "close_date_min": date(2026, 10, 15),
+        "close_date_max": date(2026, 12, 15),
+        "owners": 2,
+        "open_without_close_date": 1,
+        "open_without_amount": 1,
+    }
+
+
+def test_export_date_is_the_latest_event_not_after_today():
+    # The 2030 activity date is a typo in the export and must not become the as-of date.
+    assert export_date(database(), today=date(2026, 11, 24)) == date(2026, 11, 19)
+
+
+def test_rates_convert_amounts_and_a_currency_without_a_rate_has_no_amount():
+    con = database(rates={"USD": 1.0, "EUR": 2.0})
+    amounts = dict(con.execute("SELECT opportunity_id, amount FROM opportunities").fetchall())
+    assert amounts == {
+        "1": Decimal("1000.00"),
+        "2": Decimal("2500.50"),
+        "3": None,
+        "4": Decimal("300.00"),
+        "5": Decimal("400.00"),
+    }
+    con = database(rates={"USD": 1.0})
+    assert con.execute(
+        "SELECT amount FROM opportunities WHERE opportunity_id = '5'"
+    ).fetchone() == (None,)
+
+
+def test_reps_file_sets_team_and_manager_of_each_owner():
+    reps = load_reps(b"owner,team,manager\nAnn,East,Maria\n", "reps.csv").reps
+    table = owners(database(reps=reps))
+    table = table.astype(object).where(table.notna(), None)
+    assert table[["owner", "team", "manager", "deals", "open_deals"]].values.tolist() == [
+        ["Ann", "East", "Maria", 2, 1],
+        ["Bo", None, None, 3, 2],
+    ]
+    assert table["open_amount"].tolist() == [2500.5, 200.0]
+
+
+def test_quota_grid_puts_the_whole_team_first_and_periods_in_order():
+    settings = Settings(as_of=date(2026, 11, 20))
+    targets = load_targets(
+        b"owner,period,amount\nBo,2026-Q4,20\nAnn,2027-Q1,30\nAnn,2026-Q4,10\n,2026-Q4,50\n",
+        "q.csv",
+        settings,
+    ).targets
+    grid = quota_grid(database(targets=targets))
+    assert list(grid.columns) == ["Q4 FY2026", "Q1 FY2027"]
+    assert list(grid.index) == ["Whole team", "Ann", "Bo"]
+    assert grid.loc["Ann", "Q4 FY2026"] == 10.0
+    assert grid.loc["Ann", "Q1 FY2027"] == 30.0
+
+
+def test_money_is_short_and_readable_from_across_the_room():
+    assert [money(v) for v in (1_234_567, 340_000, 999_999, 950, -12_000, None)] == [
+        "$1.2M",
+        "$340K",
+        "$1M",
+        "$950",
+        "-$12K",
+        "–",
+    ]
+    assert money(5000, "EUR") == "€5K"
+    assert percent(0.84) == "84 %"
