@@ -7,11 +7,11 @@
 #
 # Stories planted for the app to find (tests/test_sample_data.py checks each one):
 # - One giant deal: Tomasz Nowak's quarter hangs on a $1.8M Meridian Health Systems deal in
-#   Negotiation/Review closing 12/18/2026, at least 80 % of his open pipeline; he has created
-#   little else in the last four months.
-# - Prospecting stall: James Whitfield created deals as usual until 2026-10-05 (46 days before
-#   the export) and none since.
-# - Far ahead: Yuki Tanaka has already booked at least 150 % of her Q4 2026 quota.
+#   Negotiation/Review closing 12/18/2026, at least 80 % of the open pipeline, with
+#   little else created in the last four months.
+# - Prospecting stall: James Whitfield created deals as usual until early October and none
+#   after 2026-10-05 (46 days before the export).
+# - Far ahead: Yuki Tanaka has already booked at least 150 % of the Q4 2026 quota.
 # - Slipped deals: some open deals still carry a close date before 2026-10-01, and more are
 #   overdue within Q4 (close date between 10/1 and 11/19).
 # - Gone dark: Lukas Becker and Marcus Johnson hold the open deals at probability >= 60 % whose
@@ -19,14 +19,19 @@
 # - Close today: a handful of Negotiation/Review and Proposal/Price Quote deals due 11/20/2026 or
 #   a few days overdue, spread over Sofia Marchetti, Daniel Kim, Grace Liu, Mateo Fernández and
 #   Elena Petrova.
-# - The team is behind: Q4 2026 closed-to-date is about 65 % of the Team budget's pace (business
+# - The team is behind: Q4 2026 closed-to-date is about 63 % of the Team budget's pace (business
 #   days), yet ahead of Q4 2025 at the same day of the quarter.
 # - Nothing happens after the export: created, last activity and closed dates are all on or
 #   before 2026-11-20; only open deals have later close dates.
 #
-# Budgets follow a plan: a straight-line trend of the eight finished quarters, stretched in
-# FY2026 so that Q4 lands at the pace above; rep quotas share the budget by each rep's capacity
-# with the usual ~11 % over-assignment (Team budget = 90 % of the sum of rep quotas).
+# How the numbers are made: each rep creates deals at their own rate (growing 20 % a year),
+# each deal is won or lost after a 20-150 day cycle, won deals bunch up at quarter end, and a few
+# deals are left open past their close date. The Team budget follows the straight-line trend of
+# the eight finished quarters, stretched 10 % for FY2026; rep quotas share it by each rep's
+# capacity with the usual over-assignment (Team budget = 90 % of the sum of rep quotas). Then Q4
+# 2026 deals are moved across the as-of date (wins pushed to December, or December commits
+# pulled in) until the team stands at the planted pace, and Q4 2025 wins are moved within that
+# quarter so that last year at the same day stands about 12 % below this year.
 
 from __future__ import annotations
 
@@ -44,6 +49,7 @@ EXPORT_DATE = date(2026, 11, 20)
 HISTORY_START = date(2024, 10, 1)
 SIMULATION_START = date(2024, 5, 1)
 CURRENT_QUARTER = (2026, 4)
+LAST_YEARS_QUARTER = (2025, 4)
 FIRST_QUARTER = (2024, 4)
 LAST_QUARTER = (2027, 1)
 
@@ -51,12 +57,21 @@ GIANT_DEAL_REP = "Tomasz Nowak"
 STALLED_REP = "James Whitfield"
 FAR_AHEAD_REP = "Yuki Tanaka"
 GONE_DARK_REPS = ("Lukas Becker", "Marcus Johnson")
-CLOSE_TODAY_REPS = ("Sofia Marchetti", "Daniel Kim", "Grace Liu", "Mateo Fernández", "Elena Petrova")
+# Who is due to close a Commit-like deal, and on which day (today or a few days overdue).
+CLOSE_TODAY_DUE = (
+    ("Sofia Marchetti", date(2026, 11, 20)),
+    ("Daniel Kim", date(2026, 11, 20)),
+    ("Grace Liu", date(2026, 11, 20)),
+    ("Mateo Fernández", date(2026, 11, 19)),
+    ("Elena Petrova", date(2026, 11, 18)),
+    ("Sofia Marchetti", date(2026, 11, 17)),
+)
 
 GIANT_DEAL_AMOUNT = 1_800_000
 LAST_CREATED_BY_STALLED_REP = EXPORT_DATE - timedelta(days=46)
-TEAM_PACE_TARGET = 0.65
-FY2026_STRETCH = 1.12
+TEAM_PACE_TARGET = 0.63
+FY2026_STRETCH = 1.1
+YEAR_ON_YEAR_GROWTH = 1.12
 FAR_AHEAD_ATTAINMENT_TARGET = 1.6
 TEAM_SHARE_OF_REP_QUOTAS = 0.9
 
@@ -100,6 +115,9 @@ STAGE_PROBABILITY = {
 OPEN_STAGES = tuple(STAGE_PROBABILITY)[:8]
 # How far through its sales cycle an open deal must be to have reached each open stage.
 STAGE_PROGRESS = (0.0, 0.12, 0.25, 0.4, 0.55, 0.65, 0.75, 0.88)
+
+# (owner, quarter) -> amount; owner "Team" holds the company budget.
+Quotas = dict[tuple[str, tuple[int, int]], int]
 
 MANAGERS = {"East": "Catherine Walsh", "West": "Roberto Alvarez", "Central": "Fatima Haddad"}
 
@@ -357,6 +375,7 @@ class Deal:
     next_step: str
     deal_type: str = ""
     name: str = ""
+    opportunity_id: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -479,7 +498,9 @@ def creation_rate(rep: Rep, day: date) -> float:
 
 def open_stage(rng: random.Random, progress: float) -> str:
     progress += rng.uniform(-0.08, 0.08)
-    reached = [stage for stage, at in zip(OPEN_STAGES, STAGE_PROGRESS, strict=True) if progress >= at]
+    reached = [
+        stage for stage, at in zip(OPEN_STAGES, STAGE_PROGRESS, strict=True) if progress >= at
+    ]
     return reached[-1] if reached else OPEN_STAGES[0]
 
 
@@ -515,11 +536,21 @@ def simulate_deal(rng: random.Random, rep: Rep, account: str, created: date) -> 
     pushed = next_business_day(end_of_quarter - timedelta(days=rng.randint(7, 12)))
     if won and rng.random() < 0.3 and close < pushed and (pushed - created).days <= 150:
         close = pushed
-    base = Deal(rep.name, account, created, close, "", amount, source, None, "")
+    base = Deal(
+        owner=rep.name,
+        account=account,
+        created=created,
+        close=close,
+        stage="",
+        amount=amount,
+        lead_source=source,
+        last_activity=None,
+        next_step="",
+    )
 
     if close <= EXPORT_DATE:
         days_overdue = (EXPORT_DATE - close).days
-        slip_chance = 0.06 if close >= quarter_start(CURRENT_QUARTER) else 0.02
+        slip_chance = 0.04 if close >= quarter_start(CURRENT_QUARTER) else 0.02
         if rep.name != GIANT_DEAL_REP and 0 < days_overdue < 200 and rng.random() < slip_chance:
             stage = rng.choices(OPEN_STAGES[2:], weights=(2, 2, 1.5, 1.5, 1.5, 1))[0]
             return replace(
@@ -533,9 +564,7 @@ def simulate_deal(rng: random.Random, rep: Rep, account: str, created: date) -> 
         touched = max(close - timedelta(days=rng.randint(0, 6)), created)
         if won:
             step = rng.choice(LATE_NEXT_STEPS) if rng.random() < 0.25 else ""
-            return replace(
-                base, stage="Closed Won", last_activity=touched, next_step=step
-            )
+            return replace(base, stage="Closed Won", last_activity=touched, next_step=step)
         roll = rng.random()
         return replace(
             base,
@@ -546,14 +575,14 @@ def simulate_deal(rng: random.Random, rep: Rep, account: str, created: date) -> 
         )
 
     stage = open_stage(rng, (EXPORT_DATE - created).days / (close - created).days)
-    if rng.random() < 0.35:
+    if STAGE_PROBABILITY[stage] <= 20 and rng.random() < 0.25:
+        # An early deal often carries a placeholder close date a quarter or so further out.
+        close = month_end(close + timedelta(days=rng.randint(60, 120)))
+    elif rng.random() < 0.35:
         close = month_end(close)
-    if STAGE_PROBABILITY[stage] >= 60:
-        touched = recent_activity(rng, created, 13)
-    elif rng.random() < 0.85:
-        touched = recent_activity(rng, created, 13)
-    else:
-        touched = recent_activity(rng, created, 35)
+    # Early deals may go quiet for a few weeks; late-stage deals are touched every week or two.
+    quiet = STAGE_PROBABILITY[stage] < 60 and rng.random() < 0.15
+    touched = recent_activity(rng, created, 35 if quiet else 13)
     early = STAGE_PROBABILITY[stage] <= 10
     return replace(
         base,
@@ -601,11 +630,8 @@ def rep_account(rng: random.Random, weights: dict[str, list[float]], rep_name: s
 
 def close_today_deals(rng: random.Random, weights: dict[str, list[float]]) -> list[Deal]:
     """Commit-like deals due today or a few days overdue, spread over several reps."""
-    due = (EXPORT_DATE, EXPORT_DATE, EXPORT_DATE, date(2026, 11, 19), date(2026, 11, 18))
-    owners = (*CLOSE_TODAY_REPS, CLOSE_TODAY_REPS[0])
     deals = []
-    for i, owner in enumerate(owners):
-        close = due[i % len(due)] if i < len(due) else date(2026, 11, 17)
+    for i, (owner, close) in enumerate(CLOSE_TODAY_DUE):
         created = close - timedelta(days=rng.randint(35, 110))
         stage = "Negotiation/Review" if i % 2 == 0 else "Proposal/Price Quote"
         deals.append(
@@ -618,15 +644,15 @@ def close_today_deals(rng: random.Random, weights: dict[str, list[float]]) -> li
                 amount=deal_amount(rng, REP_BY_NAME[owner].median_amount * 1.5, low=8_000),
                 lead_source=lead_source(rng, REP_BY_NAME[owner]),
                 last_activity=EXPORT_DATE - timedelta(days=rng.randint(0, 4)),
-                next_step=rng.choice(("Contract out for signature", "Awaiting PO", "Countersign today")),
+                next_step=rng.choice(
+                    ("Contract out for signature", "Awaiting PO", "Countersign today")
+                ),
             )
         )
     return deals
 
 
-def go_dark(
-    rng: random.Random, weights: dict[str, list[float]], deals: list[Deal]
-) -> list[Deal]:
+def go_dark(rng: random.Random, weights: dict[str, list[float]], deals: list[Deal]) -> list[Deal]:
     """Most late-stage open deals of the gone-dark reps have had no activity for 3-8 weeks;
     planted ones top each rep up to at least four."""
     darkened = []
@@ -685,20 +711,17 @@ def elapsed_share_of_current_quarter() -> float:
     return business_days(start, EXPORT_DATE) / business_days(start, end)
 
 
-def plan(deals: list[Deal]) -> dict[tuple[str, tuple[int, int]], int]:
-    """Quotas: (owner, quarter) -> amount, with owner "Team" for the company budget. The budget
-    follows the straight-line trend of the finished quarters, stretched for FY2026."""
-    finished = quarters_between(FIRST_QUARTER, (2026, 3))
+def plan(deals: list[Deal]) -> Quotas:
+    """Quotas and budgets: the budget follows the straight-line trend of the finished quarters,
+    stretched for FY2026; each rep's quota is their capacity's share of it, over-assigned."""
+    finished = quarters_between(FIRST_QUARTER, CURRENT_QUARTER)[:-1]
     bookings = [won_between(deals, quarter_start(q), quarter_end(q)) for q in finished]
     n = len(bookings)
     mean_x, mean_y = (n - 1) / 2, sum(bookings) / n
     slope = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(bookings)) / sum(
         (x - mean_x) ** 2 for x in range(n)
     )
-    capacity = {
-        r.name: r.deals_per_month * r.win_rate * r.median_amount * math.exp(0.85**2 / 2)
-        for r in REPS
-    }
+    capacity = {r.name: r.deals_per_month * r.win_rate * r.median_amount for r in REPS}
     total_capacity = sum(capacity.values())
     quotas = {}
     for index, quarter in enumerate(quarters_between(FIRST_QUARTER, LAST_QUARTER)):
@@ -714,23 +737,27 @@ def plan(deals: list[Deal]) -> dict[tuple[str, tuple[int, int]], int]:
 
 
 def settle_current_quarter(rng: random.Random, deals: list[Deal]) -> list[Deal]:
-    """Push Q4 wins back into December (or pull December commits in) until the team stands at
-    its planted pace; the far-ahead rep's wins stay as they are."""
-    start = quarter_start(CURRENT_QUARTER)
+    """Move Q4 deals across the as-of date until the team stands at its planted pace: push wins
+    back to a December close date, or pull December commits in as won. The story reps' deals
+    stay as they are."""
+    start, end = quarter_start(CURRENT_QUARTER), quarter_end(CURRENT_QUARTER)
     target = TEAM_PACE_TARGET * elapsed_share_of_current_quarter()
     target *= plan(deals)["Team", CURRENT_QUARTER]
     closed_to_date = won_between(deals, start, EXPORT_DATE)
+    story_reps = (FAR_AHEAD_REP, GIANT_DEAL_REP, STALLED_REP, *GONE_DARK_REPS)
     settled = list(deals)
     order = list(range(len(settled)))
     rng.shuffle(order)
     for i in order:
         deal = settled[i]
-        if abs(closed_to_date - target) <= 0.02 * target:
-            break
         amount = deal.amount or 0
-        if deal.owner == FAR_AHEAD_REP or amount > 0.05 * target:
+        if deal.owner in story_reps or amount > 0.04 * target:
             continue
-        if closed_to_date > target and deal.stage == "Closed Won" and deal.close >= start:
+        if (
+            closed_to_date > 1.02 * target
+            and deal.stage == "Closed Won"
+            and start <= deal.close <= EXPORT_DATE
+        ):
             december = date(2026, 12, 1) + timedelta(days=rng.randint(0, 22))
             settled[i] = replace(
                 deal,
@@ -741,14 +768,13 @@ def settle_current_quarter(rng: random.Random, deals: list[Deal]) -> list[Deal]:
             )
             closed_to_date -= amount
         elif (
-            closed_to_date < target
+            closed_to_date < 0.98 * target
             and deal.stage == "Negotiation/Review"
-            and EXPORT_DATE < deal.close <= quarter_end(CURRENT_QUARTER)
-            and deal.owner not in (GIANT_DEAL_REP, *GONE_DARK_REPS)
+            and EXPORT_DATE < deal.close <= end
             and (EXPORT_DATE - deal.created).days >= 30
         ):
             close = EXPORT_DATE - timedelta(days=rng.randint(0, 9))
-            close = max(close - timedelta(days=max(close.weekday() - 4, 0)), deal.created)
+            close -= timedelta(days=max(close.weekday() - 4, 0))
             settled[i] = replace(
                 deal, stage="Closed Won", close=close, last_activity=close, next_step=""
             )
@@ -756,7 +782,40 @@ def settle_current_quarter(rng: random.Random, deals: list[Deal]) -> list[Deal]:
     return settled
 
 
-def far_ahead_attainment(deals: list[Deal], quotas: dict) -> float:
+def reshape_last_years_quarter(rng: random.Random, deals: list[Deal]) -> list[Deal]:
+    """Move Q4 2025 wins across 11/20/2025, within that quarter, until last year at this day of
+    the quarter stands a little below this year; last year's quarter total stays the same."""
+    start, end = quarter_start(LAST_YEARS_QUARTER), quarter_end(LAST_YEARS_QUARTER)
+    same_day = EXPORT_DATE.replace(year=EXPORT_DATE.year - 1)
+    this_year = won_between(deals, quarter_start(CURRENT_QUARTER), EXPORT_DATE)
+    target = this_year / YEAR_ON_YEAR_GROWTH
+    to_date = won_between(deals, start, same_day)
+    reshaped = list(deals)
+    order = list(range(len(reshaped)))
+    rng.shuffle(order)
+    for i in order:
+        deal = reshaped[i]
+        amount = deal.amount or 0
+        if deal.stage != "Closed Won" or not start <= deal.close <= end:
+            continue
+        if to_date > 1.02 * target and deal.close <= same_day:
+            close = next_business_day(same_day + timedelta(days=rng.randint(3, 38)))
+            moved = -amount
+        elif to_date < 0.98 * target and deal.close > same_day:
+            close = next_business_day(start + timedelta(days=rng.randint(0, 46)))
+            moved = amount
+        else:
+            continue
+        closer = abs(to_date + moved - target) < abs(to_date - target)
+        if not closer or not 20 <= (close - deal.created).days <= 150:
+            continue
+        touched = max(close - timedelta(days=rng.randint(0, 6)), deal.created)
+        reshaped[i] = replace(deal, close=close, last_activity=touched)
+        to_date += moved
+    return reshaped
+
+
+def far_ahead_attainment(deals: list[Deal], quotas: Quotas) -> float:
     won = won_between(deals, quarter_start(CURRENT_QUARTER), EXPORT_DATE, FAR_AHEAD_REP)
     return won / quotas[FAR_AHEAD_REP, CURRENT_QUARTER]
 
@@ -812,33 +871,35 @@ def name_deals(rng: random.Random, deals: list[Deal]) -> list[Deal]:
     return named
 
 
-def opportunity_ids(rng: random.Random, count: int) -> list[str]:
+def with_opportunity_ids(rng: random.Random, deals: list[Deal]) -> list[Deal]:
     """Salesforce-style 15-character IDs, increasing in creation order."""
     alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    number, ids = 40_000_000, []
-    for _ in range(count):
+    number, numbered = 40_000_000, []
+    for deal in sorted(deals, key=lambda d: d.created):
         number += rng.randint(1, 60)
         suffix, rest = "", number
         for _ in range(5):
             rest, digit = divmod(rest, 62)
             suffix = alphabet[digit] + suffix
-        ids.append("0065g00000" + suffix)
-    return ids
+        numbered.append(replace(deal, opportunity_id="0065g00000" + suffix))
+    return numbered
 
 
-def build(seed: int = SEED) -> tuple[list[Deal], dict]:
-    rng = random.Random(seed)
+def build() -> tuple[list[Deal], Quotas]:
+    rng = random.Random(SEED)
     weights = account_weights(rng)
     deals = simulate_deals(rng, weights)
     deals += [giant_deal(), *close_today_deals(rng, weights)]
     deals = go_dark(rng, weights, deals)
     deals = land_far_ahead_wins(rng, weights, deals)
     deals = settle_current_quarter(rng, deals)
+    deals = reshape_last_years_quarter(rng, deals)
     deals = name_deals(rng, deals)
+    deals = with_opportunity_ids(rng, deals)
     return deals, plan(deals)
 
 
-def export_row(deal: Deal, opportunity_id: str) -> list[str]:
+def export_row(deal: Deal) -> list[str]:
     year, number = quarter_of(deal.close)
     age_until = EXPORT_DATE if deal.is_open else deal.close
     return [
@@ -856,23 +917,21 @@ def export_row(deal: Deal, opportunity_id: str) -> list[str]:
         deal.lead_source,
         deal.deal_type,
         us_date(deal.last_activity),
-        opportunity_id,
+        deal.opportunity_id,
     ]
 
 
-def write_export(path: Path, deals: list[Deal], rng: random.Random) -> None:
-    # IDs are handed out in creation order, as Salesforce does; rows are sorted by owner.
-    ids = dict(zip(map(id, deals), opportunity_ids(rng, len(deals)), strict=True))
-    rows = sorted(deals, key=lambda d: (d.owner, d.close, d.name, ids[id(d)]))
+def write_export(path: Path, deals: list[Deal]) -> None:
+    rows = sorted(deals, key=lambda d: (d.owner, d.close, d.name, d.opportunity_id))
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         writer.writerow(HEADER)
-        writer.writerows(export_row(deal, ids[id(deal)]) for deal in rows)
+        writer.writerows(export_row(deal) for deal in rows)
         file.write("\r\n")
         writer.writerows([line] for line in FOOTER)
 
 
-def write_quotas(path: Path, quotas: dict) -> None:
+def write_quotas(path: Path, quotas: Quotas) -> None:
     owners = [*sorted(r.name for r in REPS), "Team"]
     with path.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")
@@ -892,9 +951,7 @@ def write_reps(path: Path) -> None:
 
 def main(out_dir: Path = OUT_DIR) -> None:
     deals, quotas = build()
-    # IDs come from their own stream so that changing a story does not reshuffle every ID.
-    deals_by_creation = sorted(deals, key=lambda d: d.created)
-    write_export(out_dir / "opportunities.csv", deals_by_creation, random.Random(SEED + 1))
+    write_export(out_dir / "opportunities.csv", deals)
     write_quotas(out_dir / "quotas.csv", quotas)
     write_reps(out_dir / "reps.csv")
     won = sum(d.stage == "Closed Won" for d in deals)
