@@ -4,6 +4,7 @@ import calendar
 
 import streamlit as st
 
+from lib.format import markdown_text
 from lib.settings import Settings
 from pages import shared
 
@@ -85,7 +86,7 @@ if export is not None:
         if reps_upload
         else None
     )
-    rates = shared.remembered("rates").get(shared.headers_key(export.report.headers))
+    rates = shared.rates_for(export)
     session_data = shared.SessionData(
         con=shared.session_connection(export, targets, reps, rates),
         export=export,
@@ -99,6 +100,6 @@ st.session_state.load_problems = problems
 
 with st.sidebar:
     for problem in problems:
-        st.error(problem, icon=":material/error:")
+        st.error(markdown_text(problem), icon=":material/error:")
 
 page.run()

@@ -33,3 +33,12 @@ def money(amount: float | None, currency: str | None = None) -> str:
 def percent(share: float | None) -> str:
     """84 %, from the fraction 0.84; "–" when there is no share."""
     return "–" if share is None else f"{share * 100:.0f} %"
+
+
+MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~:$=")
+
+
+def markdown_text(text: object) -> str:
+    """Text from a file (a name, a header, a cell) made inert for Streamlit's Markdown: shown as
+    typed, never as a link, emphasis, HTML or an icon."""
+    return "".join(f"\\{char}" if char in MARKDOWN_SPECIALS else char for char in str(text))

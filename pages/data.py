@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from lib.format import money
+from lib.format import markdown_text, money
 from lib.load.mapping import FIELDS, FIELDS_BY_KEY, MissingFieldsError, mapping_to_json
 from lib.load.stages import STATUSES
 from lib.overview import export_summary, owners, quota_grid
@@ -14,7 +14,7 @@ NOT_MAPPED = "— not in this export —"
 st.title("What did we load?")
 
 for problem in st.session_state.get("load_problems", []):
-    st.error(problem, icon=":material/error:")
+    st.error(markdown_text(problem), icon=":material/error:")
 
 
 def mapping_editor(headers: tuple[str, ...], mapping: dict[str, str]) -> None:
@@ -56,7 +56,7 @@ def mapping_editor(headers: tuple[str, ...], mapping: dict[str, str]) -> None:
 failed = st.session_state.get("failed_upload")
 if failed and isinstance(failed[1], MissingFieldsError):
     upload, error = failed
-    st.subheader(f"Pick the columns of {upload.name}")
+    st.subheader(f"Pick the columns of {markdown_text(upload.name)}")
     st.write(
         "Closeboard did not recognise every field it needs. Choose the column that holds each "
         "required field; the choice is remembered for exports with the same columns."
@@ -78,7 +78,7 @@ currency = report.currencies[0] if report.currencies else None
 st.caption(shared.as_of_caption(data.settings, data.source))
 
 summary = export_summary(data.con)
-st.markdown(f"**{report.layout}** · {report.file_name}")
+st.markdown(f"**{report.layout}** · {markdown_text(report.file_name)}")
 read, loaded, rejected, reps = st.columns(4)
 read.metric("Rows read", f"{report.rows_read:,}")
 loaded.metric("Deals loaded", f"{report.rows_loaded:,}")
@@ -95,9 +95,10 @@ if summary["close_date_min"]:
 
 if len(report.currencies) > 1:
     st.warning(
-        f"This export mixes {len(report.currencies)} currencies ({', '.join(report.currencies)}). "
-        f"Enter rates into {currency} in the Currencies tab; until then deals in other "
-        "currencies count in their own currency.",
+        f"This export mixes {len(report.currencies)} currencies "
+        f"({markdown_text(', '.join(report.currencies))}). "
+        f"Enter rates into {currency} in the Currencies tab; until then figures count only "
+        f"the deals in {currency}.",
         icon=":material/currency_exchange:",
     )
 
@@ -118,7 +119,9 @@ with tabs[0]:
         icon=":material/download:",
     )
     if report.unmapped_headers:
-        st.caption("Columns kept but not used: " + ", ".join(report.unmapped_headers))
+        st.caption(
+            "Columns kept but not used: " + markdown_text(", ".join(report.unmapped_headers))
+        )
 
 with tabs[1]:
     st.write(
@@ -209,6 +212,8 @@ with tabs[3]:
         ),
     ]  # fmt: skip
     st.dataframe(pd.DataFrame(quality, columns=["What", "Count"]), hide_index=True)
+    if report.duplicate_ids:
+        st.caption("Duplicate IDs: " + markdown_text(", ".join(report.duplicate_ids)))
     st.caption(
         f"{report.file_kind}"
         + (f", {report.encoding}" if report.encoding else "")
@@ -241,15 +246,15 @@ with tabs[5]:
     else:
         quotas = quota_grid(data.con)
         st.caption(
-            f"{data.targets.report.file_name}: {data.targets.report.form} form, "
+            f"{markdown_text(data.targets.report.file_name)}: {data.targets.report.form} form, "
             f"{data.targets.report.targets_loaded:,} targets loaded"
         )
         st.dataframe(quotas, column_config=shared.money_columns(quotas.columns, currency))
         if data.targets.report.rejected:
             st.warning(
                 "Rows not loaded: "
-                + "; ".join(
-                    f"{n} × {reason}" for reason, n in data.targets.report.rejected.items()
+                + markdown_text(
+                    "; ".join(f"{n} × {r}" for r, n in data.targets.report.rejected.items())
                 ),
             )
 

@@ -260,3 +260,13 @@ def apply_mapping_file(mapping_file, opportunities: Upload, problems: list[str])
         problems.append(str(error))
         return
     remembered("mappings")[headers_key(headers)] = saved
+
+
+def rates_for(export: LoadedExport) -> dict[str, float] | None:
+    """Rates into the display currency (the export's most common one) for an export that mixes
+    currencies: the user's, or until they are entered only the display currency's own, so that
+    no total adds euros to dollars."""
+    currencies = export.report.currencies
+    if len(currencies) < 2:
+        return None
+    return remembered("rates").get(headers_key(export.report.headers), {currencies[0]: 1.0})

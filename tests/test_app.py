@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +30,11 @@ ODD_HEADERS = b"Seller,Phase,Worth,Due\nAnn,Closed Won,10,2026-11-02\nBo,Talking
 def table_with(at: AppTest, column: str):
     """The table (or editor) on the page that has this column."""
     return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
+def errors(at: AppTest) -> str:
+    """Every error message as the reader sees it (Markdown escapes removed)."""
+    return " ".join(re.sub(r"\\(.)", r"\1", e.value) for e in at.error)
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -105,16 +111,15 @@ def test_a_bad_upload_shows_why_and_keeps_the_data_already_loaded():
     )
     at.run()
     assert not at.exception
-    errors = " ".join(e.value for e in at.error)
-    assert "photo.csv is a PNG image, not a CSV or Excel export of deals." in errors
-    assert "Still showing the last export that loaded: hubspot.csv." in errors
+    assert "photo.csv is a PNG image, not a CSV or Excel export of deals." in errors(at)
+    assert "Still showing the last export that loaded: hubspot.csv." in errors(at)
     assert metrics(at)["Rows read"] == "4"
 
 
 def test_an_export_with_unknown_headers_asks_for_the_columns_and_loads_once_picked():
     at = upload(run_app(source="My uploads"), "odd.csv", ODD_HEADERS)
-    assert "odd.csv has no column for the owner (the rep)" in at.error[0].value
-    assert at.subheader[0].value == "Pick the columns of odd.csv"
+    assert "odd.csv has no column for the owner (the rep)" in errors(at)
+    assert at.subheader[0].value == "Pick the columns of odd\\.csv"
     assert not at.metric
     # What the mapping editor stores when the four columns are picked.
     odd_headers = headers_key(("Seller", "Phase", "Worth", "Due"))
@@ -145,3 +150,22 @@ def test_any_fiscal_year_start_renders(month):
     at = run_app(fiscal_start=month)
     assert not at.exception
     assert metrics(at)["Owners"] == "20"
+
+
+MIXED_CURRENCIES = (
+    b"Opportunity Owner,Stage,Amount,Currency,Close Date\n"
+    b"Ann,Closed Won,1000,USD,2026-11-02\n"
+    b"Ann,Closed Won,2000,EUR,2026-11-03\n"
+    b"Bo,Closed Won,500,USD,2026-11-04\n"
+)
+
+
+def test_mixed_currencies_ask_for_rates_and_figures_use_them():
+    at = upload(run_app(source="My uploads"), "mixed.csv", MIXED_CURRENCIES)
+    assert "mixes 2 currencies (USD, EUR)" in at.warning[0].value
+    assert table_with(at, "Rate")["Currency"].tolist() == ["USD", "EUR"]
+    assert metrics(at)["Won"] == "3 · $1.5K"  # euros are not added to dollars
+    key = headers_key(("Opportunity Owner", "Stage", "Amount", "Currency", "Close Date"))
+    at.session_state["rates"] = {key: {"USD": 1.0, "EUR": 1.5}}
+    at.run()
+    assert metrics(at)["Won"] == "3 · $4.5K"

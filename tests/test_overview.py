@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from lib.db import open_database
-from lib.format import money, percent
+from lib.format import markdown_text, money, percent
 from lib.load.opportunities import load_opportunities
 from lib.load.reps import load_reps
 from lib.load.targets import load_targets
@@ -98,3 +98,10 @@ def test_money_is_short_and_readable_from_across_the_room():
     ]
     assert money(5000, "EUR") == "€5K"
     assert percent(0.84) == "84 %"
+
+
+def test_markdown_text_shows_cells_as_typed_never_as_links_or_html():
+    assert markdown_text("[x](http://evil) **b** <script>") == (
+        r"\[x\]\(http\://evil\) \*\*b\*\* \<script\>"
+    )
+    assert markdown_text(":material/home: $5") == r"\:material/home\: \$5"

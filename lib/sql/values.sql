@@ -69,5 +69,6 @@ CREATE OR REPLACE MACRO parse_bool(raw) AS CASE
         THEN FALSE
 END;
 
--- Text cells: trimmed, blank as NULL.
-CREATE OR REPLACE MACRO clean_text(raw) AS nullif(trim(raw), '');
+-- Text cells: trimmed, blank as NULL. Salesforce's Data Export writes an empty lookup
+-- (no account, no owner) as the null ID 000000000000000AAA.
+CREATE OR REPLACE MACRO clean_text(raw) AS nullif(nullif(trim(raw), ''), '000000000000000AAA');
