@@ -160,7 +160,7 @@ EVERY_PARSER = "SELECT parse_amount($v, false), parse_amount($v, true), " + ", "
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.text().filter(lambda t: not any(c.isdigit() for c in t)))
 def test_text_without_digits_is_never_an_amount_date_or_probability(text):
     # One query runs every parser, on the same macros the loader installs.
@@ -219,6 +219,7 @@ def test_date_in_its_column_format_reads_as_that_day(text, fmt, expected):
         ("12345", "excel serial"),  # 1933: too early to be a deal date
         ("2026", "excel serial"),
         ("TBD", "%Y-%m-%d"),
+        ("Infinity", "%Y-%m-%d"),  # DuckDB's strptime alone would read it as 1900-01-01
         ("", "%Y-%m-%d"),
         (None, "%Y-%m-%d"),
     ],

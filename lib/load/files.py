@@ -67,7 +67,7 @@ def column_name(position: int) -> str:
 
 def read_table(data: bytes, filename: str) -> RawTable:
     """Reads a CSV or XLSX export; raises LoadError with a plain message when it cannot."""
-    if not data.strip():
+    if not data.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n\x00"):
         raise LoadError(f"{filename} is empty: there is nothing to load.")
     for magic, what in SIGNATURES.items():
         if data.startswith(magic):

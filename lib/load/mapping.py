@@ -43,7 +43,8 @@ FIELDS: tuple[Field, ...] = (
           "createdon", "createdtime", "creationdate", "engagedate", "datecreated", "createdat")),
     Field("probability", "Probability", ("probability", "probabilitypercent", "winprobability",
           "dealprobability")),
-    Field("forecast_category", "Forecast category", ("forecastcategoryname", "forecastcategory",
+    # ForecastCategory holds the API values (BestCase, Forecast…), the same in every language.
+    Field("forecast_category", "Forecast category", ("forecastcategory", "forecastcategoryname",
           "forecast")),
     Field("lead_source", "Lead source", ("leadsource", "source", "originalsource", "sourceorigin",
           "dealsource", "channel", "sourcechannel")),
