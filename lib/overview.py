@@ -83,4 +83,6 @@ def quota_grid(con: duckdb.DuckDBPyConnection):
     periods = frame.drop_duplicates("period_label").sort_values("period_start")["period_label"]
     grid = frame.pivot_table(index="owner", columns="period_label", values="amount", aggfunc="sum")
     order = ["Whole team", *sorted(o for o in grid.index if o != "Whole team")]
-    return grid.reindex(index=[o for o in order if o in grid.index], columns=list(periods))
+    grid = grid.reindex(index=[o for o in order if o in grid.index], columns=list(periods))
+    grid.index.name, grid.columns.name = "Owner", None
+    return grid

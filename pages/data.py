@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.format import markdown_text, money
+from lib.load.files import DELIMITER_NAMES
 from lib.load.mapping import FIELDS, FIELDS_BY_KEY, MissingFieldsError, mapping_to_json
 from lib.load.stages import STATUSES
 from lib.overview import export_summary, owners, quota_grid
@@ -217,7 +218,7 @@ with tabs[3]:
     st.caption(
         f"{report.file_kind}"
         + (f", {report.encoding}" if report.encoding else "")
-        + (f", separated by {report.delimiter!r}" if report.delimiter else "")
+        + (f", {DELIMITER_NAMES[report.delimiter]}-separated" if report.delimiter else "")
         + (", decimal comma" if report.decimal_comma else "")
         + (f", sheet {report.sheet!r}" if report.sheet else "")
         + (f", {report.footer_lines} footer lines skipped" if report.footer_lines else "")
