@@ -96,10 +96,9 @@ if export is not None:
         source="sample data" if source == "Sample data" else export.report.file_name,
     )
 st.session_state.session_data = session_data
-st.session_state.load_problems = problems
 
-with st.sidebar:
-    for problem in problems:
-        st.error(markdown_text(problem), icon=":material/error:")
+# Above whichever page is open: a file that could not be used, and what is shown instead.
+for problem in problems:
+    st.error(markdown_text(problem), icon=":material/error:")
 
 page.run()

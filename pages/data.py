@@ -14,9 +14,6 @@ NOT_MAPPED = "— not in this export —"
 
 st.title("What did we load?")
 
-for problem in st.session_state.get("load_problems", []):
-    st.error(markdown_text(problem), icon=":material/error:")
-
 
 def mapping_editor(headers: tuple[str, ...], mapping: dict[str, str]) -> None:
     """A row per canonical field with the file's column for it; a change reloads the export."""
@@ -79,21 +76,21 @@ currency = report.currencies[0] if report.currencies else None
 st.caption(shared.as_of_caption(data.settings, data.source))
 
 summary = export_summary(data.con)
-st.markdown(f"**{report.layout}** · {markdown_text(report.file_name)}")
+close_dates = (
+    f" · close dates {summary['close_date_min']:%b %Y} – {summary['close_date_max']:%b %Y}"
+    if summary["close_date_min"]
+    else ""
+)
+st.markdown(f"**{report.layout}** · {markdown_text(report.file_name)}{close_dates}")
 read, loaded, rejected, reps = st.columns(4)
 read.metric("Rows read", f"{report.rows_read:,}")
 loaded.metric("Deals loaded", f"{report.rows_loaded:,}")
 rejected.metric("Rows not loaded", f"{report.rows_rejected:,}")
 reps.metric("Owners", f"{summary['owners']:,}")
-open_, won, lost, dates = st.columns(4)
+open_, won, lost, _ = st.columns(4)
 open_.metric("Open", f"{summary['deals_open']:,} · {money(summary['amount_open'], currency)}")
 won.metric("Won", f"{summary['deals_won']:,} · {money(summary['amount_won'], currency)}")
 lost.metric("Lost", f"{summary['deals_lost']:,} · {money(summary['amount_lost'], currency)}")
-if summary["close_date_min"]:
-    dates.metric(
-        "Close dates", f"{summary['close_date_min']:%b %y} – {summary['close_date_max']:%b %y}"
-    )
-
 if len(report.currencies) > 1:
     st.warning(
         f"This export mixes {len(report.currencies)} currencies "
@@ -176,7 +173,8 @@ with tabs[2]:
     if not report.rejected:
         st.success("Every row of the file was loaded.", icon=":material/check_circle:")
     else:
-        st.write(f"{report.rows_rejected:,} rows were not loaded, for these reasons:")
+        rows = "1 row was" if report.rows_rejected == 1 else f"{report.rows_rejected:,} rows were"
+        st.write(f"{rows} not loaded, for these reasons:")
         st.dataframe(
             pd.DataFrame({"Reason": list(report.rejected), "Rows": list(report.rejected.values())}),
             hide_index=True,
