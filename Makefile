@@ -12,7 +12,11 @@ $(VENV)/installed: requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# Opens the browser where there is a screen; on a server, open the URL Streamlit prints.
 run: $(VENV)/installed
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || [ "$$(uname)" = Darwin ]; then \
+		(sleep 4; $(BIN)/python -m webbrowser -t "http://localhost:$(PORT)" >/dev/null 2>&1) & \
+	fi
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/installed

@@ -8,7 +8,7 @@ from lib.format import markdown_text
 from lib.settings import Settings
 from pages import shared
 
-st.set_page_config(page_title="Closeboard", page_icon=":material/leaderboard:", layout="wide")
+st.set_page_config(page_title="Closeboard", page_icon="📈", layout="wide")
 
 # st.navigation comes before any widget: Streamlit drops the first upload of a fresh server
 # otherwise.

@@ -5,12 +5,24 @@ import streamlit as st
 
 from lib.format import markdown_text, money
 from lib.load.files import DELIMITER_NAMES
-from lib.load.mapping import FIELDS, FIELDS_BY_KEY, MissingFieldsError, mapping_to_json
-from lib.load.stages import STATUSES
+from lib.load.mapping import (
+    FIELDS,
+    FIELDS_BY_KEY,
+    MissingFieldsError,
+    mapping_to_json,
+    with_choices,
+)
+from lib.load.stages import STATUSES, with_edit
 from lib.overview import export_summary, owners, quota_grid
 from pages import shared
 
 NOT_MAPPED = "— not in this export —"
+# The stage editor's columns, the rule field each edits, and how its cell becomes that value.
+STAGE_EDITOR_COLUMNS = {
+    "Status": ("status", str),
+    "Probability": ("probability", lambda percent: (percent or 0) / 100),
+    "Late stage": ("late", bool),
+}
 
 st.title("What did we load?")
 
@@ -27,15 +39,12 @@ def mapping_editor(headers: tuple[str, ...], mapping: dict[str, str]) -> None:
     key = f"mapping_editor_{shared.headers_key(tuple(f'{k}={v}' for k, v in mapping.items()))}"
 
     def remember_mapping() -> None:
-        changed = dict(mapping)
-        for row, change in st.session_state[key]["edited_rows"].items():
-            column = change.get("Column in the file")
-            field = FIELDS[int(row)].key
-            if column in (None, NOT_MAPPED):
-                changed.pop(field, None)
-            else:
-                changed[field] = column
-        shared.remembered("mappings")[shared.headers_key(headers)] = changed
+        choices = {
+            FIELDS[int(row)].key: None if column == NOT_MAPPED else column
+            for row, change in st.session_state[key]["edited_rows"].items()
+            if (column := change.get("Column in the file"))
+        }
+        shared.remembered("mappings")[shared.headers_key(headers)] = with_choices(mapping, choices)
 
     st.data_editor(
         frame,
@@ -141,19 +150,16 @@ with tabs[1]:
     stage_key = f"stage_editor_{shared.headers_key(tuple(repr(r) for r in rules))}"
 
     def remember_stage_edits() -> None:
-        edits = shared.remembered("stage_edits").setdefault(shared.headers_key(report.headers), {})
+        remembered = shared.remembered("stage_edits")
+        edits = remembered.get(shared.headers_key(report.headers), {})
         for row, change in st.session_state[stage_key]["edited_rows"].items():
-            rule = rules[int(row)]
-            edit = edits.setdefault(
-                rule.stage,
-                {"status": rule.status, "probability": rule.probability, "late": rule.late},
-            )
-            if "Status" in change:
-                edit["status"] = change["Status"]
-            if "Probability" in change:
-                edit["probability"] = (change["Probability"] or 0) / 100
-            if "Late stage" in change:
-                edit["late"] = bool(change["Late stage"])
+            values = {
+                key: read(change[column])
+                for column, (key, read) in STAGE_EDITOR_COLUMNS.items()
+                if column in change
+            }
+            edits = with_edit(edits, rules[int(row)], values)
+        remembered[shared.headers_key(report.headers)] = edits
 
     st.data_editor(
         stage_frame,

@@ -169,3 +169,24 @@ def test_mixed_currencies_ask_for_rates_and_figures_use_them():
     at.session_state["rates"] = {key: {"USD": 1.0, "EUR": 1.5}}
     at.run()
     assert metrics(at)["Won"] == "3 · $4.5K"
+
+
+def test_a_saved_mapping_uploaded_with_next_weeks_export_is_applied():
+    mapping = (
+        b'{"closeboard": "column mapping", "version": 1, "fields": '
+        b'{"owner": "Seller", "stage": "Phase", "amount": "Worth", "close_date": "Due"}}'
+    )
+    at = upload(run_app(source="My uploads"), "odd.csv", ODD_HEADERS)
+    at.file_uploader(key="upload_mapping").upload("closeboard-mapping.json", mapping)
+    at.run()
+    assert not at.exception
+    assert not at.error
+    assert metrics(at)["Deals loaded"] == "2"
+
+
+def test_a_file_that_is_not_a_mapping_says_so():
+    at = upload(run_app(source="My uploads"), "hubspot.csv", HUBSPOT)
+    at.file_uploader(key="upload_mapping").upload("notes.json", b'{"hello": 1}')
+    at.run()
+    assert "That is not a Closeboard column mapping" in errors(at)
+    assert metrics(at)["Deals loaded"] == "3"

@@ -10,7 +10,9 @@ from xml.sax.saxutils import escape
 import pytest
 
 from lib.load.errors import LoadError
+from lib.load.mapping import with_choices
 from lib.load.opportunities import LoadedExport, load_opportunities
+from lib.load.stages import StageRule, with_edit
 
 D = Decimal
 
@@ -865,3 +867,44 @@ def test_unreadable_amounts_are_counted_and_their_open_deals_kept():
     assert report.unreadable["amount"].count == 2
     assert sorted(report.unreadable["amount"].examples) == ["TBD", "n/a"]
     assert column(loaded, "amount") == [None, None, None, D("1000.00")]
+
+
+# --- Corrections from the Data page -------------------------------------------------------------
+
+
+def test_picking_a_column_or_none_changes_only_those_fields():
+    mapping = {"owner": "Seller", "stage": "Phase", "amount": "Worth"}
+    assert with_choices(mapping, {"amount": "Net", "stage": None, "close_date": "Due"}) == {
+        "owner": "Seller",
+        "amount": "Net",
+        "close_date": "Due",
+    }
+    assert mapping == {"owner": "Seller", "stage": "Phase", "amount": "Worth"}
+
+
+def test_a_stage_edit_records_all_three_values_and_keeps_earlier_edits():
+    proposal = StageRule("Proposal", "open", 0.75, late=False)
+    earlier = {"Demo": {"status": "open", "probability": 0.5, "late": True}}
+    edits = with_edit(earlier, proposal, {"late": True})
+    assert edits == {
+        "Demo": {"status": "open", "probability": 0.5, "late": True},
+        "Proposal": {"status": "open", "probability": 0.75, "late": True},
+    }
+    edits = with_edit(edits, proposal, {"probability": 0.8, "colour": "red"})
+    assert edits["Proposal"] == {"status": "open", "probability": 0.8, "late": True}
+    assert earlier == {"Demo": {"status": "open", "probability": 0.5, "late": True}}
+
+
+def test_a_stage_edit_changes_status_probability_and_late_mark_of_its_deals():
+    edits = {"Contract sent": {"status": "won", "probability": 1.0, "late": False},
+             "Appointment scheduled": {"status": "open", "probability": 0.33, "late": True}}  # fmt: skip
+    data = lines(
+        "Record ID,Deal Name,Deal Stage,Amount,Close Date,Deal owner",
+        "1,A,Contract sent,100,2026-11-02,Ann",
+        "2,B,Appointment scheduled,50,2026-12-02,Ann",
+    )
+    deals = load_opportunities(data.encode(), "hubspot.csv", stage_edits=edits).deals.to_pylist()
+    assert [(d["status"], d["probability"], d["late_stage"]) for d in deals] == [
+        ("won", 1.0, False),
+        ("open", 0.33, True),
+    ]

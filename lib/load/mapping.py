@@ -174,3 +174,9 @@ def mapping_from_json(text: str | bytes) -> Mapping:
     if unknown:
         raise LoadError(f"The mapping names fields Closeboard does not know: {', '.join(unknown)}.")
     return {str(key): str(header) for key, header in fields.items()}
+
+
+def with_choices(mapping: Mapping, choices: dict[str, str | None]) -> Mapping:
+    """The mapping after the user picked a column (or none) for some fields."""
+    changed = {**mapping, **{key: column for key, column in choices.items() if column}}
+    return {key: column for key, column in changed.items() if choices.get(key, column)}

@@ -115,3 +115,19 @@ def apply_edits(rules: list[StageRule], edits: dict[str, dict[str, object]]) -> 
             )
         )
     return edited
+
+
+def with_edit(
+    edits: dict[str, dict[str, object]], rule: StageRule, change: dict[str, object]
+) -> dict[str, dict[str, object]]:
+    """The stage edits after the user changed this rule's status, probability (0–1) or mark.
+
+    An edit records all three values, so a stage once edited no longer follows the export.
+    """
+    current = edits.get(rule.stage) or {
+        "status": rule.status,
+        "probability": rule.probability,
+        "late": rule.late,
+    }
+    known = {key: value for key, value in change.items() if key in current}
+    return {**edits, rule.stage: {**current, **known}}

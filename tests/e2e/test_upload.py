@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -211,3 +212,15 @@ def test_two_sessions_uploading_at_once_each_see_only_their_own_export(
     finally:
         for context in contexts:
             context.close()
+
+
+def test_the_app_requests_nothing_from_the_internet(page: Page, server_url: str) -> None:
+    """Sales data is confidential: no fonts, scripts, statistics or images from elsewhere."""
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlparse(request.url).hostname or ""))
+    open_app(page, server_url)
+    for tab in ("Stages", "Data quality", "Owners", "Quotas"):
+        page.get_by_role("tab", name=tab).click()
+    expect(metric(page, "Owners")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert hosts <= {"127.0.0.1", "localhost", ""}, hosts
