@@ -1,4 +1,4 @@
-"""Closeboard from the command line: `python -m lib.cli inspect FILE --json`."""
+"""Closeboard from the command line: `inspect` an export, or print the Monday `report`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from lib.db import open_database
 from lib.load.errors import LoadError
 from lib.load.mapping import mapping_from_json
 from lib.load.opportunities import LoadedExport, load_opportunities
-from lib.overview import export_summary
+from lib.load.reps import load_reps
+from lib.load.targets import load_targets
+from lib.overview import default_as_of, export_summary
+from lib.report import json_ready, report
+from lib.settings import Settings
 
 
 def inspect_report(loaded: LoadedExport) -> dict[str, object]:
@@ -76,6 +82,51 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_session(args: argparse.Namespace) -> tuple[duckdb.DuckDBPyConnection, Settings, str]:
+    """The same data options as the app's sidebar -> a database, the settings and the currency."""
+    mapping = mapping_from_json(Path(args.mapping).read_bytes()) if args.mapping else None
+    path = Path(args.opportunities)
+    export = load_opportunities(path.read_bytes(), path.name, mapping)
+    as_of = args.as_of or default_as_of(export.deals)
+    settings = settings_from_args(args, as_of)
+    targets = (
+        load_targets(Path(args.targets).read_bytes(), Path(args.targets).name, settings).targets
+        if args.targets
+        else None
+    )
+    reps = load_reps(Path(args.reps).read_bytes(), Path(args.reps).name).reps if args.reps else None
+    currency = export.report.currencies[0] if export.report.currencies else None
+    rates = {currency: 1.0} if len(export.report.currencies) > 1 else None
+    return open_database(export.deals, targets, reps, rates), settings, currency
+
+
+def settings_from_args(args: argparse.Namespace, as_of: date) -> Settings:
+    return Settings(
+        as_of=as_of,
+        fiscal_year_start_month=args.fiscal_year_start,
+    )
+
+
+def _report(args: argparse.Namespace) -> int:
+    con, settings, currency = load_session(args)
+    print(json.dumps(json_ready(report(con, settings, currency)), indent=2))
+    return 0
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """The sidebar's data options, shared by every command that reports figures."""
+    parser.add_argument("--opportunities", required=True, help="opportunities export (CSV/XLSX)")
+    parser.add_argument("--targets", help="quotas / budgets file")
+    parser.add_argument("--reps", help="reps file: owner, team, manager")
+    parser.add_argument("--mapping", help="a column mapping saved from the Data page (JSON)")
+    parser.add_argument(
+        "--as-of", type=date.fromisoformat, help="YYYY-MM-DD (default: the export's date)"
+    )
+    parser.add_argument("--fiscal-year-start", type=int, default=1, metavar="MONTH",
+                        help="month the fiscal year starts, 1-12 (default 1)")  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="print one JSON object (the default)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,10 +135,16 @@ def main(argv: list[str] | None = None) -> int:
     inspect.add_argument("--mapping", help="a column mapping saved from the Data page (JSON)")
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
     inspect.set_defaults(run=_inspect)
+    monday = commands.add_parser("report", help="every figure the pages show, as JSON")
+    add_data_options(monday)
+    monday.set_defaults(run=_report)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
     except LoadError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    except ValueError as error:
         print(str(error), file=sys.stderr)
         return 2
     except OSError as error:

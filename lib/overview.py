@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import pyarrow as pa
 
 SUMMARY_SQL = """
     SELECT
@@ -61,6 +62,16 @@ def export_date(con: duckdb.DuckDBPyConnection, today: date) -> date:
     """The default as-of date: the export's own date, or today for an export with no dates."""
     (day,) = con.execute(EXPORT_DATE_SQL, {"today": today}).fetchone()
     return day or today
+
+
+def default_as_of(deals: pa.Table, today: date | None = None) -> date:
+    """The export's own date for a freshly loaded deals table (see export_date)."""
+    con = duckdb.connect()
+    try:
+        con.register("opportunities", deals)
+        return export_date(con, today or date.today())
+    finally:
+        con.close()
 
 
 def owners(con: duckdb.DuckDBPyConnection):

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
+from lib import overview
 from lib.db import open_database
 from lib.format import currency_symbol
 from lib.load.errors import LoadError
@@ -24,7 +25,6 @@ from lib.load.mapping import (
 from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import LoadedReps, load_reps
 from lib.load.targets import LoadedTargets, load_targets
-from lib.overview import export_date
 from lib.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -183,11 +183,7 @@ def load_export(upload: Upload) -> LoadedExport:
 
 
 def default_as_of(export: LoadedExport) -> date:
-    con = open_database(export.deals)
-    try:
-        return export_date(con, today())
-    finally:
-        con.close()
+    return overview.default_as_of(export.deals, today())
 
 
 def upload_of(uploaded) -> Upload:
