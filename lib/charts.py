@@ -1,4 +1,4 @@
-"""Plotly figure builders: one template for the app, each chart answering the question in its title."""
+"""Plotly figure builders: one app template; each chart answers the question in its title."""
 
 from __future__ import annotations
 
