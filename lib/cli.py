@@ -18,7 +18,7 @@ from lib.load.reps import load_reps
 from lib.load.targets import load_targets
 from lib.overview import default_as_of, export_summary
 from lib.report import json_ready, report
-from lib.settings import Settings
+from lib.settings import PACE_METHODS, Settings
 
 
 def inspect_report(loaded: LoadedExport) -> dict[str, object]:
@@ -104,6 +104,7 @@ def settings_from_args(args: argparse.Namespace, as_of: date) -> Settings:
     return Settings(
         as_of=as_of,
         fiscal_year_start_month=args.fiscal_year_start,
+        pace_method=getattr(args, "pace", "business"),
     )
 
 
@@ -137,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     inspect.set_defaults(run=_inspect)
     monday = commands.add_parser("report", help="every figure the pages show, as JSON")
     add_data_options(monday)
+    monday.add_argument(
+        "--pace",
+        choices=PACE_METHODS,
+        default="business",
+        help="how much budget is expected to date (default: business days)",
+    )
     monday.set_defaults(run=_report)
     args = parser.parse_args(argv)
     try:

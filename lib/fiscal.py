@@ -227,3 +227,20 @@ def week_of_period(day: date, period: Period) -> int:
     """1-based week of day within the period (days 1-7 are week 1), clamped to the period."""
     week = (day - period.start).days // 7 + 1
     return min(max(week, 1), weeks_in_period(period))
+
+
+def same_period_last_year(period: Period, settings: Settings) -> Period:
+    """The same fiscal quarter, or the same calendar month, one year earlier."""
+    if period.kind == "quarter":
+        return same_quarter_last_year(period, settings)
+    return fiscal_month(period.start.replace(year=period.start.year - 1))
+
+
+def months_between(first: date, last: date) -> list[Period]:
+    """Every calendar month touching [first, last], in order."""
+    months: list[Period] = []
+    day = first.replace(day=1)
+    while day <= last:
+        months.append(fiscal_month(day))
+        day = months[-1].end + timedelta(days=1)
+    return months

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 
 import duckdb
 
 from lib.fiscal import fiscal_quarter
+from lib.pacing import PacingReport, pacing
 from lib.settings import Settings
 
 
 def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | None) -> dict:
-    """The report's common head: as-of date, the period that contains it, the currency."""
+    """As-of date, the period that contains it, the currency, then each page's figures."""
     period = fiscal_quarter(settings.as_of, settings)
     return {
         "as_of": settings.as_of,
         "currency": currency,
         "period": {"label": period.label, "start": period.start, "end": period.end},
+        "pacing": pacing_section(pacing(con, settings, period)),
+    }
+
+
+def pacing_section(result: PacingReport) -> dict:
+    """{"team": figures, "owners": [figures with "owner" and "team"]}, reps by attainment."""
+    return {
+        "team": asdict(result.team),
+        "owners": [
+            {"owner": rep.owner, "team": rep.team, **asdict(rep.pacing)} for rep in result.reps
+        ],
     }
 
 
