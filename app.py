@@ -15,11 +15,17 @@ st.set_page_config(page_title="Closeboard", page_icon="📈", layout="wide")
 page = st.navigation(
     [
         st.Page(
+            "pages/pacing.py",
+            title="Are we on pace?",
+            icon=":material/speed:",
+            url_path="are-we-on-pace",
+            default=True,
+        ),
+        st.Page(
             "pages/data.py",
             title="What did we load?",
             icon=":material/table_view:",
             url_path="what-did-we-load",
-            default=True,
         ),
     ]
 )

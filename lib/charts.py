@@ -36,3 +36,90 @@ TEMPLATE = "closeboard"
 def money_axis(currency: str | None) -> dict:
     """Axis settings that write money as $1.2M."""
     return {"tickprefix": currency_symbol(currency), "tickformat": "~s"}
+
+
+def pacing_chart(series, report, currency: str | None, title: str) -> go.Figure:
+    """Cumulative bookings through the period: actual, the budget pace, last year at the same
+    day, the run-rate projection to the period's end, and a marker at the as-of date."""
+    figure = go.Figure()
+    money_hover = f"{currency_symbol(currency)}%{{y:,.0f}}"
+    figure.add_scatter(
+        x=series.days, y=series.last_year, name=f"Last year ({report.last_year.label})",
+        line={"color": REFERENCE, "width": 2, "dash": "dot"},
+        hovertemplate=f"Last year: {money_hover}<extra></extra>",
+    )  # fmt: skip
+    if series.budget_pace is not None:
+        figure.add_scatter(
+            x=series.days, y=series.budget_pace, name="Budget pace",
+            line={"color": REFERENCE, "width": 2},
+            hovertemplate=f"Budget pace: {money_hover}<extra></extra>",
+        )  # fmt: skip
+    actual_days = series.days[: len(series.actual)]
+    team = report.team
+    if (
+        series.actual
+        and team.projection_run_rate is not None
+        and report.to_date < report.period.end
+    ):
+        figure.add_scatter(
+            x=[actual_days[-1], report.period.end],
+            y=[series.actual[-1], team.projection_run_rate],
+            name="Run-rate projection", line={"color": PROJECTION, "width": 2, "dash": "dash"},
+            hovertemplate=f"Run-rate projection: {money_hover}<extra></extra>",
+        )  # fmt: skip
+    behind = team.ahead_by is not None and team.ahead_by < 0
+    figure.add_scatter(
+        x=actual_days, y=series.actual, name="Booked",
+        line={"color": BEHIND if behind else AHEAD, "width": 4},
+        hovertemplate=f"Booked: {money_hover}<extra></extra>",
+    )  # fmt: skip
+    if report.period.start <= report.to_date < report.period.end:
+        figure.add_vline(x=report.to_date, line={"color": INK, "width": 1, "dash": "dot"})
+        figure.add_annotation(
+            x=report.to_date, y=1, yref="paper", showarrow=False, xanchor="left", yanchor="top",
+            text=f" As of {report.to_date:%b %-d} · week {report.week} of {report.weeks}",
+        )  # fmt: skip
+    figure.update_layout(
+        template=TEMPLATE, title=title, hovermode="x unified", yaxis=money_axis(currency),
+        height=460,
+    )  # fmt: skip
+    return figure
+
+
+def attainment_chart(report, currency: str | None) -> go.Figure:
+    """Attainment by rep, best first, against the share of the budget due by now."""
+    symbol = currency_symbol(currency)
+    reps = [rep for rep in report.reps if rep.pacing.attainment is not None]
+    names = [rep.owner for rep in reps]
+    attainment = [rep.pacing.attainment for rep in reps]
+    colours = [AHEAD if (rep.pacing.pacing_index or 0) >= 1 else BEHIND for rep in reps]
+    labels = [
+        f"{a:.0%} · pace {rep.pacing.pacing_index:.0%}"
+        for a, rep in zip(attainment, reps, strict=True)
+    ]
+    figure = go.Figure(
+        go.Bar(
+            x=attainment, y=names, orientation="h", marker_color=colours, text=labels,
+            textposition="outside", cliponaxis=False,
+            customdata=[[rep.pacing.closed_to_date, rep.pacing.budget] for rep in reps],
+            hovertemplate=(
+                f"%{{y}}: %{{x:.0%}} of budget<br>{symbol}%{{customdata[0]:,.0f}}"
+                f" of {symbol}%{{customdata[1]:,.0f}}<extra></extra>"
+            ),
+        )
+    )  # fmt: skip
+    figure.add_vline(x=report.elapsed_share, line={"color": INK, "width": 2, "dash": "dash"})
+    figure.add_annotation(
+        x=report.elapsed_share, y=1, yref="paper", yanchor="bottom", showarrow=False,
+        text=f"pace {report.elapsed_share:.0%}",
+    )  # fmt: skip
+    behind = sum(1 for rep in reps if (rep.pacing.pacing_index or 0) < 1)
+    figure.update_layout(
+        template=TEMPLATE,
+        title=f"{behind} of {len(reps)} reps behind pace",
+        xaxis={"tickformat": ".0%", "range": [0, max([*attainment, 1]) * 1.3]},
+        yaxis={"autorange": "reversed"},
+        height=max(320, 34 * len(reps) + 120),
+        showlegend=False,
+    )  # fmt: skip
+    return figure

@@ -30,9 +30,11 @@ def money(amount: float | None, currency: str | None = None) -> str:
     return f"{sign}{currency_symbol(currency)}{value:,.0f}"
 
 
-def percent(share: float | None) -> str:
-    """84 %, from the fraction 0.84; "–" when there is no share."""
-    return "–" if share is None else f"{share * 100:.0f} %"
+def percent(share: float | None, signed: bool = False) -> str:
+    """84 %, from the fraction 0.84 (+14 % when signed); "–" when there is no share."""
+    if share is None:
+        return "–"
+    return f"{share * 100:+.0f} %" if signed else f"{share * 100:.0f} %"
 
 
 MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~:$=")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 import duckdb
@@ -12,10 +12,13 @@ from lib.fiscal import (
     business_days,
     elapsed_business_share,
     elapsed_calendar_share,
+    months_between,
+    quarters_between,
     same_period_last_year,
     week_of_period,
     weeks_in_period,
 )
+from lib.format import money, percent
 from lib.settings import Settings
 
 # Won bookings, last year's bookings at the same day, and the in-period open pipeline by
@@ -130,6 +133,7 @@ class PacingReport:
     """Pacing for one period: the team (or one team of the reps file) and each rep."""
 
     period: Period
+    last_year: Period
     to_date: date
     elapsed_share: float
     pace_method: str
@@ -310,6 +314,7 @@ def pacing(
     totals = [sum(figures.get(rep.owner, [0.0] * 5)[i] for rep in reps) for i in range(5)]
     return PacingReport(
         period=period,
+        last_year=window.last_year,
         to_date=window.to_date,
         elapsed_share=share,
         pace_method=shape.method,
@@ -395,3 +400,48 @@ def linearity(con: duckdb.DuckDBPyConnection, settings: Settings, period: Period
     month_of = {day: (day.year - period.start.year) * 12 + day.month - period.start.month
                 for day in booked}  # fmt: skip
     return [sum(v for day, v in booked.items() if month_of[day] == m) / total for m in range(3)]
+
+
+def verdict(report: PacingReport, currency: str | None) -> str:
+    """The answer in one line, for the chart's title: "Q4 FY2026: 84 % of pace, $310K behind"."""
+    team = report.team
+    label = report.period.label
+    if team.pacing_index is None:
+        return f"{label}: {money(team.closed_to_date, currency)} booked; no budget to pace against"
+    behind_or_ahead = "ahead" if (team.ahead_by or 0) >= 0 else "behind"
+    return (
+        f"{label}: {percent(team.pacing_index)} of pace, "
+        f"{money(abs(team.ahead_by or 0), currency)} {behind_or_ahead}"
+    )
+
+
+BOOKING_RANGE_SQL = """
+    SELECT min(close_date) FROM opportunities WHERE status = 'won'
+"""
+
+
+def periods_to_choose(
+    con: duckdb.DuckDBPyConnection, settings: Settings, kind: str
+) -> list[Period]:
+    """Every quarter (or month) from the first booking to the as-of date's, newest first."""
+    (first,) = con.execute(BOOKING_RANGE_SQL).fetchone()
+    first = min(first or settings.as_of, settings.as_of)
+    if kind == "month":
+        periods = months_between(first, settings.as_of)
+    else:
+        periods = quarters_between(first, settings.as_of, settings)
+    return periods[::-1]
+
+
+def rep_rows(report: PacingReport) -> list[dict[str, object]]:
+    """Every figure per rep, in the report's order, for the table under the charts."""
+    return [
+        {
+            "owner": rep.owner,
+            "team": rep.team,
+            "attainment": rep.pacing.attainment,
+            "ahead_by": rep.pacing.ahead_by,
+            **asdict(rep.pacing),
+        }
+        for rep in report.reps
+    ]

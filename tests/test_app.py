@@ -42,10 +42,12 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def run_app(**state) -> AppTest:
+    """The app on its Data page, with the given session state set before the first run."""
     at = AppTest.from_file(APP, default_timeout=60)
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
+    at.switch_page("pages/data.py").run()
     assert not at.exception, at.exception
     return at
 

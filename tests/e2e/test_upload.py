@@ -58,7 +58,7 @@ def spreadsheet(deals: int) -> str:
 
 
 def open_app(page: Page, url: str) -> None:
-    page.goto(url)
+    page.goto(f"{url}/what-did-we-load")
     expect(page.get_by_role("heading", name="What did we load?")).to_be_visible(
         timeout=RERUN_TIMEOUT_MS
     )
