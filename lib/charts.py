@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from lib.format import currency_symbol
+from lib.format import currency_symbol, money
 
 # A restrained palette: ink for what happened, grey for references (budget, last year), one
 # accent for "behind" so that the eye finds the problem first.
@@ -23,8 +23,8 @@ pio.templates["closeboard"] = go.layout.Template(
         colorway=[INK, PROJECTION, AHEAD, BEHIND, REFERENCE, "#7c5e99", "#b08d2a"],
         paper_bgcolor="white",
         plot_bgcolor="white",
-        xaxis={"gridcolor": GRID, "linecolor": GRID, "zeroline": False},
-        yaxis={"gridcolor": GRID, "linecolor": GRID, "zeroline": False},
+        xaxis={"showgrid": False, "linecolor": GRID, "zeroline": False, "automargin": True},
+        yaxis={"gridcolor": GRID, "linecolor": GRID, "zeroline": False, "automargin": True},
         legend={"orientation": "h", "y": -0.15, "x": 0},
         margin={"l": 10, "r": 10, "t": 70, "b": 10},
         hoverlabel={"font": {"size": 14}},
@@ -94,7 +94,7 @@ def attainment_chart(report, currency: str | None) -> go.Figure:
     attainment = [rep.pacing.attainment for rep in reps]
     colours = [AHEAD if (rep.pacing.pacing_index or 0) >= 1 else BEHIND for rep in reps]
     labels = [
-        f"{a:.0%} · pace {rep.pacing.pacing_index:.0%}"
+        f"{a:.0%} ({rep.pacing.pacing_index:.0%} of pace)"
         for a, rep in zip(attainment, reps, strict=True)
     ]
     figure = go.Figure(
@@ -111,7 +111,7 @@ def attainment_chart(report, currency: str | None) -> go.Figure:
     figure.add_vline(x=report.elapsed_share, line={"color": INK, "width": 2, "dash": "dash"})
     figure.add_annotation(
         x=report.elapsed_share, y=1, yref="paper", yanchor="bottom", showarrow=False,
-        text=f"pace {report.elapsed_share:.0%}",
+        text=f"due by now: {report.elapsed_share:.0%}",
     )  # fmt: skip
     behind = sum(1 for rep in reps if (rep.pacing.pacing_index or 0) < 1)
     figure.update_layout(
@@ -121,5 +121,38 @@ def attainment_chart(report, currency: str | None) -> go.Figure:
         yaxis={"autorange": "reversed"},
         height=max(320, 34 * len(reps) + 120),
         showlegend=False,
+    )  # fmt: skip
+    return figure
+
+
+def close_today_chart(reps, currency: str | None, title: str) -> go.Figure:
+    """Per rep, the amount that can close now (pale bar) with its weighted part (ink) inside and
+    the deal count at the end, in the order given (largest first, at the top)."""
+    symbol = currency_symbol(currency)
+    labels = [
+        f"{count} deal{'' if count == 1 else 's'} · {money(total, currency)}"
+        for count, total in zip(reps["count"], reps["total"], strict=True)
+    ]
+    hover = (
+        f"%{{y}}: %{{customdata[0]}} deals, {symbol}%{{customdata[1]:,.0f}}, "
+        f"weighted {symbol}%{{customdata[2]:,.0f}}<extra></extra>"
+    )
+    customdata = reps[["count", "total", "weighted"]].to_numpy()
+    figure = go.Figure()
+    figure.add_bar(
+        x=reps["total"], y=reps["owner"], orientation="h", name="Amount",
+        marker_color=REFERENCE, opacity=0.45, text=labels, textposition="outside",
+        cliponaxis=False, customdata=customdata, hovertemplate=hover,
+    )  # fmt: skip
+    figure.add_bar(
+        x=reps["weighted"], y=reps["owner"], orientation="h",
+        name="Weighted (amount × probability)", marker_color=INK, customdata=customdata,
+        hovertemplate=hover,
+    )  # fmt: skip
+    figure.update_layout(
+        template=TEMPLATE, title=title, barmode="overlay", bargap=0.3,
+        xaxis={**money_axis(currency), "range": [0, max([*reps["total"], 1]) * 1.3]},
+        yaxis={"autorange": "reversed"},
+        height=max(300, 34 * len(reps) + 150),
     )  # fmt: skip
     return figure

@@ -120,7 +120,7 @@ for column, (label, value) in zip(
 
 series = cumulative_series(data.con, settings, report)
 title = f"{verdict(report, currency)} · week {report.week} of {report.weeks}"
-st.plotly_chart(pacing_chart(series, report, currency, title), width="stretch")
+st.plotly_chart(pacing_chart(series, report, currency, title), width="stretch", theme=None)
 
 shares = linearity(data.con, settings, report.period, team)
 if shares:
@@ -133,7 +133,7 @@ if shares:
 
 st.subheader("By rep")
 if any(rep.pacing.attainment is not None for rep in report.reps):
-    st.plotly_chart(attainment_chart(report, currency), width="stretch")
+    st.plotly_chart(attainment_chart(report, currency), width="stretch", theme=None)
 rows = pd.DataFrame(rep_rows(report))
 # Shares show as whole percentages: 84 %, not 0.8437.
 for share in ("attainment", "pacing_index", "yoy"):

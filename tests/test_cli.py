@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lib.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,3 +82,40 @@ def test_an_unusable_file_exits_non_zero_with_the_plain_message():
     assert "has no column for the owner (the rep)" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_report_prints_pacing_for_the_team_and_each_rep(tmp_path, capsys):
+    from tests.test_pacing import DEALS, REPS, TARGETS
+
+    for name, content in (("deals.csv", DEALS), ("targets.csv", TARGETS), ("reps.csv", REPS)):
+        (tmp_path / name).write_bytes(content)
+    argv = ["report", "--opportunities", str(tmp_path / "deals.csv"), "--targets",
+            str(tmp_path / "targets.csv"), "--reps", str(tmp_path / "reps.csv"),
+            "--as-of", "2024-03-10", "--fiscal-year-start", "2", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["as_of"] == "2024-03-10"
+    assert report["period"] == {"label": "Q1 FY2025", "start": "2024-02-01", "end": "2024-04-30"}
+    team = report["pacing"]["team"]
+    assert (team["budget"], team["closed_to_date"], team["last_year_to_date"]) == (5500, 2300, 800)
+    assert team["expected_to_date"] == pytest.approx(5500 * 27 / 64)
+    assert [rep["owner"] for rep in report["pacing"]["owners"]] == ["Ann", "Cy", "Bo"]
+    bo = report["pacing"]["owners"][2]
+    assert (bo["team"], bo["budget"], bo["pacing_index"], bo["yoy"]) == ("East", None, None, None)
+    assert set(bo) == {"owner", "team", "budget", "closed_to_date", "expected_to_date",
+                       "pacing_index", "last_year_to_date", "yoy", "projection_run_rate",
+                       "projection_weighted", "projection_commit", "projection_best_case", "gap",
+                       "required_per_business_day", "achieved_per_business_day"}  # fmt: skip
+
+
+def test_report_paces_on_last_years_shape_when_asked(tmp_path, capsys):
+    from tests.test_pacing import DEALS, REPS, TARGETS
+
+    for name, content in (("deals.csv", DEALS), ("targets.csv", TARGETS), ("reps.csv", REPS)):
+        (tmp_path / name).write_bytes(content)
+    argv = ["report", "--opportunities", str(tmp_path / "deals.csv"), "--targets",
+            str(tmp_path / "targets.csv"), "--reps", str(tmp_path / "reps.csv"),
+            "--as-of", "2024-03-10", "--fiscal-year-start", "2", "--pace", "last_year"]  # fmt: skip
+    assert main(argv) == 0
+    team = json.loads(capsys.readouterr().out)["pacing"]["team"]
+    assert team["expected_to_date"] == pytest.approx(5500 * 0.4)
