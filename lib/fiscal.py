@@ -244,3 +244,19 @@ def months_between(first: date, last: date) -> list[Period]:
         months.append(fiscal_month(day))
         day = months[-1].end + timedelta(days=1)
     return months
+
+
+def parse_holidays(text: str) -> tuple[tuple[date, ...], tuple[str, ...]]:
+    """Holidays typed one per line (or comma-separated) as YYYY-MM-DD: the dates, and the
+    entries that are not dates, so the sidebar can say which it ignored."""
+    days: set[date] = set()
+    unreadable: list[str] = []
+    for entry in re.split(r"[\n,;]+", text):
+        entry = entry.strip()
+        if not entry:
+            continue
+        try:
+            days.add(date.fromisoformat(entry))
+        except ValueError:
+            unreadable.append(entry)
+    return tuple(sorted(days)), tuple(unreadable)

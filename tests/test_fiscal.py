@@ -336,3 +336,11 @@ def test_every_quarter_has_13_weeks_and_a_month_has_4():
 def test_week_of_period_clamps_days_outside_the_period():
     assert week_of_period(date(2026, 9, 1), Q4_2026) == 1
     assert week_of_period(date(2027, 3, 1), Q4_2026) == 13
+
+
+def test_holidays_are_read_one_per_line_and_junk_is_reported():
+    from lib.fiscal import parse_holidays
+
+    days, unreadable = parse_holidays("2026-12-25\n 2026-11-26 , Boxing Day\n\n2026-12-25")
+    assert days == (date(2026, 11, 26), date(2026, 12, 25))
+    assert unreadable == ("Boxing Day",)
