@@ -1,0 +1,232 @@
+"""Pipeline warnings: each rule just inside and just outside its threshold, worked by hand."""
+
+from dataclasses import replace
+from datetime import date, timedelta
+from itertools import count
+
+import pytest
+
+from lib.db import open_database
+from lib.load.opportunities import load_opportunities
+from lib.load.targets import load_targets
+from lib.settings import Settings
+from lib.warnings import (
+    OpenDeal,
+    chase_mode,
+    concentration,
+    coverage,
+    effective_number_of_deals,
+    gone_dark,
+    herfindahl,
+    next_period_coverage,
+    pipeline_warnings,
+    prospecting_stall,
+    slipping,
+    team_rep_share,
+    team_top_deals,
+)
+
+AS_OF = date(2026, 11, 20)
+SETTINGS = Settings(as_of=AS_OF)
+
+
+DEAL_NUMBERS = count(1)
+
+
+def deal(amount, probability=0.5, quiet_days=0, close=date(2026, 12, 15), owner="Ann"):
+    number = next(DEAL_NUMBERS)
+    return OpenDeal(
+        opportunity_id=f"d{number}",
+        name=f"Deal {number}",
+        account="Acme",
+        owner=owner,
+        amount=float(amount),
+        probability=probability,
+        close_date=close,
+        created_date=AS_OF - timedelta(days=200),
+        last_activity_date=AS_OF - timedelta(days=quiet_days),
+    )
+
+
+def test_hhi_and_effective_number_of_deals_on_a_worked_example():
+    # Shares 0.6, 0.3, 0.1: HHI = 0.36 + 0.09 + 0.01 = 0.46, worth 1 / 0.46 = 2.17 equal deals.
+    assert herfindahl([60, 30, 10]) == pytest.approx(0.46)
+    assert effective_number_of_deals([60, 30, 10]) == pytest.approx(2.1739, abs=1e-4)
+    assert effective_number_of_deals([25, 25, 25, 25]) == pytest.approx(4)
+    assert effective_number_of_deals([]) is None
+
+
+@pytest.mark.parametrize(
+    ("amounts", "severity"),
+    [([49, 26, 25], None), ([50, 50], "warn"), ([69, 31], "warn"), ([70, 30], "critical")],
+)
+def test_concentration_warns_from_half_and_is_critical_from_70_percent(amounts, severity):
+    warning = concentration("Ann", [deal(a) for a in amounts], SETTINGS, "USD")
+    assert (warning.severity if warning else None) == severity
+
+
+def test_concentration_names_the_deal_and_the_effective_number():
+    deals = [deal(1_850_000), deal(150_000), deal(100_000)]
+    warning = concentration("Dmitri Volkov", deals, SETTINGS, "USD")
+    assert warning.value == pytest.approx(1_850_000 / 2_100_000)
+    assert warning.opportunity_ids == (deals[0].opportunity_id,)
+    hhi = (1850 / 2100) ** 2 + (150 / 2100) ** 2 + (100 / 2100) ** 2
+    assert warning.message == (
+        f"Dmitri Volkov: 88 % of the open pipeline is one deal, {deals[0].name} ($1.9M, Acme). "
+        f"Effective number of deals: {1 / hhi:.1f}."
+    )
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "severity"), [(300, None), (299, "warn"), (150, "warn"), (149, "critical")]
+)
+def test_coverage_below_three_times_warns_and_below_one_and_a_half_is_critical(pipeline, severity):
+    warning = coverage("Ann", [deal(pipeline)], 100.0, 3.0, SETTINGS, "USD")
+    assert (warning.severity if warning else None) == severity
+
+
+def test_coverage_target_from_win_rate_scales_the_critical_line():
+    # An 18 % win rate needs 5.6×; critical at half of that, 2.8×.
+    target = 1 / 0.18
+    assert coverage("Ann", [deal(560)], 100.0, target, SETTINGS, "USD") is None
+    assert coverage("Ann", [deal(500)], 100.0, target, SETTINGS, "USD").severity == "warn"
+    assert coverage("Ann", [deal(270)], 100.0, target, SETTINGS, "USD").severity == "critical"
+
+
+def test_next_period_coverage_warns_below_two_times_its_budget():
+    assert next_period_coverage("Ann", [deal(200)], 100.0, "Q1", SETTINGS, "USD") is None
+    warning = next_period_coverage("Ann", [deal(199)], 100.0, "Q1 FY2027", SETTINGS, "USD")
+    assert warning.value == pytest.approx(1.99)
+    assert warning.message == (
+        "Ann: Q1 FY2027 pipeline is 2.0× its $100 budget (target 2.0×): $199 in 1 deal."
+    )
+
+
+def test_prospecting_stall_below_half_the_usual_months_creation():
+    recent_ok = prospecting_stall("Ann", 50.0, 300.0, AS_OF, SETTINGS, "USD")
+    assert recent_ok is None
+    warning = prospecting_stall("Ann", 49.0, 300.0, AS_OF, SETTINGS, "USD")
+    assert warning.value == pytest.approx(0.49)
+    assert warning.severity == "warn"
+
+
+def test_prospecting_stall_when_nothing_was_created_for_21_days():
+    quiet = prospecting_stall("Ann", 0.0, 0.0, AS_OF - timedelta(days=21), SETTINGS, "USD")
+    assert quiet.value == 21
+    assert quiet.message == "Ann: no deal created in 21 days (since Oct 30)."
+    assert prospecting_stall("Ann", 100.0, 0.0, AS_OF - timedelta(days=20), SETTINGS, "USD") is None
+
+
+def test_gone_dark_from_30_percent_of_pipeline_quiet_for_14_days():
+    assert (
+        gone_dark("Ann", [deal(29, quiet_days=14), deal(71, quiet_days=13)], SETTINGS, "USD")
+        is None
+    )
+    warning = gone_dark("Ann", [deal(30, quiet_days=14), deal(70, quiet_days=13)], SETTINGS, "USD")
+    assert warning.value == pytest.approx(0.3)
+    assert len(warning.opportunity_ids) == 1
+
+
+def test_chase_mode_needs_60_percent_and_21_quiet_days():
+    assert chase_mode("Ann", [deal(100, 0.59, 30), deal(100, 0.9, 20)], SETTINGS, "USD") is None
+    warning = chase_mode("Ann", [deal(100, 0.6, 21), deal(100, 0.9, 40)], SETTINGS, "USD")
+    assert warning.value == 2
+    assert warning.severity == "warn"
+
+
+def test_slipping_counts_open_deals_whose_close_date_has_passed():
+    late = deal(100, close=AS_OF - timedelta(days=1))
+    warning = slipping("Ann", [late], "USD")
+    assert warning.value == 1
+    assert warning.message == (
+        f"Ann: 1 open deal with a close date in the past ($100): {late.name} ($100, Acme). "
+        "Close them or move them."
+    )
+    assert slipping("Ann", [], "USD") is None
+
+
+def test_team_top_three_deals_from_40_percent_of_weighted_pipeline():
+    just_under = [deal(39, 1.0), *[deal(61 / 4, 1.0) for _ in range(4)]]
+    # Top three by weighted amount: 39 + 15.25 + 15.25 = 69.5 of 100.
+    assert team_top_deals(just_under, SETTINGS, "USD").value == pytest.approx(0.695)
+    spread = [deal(10, 1.0) for _ in range(10)]
+    assert team_top_deals(spread, SETTINGS, "USD") is None  # 30 %
+
+
+def test_team_rep_share_from_40_percent_of_open_pipeline():
+    under = {"Ann": [deal(39)], "Bo": [deal(31)], "Cy": [deal(30)]}
+    assert team_rep_share(under, SETTINGS, "USD") is None
+    over = {"Ann": [deal(40)], "Bo": [deal(30)], "Cy": [deal(30)]}
+    warning = team_rep_share(over, SETTINGS, "USD")
+    assert (warning.scope, warning.owner, warning.value) == ("team", None, pytest.approx(0.4))
+    assert warning.message == "Ann holds 40 % of the team's open pipeline ($40 of $100)."
+
+
+# --- The whole page's warnings on a small export ---------------------------------------------
+
+EXPORT = b"""Opportunity ID,Opportunity Owner,Stage,Amount,Probability (%),Close Date,Created Date,Last Activity
+a1,Ann,Negotiation/Review,90000,90,2026-12-15,2026-09-01,2026-11-19
+a2,Ann,Prospecting,10000,10,2026-12-20,2026-11-10,2026-11-19
+b1,Bo,Closed Won,50000,100,2026-10-15,2026-08-01,2026-10-15
+b2,Bo,Needs Analysis,5000,20,2026-11-01,2026-10-01,2026-11-19
+c1,Cy,Closed Lost,,0,2026-10-15,2026-08-01,2026-10-15
+"""
+TARGETS = b"owner,period,amount\nAnn,2026-Q4,40000\nBo,2026-Q4,40000\n"
+
+
+def warnings_for(export: bytes = EXPORT, settings: Settings = SETTINGS):
+    con = open_database(
+        load_opportunities(export, "export.csv").deals,
+        load_targets(TARGETS, "targets.csv", settings).targets,
+    )
+    return pipeline_warnings(con, settings, "USD")
+
+
+def test_the_page_lists_critical_first_then_by_money_at_stake():
+    found = warnings_for()
+    kinds = [(w.owner, w.kind, w.severity) for w in found.warnings]
+    # Ann: one 90K deal is 90 % of her pipeline (critical). Bo met his budget (no coverage
+    # warning) but his 5K deal closed on 1 November and is still open.
+    assert kinds[0] == ("Ann", "concentration", "critical")
+    assert ("Bo", "slipping", "warn") in kinds
+    assert not [k for k in kinds if k[0] == "Bo" and k[1] == "coverage"]
+    severities = [w.severity for w in found.warnings]
+    assert severities == sorted(severities, key=lambda s: s != "critical")
+
+
+def test_a_rep_with_no_open_deals_gets_no_pipeline_warnings():
+    assert not [w for w in warnings_for().warnings if w.owner == "Cy"]
+
+
+def test_checks_that_need_a_missing_column_say_they_were_skipped():
+    without_activity = b"\n".join(
+        b",".join(line.split(b",")[:7]) for line in EXPORT.strip().split(b"\n")
+    )
+    found = warnings_for(without_activity)
+    assert found.skipped == {
+        "gone_dark": "the export has no last-activity date",
+        "chase_mode": "the export has no last-activity date",
+    }
+    assert not [w for w in found.warnings if w.kind in ("gone_dark", "chase_mode")]
+
+
+def test_without_a_quota_file_coverage_checks_are_skipped():
+    con = open_database(load_opportunities(EXPORT, "export.csv").deals)
+    found = pipeline_warnings(con, SETTINGS, "USD")
+    assert found.skipped["coverage"] == "no quota file gives the reps a budget"
+    assert not [w for w in found.warnings if "coverage" in w.kind]
+
+
+def test_coverage_uses_the_pipeline_closing_this_quarter_against_the_budget_left():
+    # Ann: 40K budget, nothing won; 100K closing this quarter covers 2.5×: a warning, not critical.
+    ann = next(w for w in warnings_for().warnings if w.owner == "Ann" and w.kind == "coverage")
+    assert (ann.value, ann.severity) == (pytest.approx(2.5), "warn")
+
+
+def test_thresholds_come_from_the_settings():
+    # Ann's largest deal is 90 % of her pipeline; Bo's only open deal is 100 % of his.
+    lenient = replace(SETTINGS, concentration_warn=0.95, concentration_critical=0.99)
+    flagged = [
+        w.owner for w in warnings_for(settings=lenient).warnings if w.kind == "concentration"
+    ]
+    assert flagged == ["Bo"]
