@@ -29,6 +29,23 @@ class Settings:
     late_min_probability: float = 0.6
     late_forecast_categories: tuple[str, ...] = ("Commit", "Best Case")
     no_activity_days: int = 14
+    # Pipeline warnings (PRODUCT.md "Pipeline warnings"): shares are fractions, coverage ratios
+    # are multiples of the budget still to close.
+    concentration_warn: float = 0.5
+    concentration_critical: float = 0.7
+    coverage_warn: float = 3.0
+    coverage_critical: float = 1.5
+    # Coverage target 1 ÷ the rep's trailing-four-quarter win rate by value instead of 3×.
+    coverage_from_win_rate: bool = False
+    next_period_coverage_warn: float = 2.0
+    stall_share: float = 0.5
+    stall_days: int = 21
+    gone_dark_share: float = 0.3
+    gone_dark_days: int = 14
+    chase_probability: float = 0.6
+    chase_days: int = 21
+    team_top_deals_share: float = 0.4
+    team_rep_share: float = 0.4
 
     def __post_init__(self) -> None:
         if self.pace_method not in PACE_METHODS:
@@ -36,4 +53,14 @@ class Settings:
         if not 1 <= self.fiscal_year_start_month <= 12:
             raise ValueError(
                 f"The fiscal year start month must be 1 to 12, not {self.fiscal_year_start_month}."
+            )
+        if self.close_window_days < 0:
+            raise ValueError(
+                f"The close-today window is a number of days ahead, 0 or more, not "
+                f"{self.close_window_days}."
+            )
+        if not 0 <= self.late_min_probability <= 1:
+            raise ValueError(
+                f"The late-stage probability is a fraction from 0 to 1 (0.6 for 60 %), not "
+                f"{self.late_min_probability}."
             )
