@@ -908,3 +908,12 @@ def test_a_stage_edit_changes_status_probability_and_late_mark_of_its_deals():
         ("won", 1.0, False),
         ("open", 0.33, True),
     ]
+
+
+def test_fields_the_export_lacks_are_typed_nulls_so_figures_still_compare_them():
+    deals = load_opportunities(
+        b"Opportunity Owner,Stage,Amount,Close Date\nAnn,Prospecting,10,2026-12-01\n", "x.csv"
+    ).deals
+    assert str(deals.schema.field("created_date").type) == "date32[day]"
+    assert str(deals.schema.field("last_activity_date").type) == "date32[day]"
+    assert str(deals.schema.field("account").type) == "string"

@@ -208,9 +208,10 @@ DUPLICATE_REASON = "duplicate opportunity ID (the first row with it is kept)"
 
 
 def _cell(key: str, columns: dict[str, str]) -> str:
-    """The SQL that reads one canonical field from its raw column, NULL when unmapped."""
+    """The SQL that reads one canonical field from its raw column, a typed NULL when unmapped
+    (so that a date the export lacks still compares with dates)."""
     if key not in columns:
-        return "NULL"
+        return f"NULL::{_sql_type(key)}"
     column = f'"{columns[key]}"'
     if key in AMOUNT_FIELDS:
         return f"parse_amount({column}, $decimal_comma)"
@@ -225,6 +226,18 @@ def _cell(key: str, columns: dict[str, str]) -> str:
     if key == "forecast_category":
         return FORECAST_CATEGORY_SQL.format(raw=column)
     return f"clean_text({column})"
+
+
+def _sql_type(key: str) -> str:
+    if key in AMOUNT_FIELDS:
+        return "DECIMAL(18, 2)"
+    if key in DATE_FIELDS:
+        return "DATE"
+    if key == "probability":
+        return "DOUBLE"
+    if key in BOOL_FIELDS:
+        return "BOOLEAN"
+    return "VARCHAR"
 
 
 def _cells_sql(columns: dict[str, str]) -> str:
