@@ -105,6 +105,8 @@ def settings_from_args(args: argparse.Namespace, as_of: date) -> Settings:
         as_of=as_of,
         fiscal_year_start_month=args.fiscal_year_start,
         pace_method=getattr(args, "pace", "business"),
+        close_window_days=getattr(args, "window_days", 0),
+        late_min_probability=getattr(args, "min_probability", 0.6),
     )
 
 
@@ -143,6 +145,20 @@ def main(argv: list[str] | None = None) -> int:
         choices=PACE_METHODS,
         default="business",
         help="how much budget is expected to date (default: business days)",
+    )
+    monday.add_argument(
+        "--window-days",
+        type=int,
+        default=0,
+        metavar="N",
+        help="close today: close dates up to N days ahead (default 0: due today or overdue)",
+    )
+    monday.add_argument(
+        "--min-probability",
+        type=float,
+        default=0.6,
+        metavar="P",
+        help="close today: late stage from this probability, 0-1 (default 0.6)",
     )
     monday.set_defaults(run=_report)
     args = parser.parse_args(argv)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import duckdb
 
+from lib.close_today import close_today, for_report
 from lib.fiscal import fiscal_quarter
 from lib.pacing import PacingReport, pacing
 from lib.settings import Settings
@@ -21,6 +22,7 @@ def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | N
         "currency": currency,
         "period": {"label": period.label, "start": period.start, "end": period.end},
         "pacing": pacing_section(pacing(con, settings, period)),
+        "close_today": for_report(close_today(con, settings)),
     }
 
 

@@ -119,3 +119,40 @@ def test_report_paces_on_last_years_shape_when_asked(tmp_path, capsys):
     assert main(argv) == 0
     team = json.loads(capsys.readouterr().out)["pacing"]["team"]
     assert team["expected_to_date"] == pytest.approx(5500 * 0.4)
+
+
+def test_report_lists_what_can_close_today_by_rep_with_the_window_and_threshold(tmp_path, capsys):
+    from tests.test_close_today import EXPORT
+
+    (tmp_path / "deals.csv").write_bytes(EXPORT)
+    argv = ["report", "--opportunities", str(tmp_path / "deals.csv"), "--as-of", "2026-11-20"]
+    assert main([*argv, "--json"]) == 0
+    close_today = json.loads(capsys.readouterr().out)["close_today"]
+    # Without the Data page's stage edit "Legal review" is not late: Bo's B-1 is off the list.
+    assert [(r["owner"], r["count"], r["total"], r["weighted"]) for r in close_today] == [
+        ("Ann", 2, 30000.0, 24000.0),
+        ("Cy", 2, 12000.0, 10800.0),
+        ("Bo", 1, 4000.0, 400.0),
+    ]
+    assert close_today[0]["deals"][1] == {
+        "opportunity_id": "A-2", "name": "Birch platform", "account": "Birch",
+        "stage": "Proposal", "amount": 20000.0, "probability": 0.75, "close_date": "2026-08-20",
+        "days_overdue": 92, "days_since_activity": 30, "next_step": None,
+        "flags": ["close date passed: close it or move it", "no activity ≥ 14 days",
+                  "no next step"],
+    }  # fmt: skip
+    assert main([*argv, "--window-days", "7", "--min-probability", "0.8"]) == 0
+    week = json.loads(capsys.readouterr().out)["close_today"]
+    # Best Case still counts by category; tomorrow's A-3 joins Ann's Commit deals.
+    assert [[d["opportunity_id"] for d in r["deals"]] for r in week] == [
+        ["A-1", "A-3", "A-2"],
+        ["C-1", "C-2"],
+        ["B-2"],
+    ]
+
+
+def test_report_refuses_a_probability_given_as_a_percentage(capsys):
+    sample = str(ROOT / "sample_data" / "opportunities.csv")
+    argv = ["report", "--opportunities", sample, "--min-probability", "60"]
+    assert main(argv) == 2
+    assert "fraction from 0 to 1 (0.6 for 60 %), not 60.0" in capsys.readouterr().err

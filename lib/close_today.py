@@ -1,0 +1,242 @@
+"""What can we close today: each rep's open late-stage deals due now, and the nearest after.
+
+A deal is on the list when it is open, late stage (a forecast category counted as late, a
+probability at or above the threshold, or a stage marked late) and its close date is on or
+before the as-of date plus the window (0 days: due today or overdue). Close-date pushes need
+close-date history (snapshots, OpportunityHistory), which this export alone does not give, so no
+deal is flagged for them here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from lib.format import money, percent
+from lib.settings import Settings
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+OVERDUE = "close date passed: close it or move it"
+NO_NEXT_STEP = "no next step"
+# Commit is worked first, then Best Case, then any other category (a stage marked late, or a
+# probability over the threshold, can bring a Pipeline deal onto the list).
+CATEGORY_RANK = {"Commit": 0, "Best Case": 1}
+# How many of the nearest later deals to show when there is nothing to close now.
+NEAREST_COUNT = 5
+DEAL_REPORT_FIELDS = ("opportunity_id", "name", "account", "stage", "amount", "probability",
+                      "close_date", "days_overdue", "days_since_activity", "next_step",
+                      "flags")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DealToClose:
+    """A deal on a close-today list, with what the rep needs to act on it."""
+
+    opportunity_id: str
+    owner: str
+    name: str | None
+    account: str | None
+    stage: str
+    forecast_category: str
+    amount: Decimal | None
+    probability: float | None
+    weighted: Decimal | None
+    close_date: date
+    days_overdue: int
+    days_since_activity: int | None
+    next_step: str | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RepCloseList:
+    """One rep's deals that can close now, in the order to work them."""
+
+    owner: str
+    deals: tuple[DealToClose, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.deals)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((deal.amount or Decimal(0) for deal in self.deals), Decimal(0))
+
+    @property
+    def weighted(self) -> Decimal:
+        return sum((deal.weighted or Decimal(0) for deal in self.deals), Decimal(0))
+
+
+@cache
+def late_stage_sql() -> str:
+    return (SQL_DIR / "close_today.sql").read_text(encoding="utf-8")
+
+
+def due_by(settings: Settings) -> date:
+    """The last close date on the list: the as-of date plus the window."""
+    return settings.as_of + timedelta(days=settings.close_window_days)
+
+
+def close_today(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[RepCloseList]:
+    """Each rep with a deal that can close now, the largest total first (ties by name)."""
+    return rep_lists(late_stage_deals(con, settings, after=None, through=due_by(settings)))
+
+
+def nearest(
+    con: duckdb.DuckDBPyConnection, settings: Settings, owner: str | None = None
+) -> list[DealToClose]:
+    """The late-stage deals due soonest after the window, for one rep or (no owner) the team:
+    what to work on when nothing can close now."""
+    later = late_stage_deals(con, settings, after=due_by(settings), through=None)
+    mine = [deal for deal in later if owner in (None, deal.owner)]
+    return sorted(mine, key=lambda deal: (deal.close_date, *work_order(deal)))[:NEAREST_COUNT]
+
+
+def late_stage_deals(
+    con: duckdb.DuckDBPyConnection, settings: Settings, after: date | None, through: date | None
+) -> list[DealToClose]:
+    """Open late-stage deals with a close date after `after` and on or before `through`."""
+    cursor = con.execute(
+        late_stage_sql(),
+        {
+            "as_of": settings.as_of,
+            "after": after,
+            "through": through,
+            "late_forecast_categories": list(settings.late_forecast_categories),
+            "late_min_probability": settings.late_min_probability,
+        },
+    )
+    names = [column[0] for column in cursor.description]
+    deals = []
+    for row in cursor.fetchall():
+        deal = dict(zip(names, row, strict=True))
+        flags = deal_flags(
+            deal["days_overdue"], deal["days_since_activity"], deal["next_step"], settings
+        )
+        deals.append(DealToClose(**deal, flags=flags))
+    return deals
+
+
+def deal_flags(
+    days_overdue: int, days_since_activity: int | None, next_step: str | None, settings: Settings
+) -> tuple[str, ...]:
+    """What needs the rep's attention, most urgent first. A deal whose last activity is not
+    known is not flagged for it: the export may simply not carry activity dates."""
+    flags = []
+    if days_overdue > 0:
+        flags.append(OVERDUE)
+    if days_since_activity is not None and days_since_activity >= settings.no_activity_days:
+        flags.append(f"no activity ≥ {settings.no_activity_days} days")
+    if not (next_step or "").strip():
+        flags.append(NO_NEXT_STEP)
+    return tuple(flags)
+
+
+def work_order(deal: DealToClose) -> tuple:
+    """Commit, then Best Case, then the rest; within each the largest weighted amount first;
+    equal deals by close date and ID, so that the list reads the same on every run."""
+    return (
+        CATEGORY_RANK.get(deal.forecast_category, len(CATEGORY_RANK)),
+        deal.weighted is None,
+        -(deal.weighted or 0),
+        deal.close_date,
+        deal.opportunity_id,
+    )
+
+
+def rep_lists(deals: Iterable[DealToClose]) -> list[RepCloseList]:
+    """Deals grouped by rep, each rep's in work order, reps by total descending then name."""
+    by_owner: dict[str, list[DealToClose]] = {}
+    for deal in deals:
+        by_owner.setdefault(deal.owner, []).append(deal)
+    lists = [
+        RepCloseList(owner, tuple(sorted(owned, key=work_order)))
+        for owner, owned in by_owner.items()
+    ]
+    return sorted(lists, key=lambda rep: (-rep.total, rep.owner))
+
+
+def for_report(lists: Iterable[RepCloseList]) -> list[dict]:
+    """The "close_today" section of the JSON report."""
+    return [
+        {
+            "owner": rep.owner,
+            "count": rep.count,
+            "total": rep.total,
+            "weighted": rep.weighted,
+            "deals": [
+                {field: getattr(deal, field) for field in DEAL_REPORT_FIELDS} for deal in rep.deals
+            ],
+        }
+        for rep in lists
+    ]
+
+
+def window_in_words(days: int) -> str:
+    """ "today" (due today or overdue), "by tomorrow", "within 7 days"."""
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "by tomorrow"
+    return f"within {days} days"
+
+
+def headline(lists: list[RepCloseList], window_days: int, currency: str | None) -> str:
+    """ "14 deals worth $1.2M can close today"."""
+    count = sum(rep.count for rep in lists)
+    total = sum((rep.total for rep in lists), Decimal(0))
+    deals = "1 deal" if count == 1 else f"{count} deals"
+    return f"{deals} worth {money(total, currency)} can close {window_in_words(window_days)}"
+
+
+def late_stage_rule(settings: Settings, late_stages: Iterable[str]) -> str:
+    """The rule in words: "Commit or Best Case, or probability ≥ 60 %, or stage Negotiation"."""
+    stages = ", ".join(late_stages)
+    parts = [
+        " or ".join(settings.late_forecast_categories),
+        f"probability ≥ {percent(settings.late_min_probability)}",
+        f"stage {stages}" if stages else "",
+    ]
+    return ", or ".join(part for part in parts if part)
+
+
+def reps_table(lists: Iterable[RepCloseList]) -> pd.DataFrame:
+    """One row per rep (owner, count, total, weighted) in list order, for the chart."""
+    return pd.DataFrame(
+        [(rep.owner, rep.count, float(rep.total), float(rep.weighted)) for rep in lists],
+        columns=["owner", "count", "total", "weighted"],
+    )
+
+
+def deals_table(deals: Iterable[DealToClose], with_owner: bool = True) -> pd.DataFrame:
+    """The deals as the page's tables and CSV downloads show them, in the user's words."""
+    deals = list(deals)
+    table = pd.DataFrame(
+        {
+            "Rep": [deal.owner for deal in deals],
+            "Deal": [deal.name for deal in deals],
+            "Account": [deal.account for deal in deals],
+            "Stage": [deal.stage for deal in deals],
+            "Forecast category": [deal.forecast_category for deal in deals],
+            "Amount": pd.array([deal.amount for deal in deals], dtype="Float64"),
+            "Probability": pd.array([deal.probability for deal in deals], dtype="Float64"),
+            "Weighted": pd.array([deal.weighted for deal in deals], dtype="Float64"),
+            "Close date": [deal.close_date for deal in deals],
+            "Days overdue": pd.array([deal.days_overdue for deal in deals], dtype="Int64"),
+            "Days since activity": pd.array(
+                [deal.days_since_activity for deal in deals], dtype="Int64"
+            ),
+            "Next step": [deal.next_step for deal in deals],
+            "Flags": ["; ".join(deal.flags) for deal in deals],
+            "Opportunity ID": [deal.opportunity_id for deal in deals],
+        }
+    )
+    return table if with_owner else table.drop(columns="Rep")

@@ -1,0 +1,26 @@
+-- Open late-stage deals whose close date lies after $after (when given) and on or before
+-- $through (when given). Late stage: a forecast category the user counts as late, a probability
+-- at or above the threshold, or a stage marked late on the Data page.
+SELECT
+    opportunity_id,
+    owner,
+    name,
+    account,
+    stage,
+    forecast_category,
+    amount,
+    probability,
+    CAST(amount * probability AS DECIMAL(18, 2)) AS weighted,
+    close_date,
+    greatest($as_of::DATE - close_date, 0) AS days_overdue,
+    $as_of::DATE - last_activity_date AS days_since_activity,
+    next_step
+FROM opportunities
+WHERE status = 'open'
+    AND ($after::DATE IS NULL OR close_date > $after::DATE)
+    AND ($through::DATE IS NULL OR close_date <= $through::DATE)
+    AND (
+        list_contains($late_forecast_categories::VARCHAR[], forecast_category)
+        OR probability >= $late_min_probability
+        OR late_stage
+    )

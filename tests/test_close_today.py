@@ -1,0 +1,259 @@
+"""What can we close today: the lists, their order, flags and CSV, on a hand-built export.
+
+As of Friday 2026-11-20. The deals, and why each is or is not on the list with window 0:
+
+    Ann  A-1  Commit     10,000 × 90 %  due today          on (weighted 9,000)
+    Ann  A-2  Best Case  20,000 × 75 %  due 20 Aug 2026    on, 92 days overdue (weighted 15,000)
+    Ann  A-3  Commit      5,000 × 90 %  due tomorrow       off with window 0, on with 7
+    Ann  A-4  Closed Won 50,000         closed 1 Sep 2026  never (won)
+    Bo   B-1  Legal review, no probability in the file (the stage's 20 %), stage marked late,
+              8,000, due 18 Nov       on, 2 days overdue (weighted 1,600)
+    Bo   B-2  Commit by forecast category, 10 %, 4,000, due 10 Nov   on (weighted 400)
+    Bo   B-3  Pipeline, 10 %, 3,000, due 19 Nov                       off (not late stage)
+    Cy   C-2, C-1  Commit 6,000 × 90 %, both due 19 Nov               on, C-1 first (same weight)
+    Cy   C-9  Closed Lost 9,000, close 1 Oct                          never (lost)
+
+Totals: Ann 30,000 (weighted 24,000); Bo 12,000 (2,000); Cy 12,000 (10,800): Bo before Cy by name.
+"""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+
+from lib.close_today import (
+    NO_NEXT_STEP,
+    OVERDUE,
+    DealToClose,
+    close_today,
+    deal_flags,
+    deals_table,
+    for_report,
+    headline,
+    late_stage_rule,
+    nearest,
+    rep_lists,
+    window_in_words,
+)
+from lib.db import open_database
+from lib.export import safe_csv
+from lib.load.opportunities import load_opportunities
+from lib.settings import Settings
+
+AS_OF = date(2026, 11, 20)
+EXPORT = b"""Opportunity ID,Opportunity Name,Account Name,Opportunity Owner,Stage,Amount,Probability (%),Close Date,Last Activity,Next Step,Forecast Category
+A-1,Acme renewal,Acme,Ann,Negotiation,10000,90,2026-11-20,2026-11-19,Countersign today,Commit
+A-2,Birch platform,Birch,Ann,Proposal,20000,75,2026-08-20,2026-10-21,,Best Case
+A-3,Cedar add-on,Cedar,Ann,Negotiation,5000,90,2026-11-21,2026-11-20,Awaiting PO,Commit
+A-4,Delta licence,Delta,Ann,Closed Won,50000,100,2026-09-01,2026-09-01,,Closed
+B-1,Elm pilot,Elm,Bo,Legal review,8000,,2026-11-18,,Send contract,
+B-2,Fir expansion,Fir,Bo,Discovery,4000,10,2026-11-10,2026-11-20,Call the CFO,Commit
+B-3,Gum tree,Gum,Bo,Discovery,3000,10,2026-11-19,2026-11-20,Demo,Pipeline
+C-2,Juniper two,Juniper,Cy,Negotiation,6000,90,2026-11-19,2026-11-13,Sign,Commit
+C-1,Juniper one,Juniper,Cy,Negotiation,6000,90,2026-11-19,2026-11-06,Sign,Commit
+C-9,Kauri,Kauri,Cy,Closed Lost,9000,0,2026-10-01,2026-10-01,,Omitted
+"""
+# The Data page's stage table: "Legal review" marked late, at 20 %.
+LATE_LEGAL_REVIEW = {"Legal review": {"status": "open", "probability": 0.2, "late": True}}
+
+
+def database(export: bytes = EXPORT, stage_edits=None):
+    edits = LATE_LEGAL_REVIEW if stage_edits is None else stage_edits
+    return open_database(load_opportunities(export, "deals.csv", stage_edits=edits).deals)
+
+
+def settings(**changes) -> Settings:
+    return Settings(**{"as_of": AS_OF, **changes})
+
+
+def ids(lists) -> dict[str, list[str]]:
+    return {rep.owner: [deal.opportunity_id for deal in rep.deals] for rep in lists}
+
+
+def test_due_today_overdue_and_late_stage_deals_are_listed_by_rep_in_work_order():
+    lists = close_today(database(), settings())
+    assert ids(lists) == {"Ann": ["A-1", "A-2"], "Bo": ["B-2", "B-1"], "Cy": ["C-1", "C-2"]}
+    assert [(rep.owner, rep.count, rep.total, rep.weighted) for rep in lists] == [
+        ("Ann", 2, Decimal("30000.00"), Decimal("24000.00")),
+        ("Bo", 2, Decimal("12000.00"), Decimal("2000.00")),
+        ("Cy", 2, Decimal("12000.00"), Decimal("10800.00")),
+    ]
+
+
+def test_a_deal_due_tomorrow_is_off_the_list_today_and_on_it_within_7_days():
+    assert "A-3" not in ids(close_today(database(), settings()))["Ann"]
+    week = close_today(database(), settings(close_window_days=7))
+    assert ids(week)["Ann"] == ["A-1", "A-3", "A-2"]
+    assert (week[0].total, week[0].weighted) == (Decimal("35000.00"), Decimal("28500.00"))
+
+
+def test_won_and_lost_deals_with_past_close_dates_are_never_listed():
+    listed = {deal for deals in ids(close_today(database(), settings())).values() for deal in deals}
+    assert not listed & {"A-4", "C-9"}
+
+
+def test_a_stage_marked_late_lists_a_deal_that_has_no_probability_of_its_own():
+    bo = close_today(database(), settings())[1]
+    elm = next(deal for deal in bo.deals if deal.opportunity_id == "B-1")
+    assert (elm.probability, elm.forecast_category, elm.weighted) == (
+        0.2,
+        "Pipeline",
+        Decimal("1600.00"),
+    )
+    unmarked = close_today(database(stage_edits={}), settings())
+    assert ids(unmarked)["Bo"] == ["B-2"]
+
+
+def test_a_commit_forecast_category_lists_a_deal_below_the_probability_threshold():
+    fir = close_today(database(), settings())[1].deals[0]
+    assert (fir.opportunity_id, fir.probability, fir.forecast_category) == ("B-2", 0.1, "Commit")
+    without_categories = close_today(database(), settings(late_forecast_categories=()))
+    assert ids(without_categories) == {"Ann": ["A-1", "A-2"], "Cy": ["C-1", "C-2"], "Bo": ["B-1"]}
+
+
+def test_the_probability_threshold_and_categories_together_make_the_late_stage_rule():
+    # At 80 % and Commit only, Ann's 75 % Best Case deal drops off.
+    strict = close_today(
+        database(), settings(late_min_probability=0.8, late_forecast_categories=("Commit",))
+    )
+    assert ids(strict)["Ann"] == ["A-1"]
+
+
+def test_days_overdue_and_days_since_activity_are_counted_from_the_as_of_date():
+    ann, bo, cy = close_today(database(), settings())
+    days = {
+        deal.opportunity_id: (deal.days_overdue, deal.days_since_activity)
+        for deal in (*ann.deals, *bo.deals, *cy.deals)
+    }
+    # 20 Aug -> 20 Nov is 31 + 30 + 31 = 92 days; last activity 21 Oct is 30 days back.
+    assert days == {
+        "A-1": (0, 1),
+        "A-2": (92, 30),
+        "B-2": (10, 0),
+        "B-1": (2, None),
+        "C-1": (1, 14),
+        "C-2": (1, 7),
+    }
+
+
+def test_flags_say_overdue_quiet_and_without_next_step():
+    ann, bo, cy = close_today(database(), settings())
+    flags = {deal.opportunity_id: deal.flags for deal in (*ann.deals, *bo.deals, *cy.deals)}
+    assert flags == {
+        "A-1": (),
+        "A-2": (OVERDUE, "no activity ≥ 14 days", NO_NEXT_STEP),
+        "B-2": (OVERDUE,),
+        "B-1": (OVERDUE,),  # no activity date in the file: not flagged for it
+        "C-1": (OVERDUE, "no activity ≥ 14 days"),
+        "C-2": (OVERDUE,),
+    }
+    assert OVERDUE == "close date passed: close it or move it"
+
+
+def test_the_no_activity_flag_starts_at_the_threshold():
+    assert deal_flags(0, 13, "Call", settings()) == ()
+    assert deal_flags(0, 14, "Call", settings()) == ("no activity ≥ 14 days",)
+    assert deal_flags(0, 20, "  ", settings(no_activity_days=30)) == (NO_NEXT_STEP,)
+
+
+def deal(
+    opportunity_id: str, owner: str, category: str, amount: str, probability: float, close: date
+) -> DealToClose:
+    weighted = Decimal(amount) * Decimal(str(probability))
+    return DealToClose(opportunity_id, owner, None, None, "Negotiation", category, Decimal(amount),
+                       probability, weighted, close, 0, None, "Call", ())  # fmt: skip
+
+
+def test_ties_are_broken_by_close_date_then_id_and_reps_by_name():
+    deals = [
+        deal("9", "Zed", "Best Case", "1000", 0.5, date(2026, 11, 20)),
+        deal("3", "Zed", "Commit", "100", 0.9, date(2026, 11, 20)),
+        deal("2", "Zed", "Commit", "100", 0.9, date(2026, 11, 20)),
+        deal("1", "Zed", "Commit", "100", 0.9, date(2026, 11, 21)),
+        deal("4", "Zed", "Pipeline", "5000", 0.9, date(2026, 11, 1)),
+        deal("5", "Amy", "Commit", "6300", 0.1, date(2026, 11, 20)),
+    ]
+    # Zed and Amy both total 6,300: Amy first by name. Commit before Best Case before the
+    # rest; equal Commit deals by close date, then by ID.
+    assert [(rep.owner, [d.opportunity_id for d in rep.deals]) for rep in rep_lists(deals)] == [
+        ("Amy", ["5"]),
+        ("Zed", ["2", "3", "1", "9", "4"]),
+    ]
+
+
+def test_the_nearest_deals_after_the_window_are_offered_when_a_rep_has_none_now():
+    assert [d.opportunity_id for d in nearest(database(), settings(), "Ann")] == ["A-3"]
+    assert nearest(database(), settings(), "Cy") == []
+    # On 1 August nothing is due yet: the team's nearest, soonest first.
+    early = settings(as_of=date(2026, 8, 1))
+    assert close_today(database(), early) == []
+    assert [d.opportunity_id for d in nearest(database(), early)] == [
+        "A-2",
+        "B-2",
+        "B-1",
+        "C-1",
+        "C-2",
+    ]
+
+
+def test_the_report_section_lists_owners_and_deals_in_page_order():
+    section = for_report(close_today(database(), settings()))
+    assert [rep["owner"] for rep in section] == ["Ann", "Bo", "Cy"]
+    assert section[0] == {
+        "owner": "Ann",
+        "count": 2,
+        "total": Decimal("30000.00"),
+        "weighted": Decimal("24000.00"),
+        "deals": [
+            {"opportunity_id": "A-1", "name": "Acme renewal", "account": "Acme",
+             "stage": "Negotiation", "amount": Decimal("10000.00"), "probability": 0.9,
+             "close_date": date(2026, 11, 20), "days_overdue": 0, "days_since_activity": 1,
+             "next_step": "Countersign today", "flags": ()},
+            {"opportunity_id": "A-2", "name": "Birch platform", "account": "Birch",
+             "stage": "Proposal", "amount": Decimal("20000.00"), "probability": 0.75,
+             "close_date": date(2026, 8, 20), "days_overdue": 92, "days_since_activity": 30,
+             "next_step": None, "flags": (OVERDUE, "no activity ≥ 14 days", NO_NEXT_STEP)},
+        ],
+    }  # fmt: skip
+
+
+FORMULAS = b"""Opportunity ID,Opportunity Name,Account Name,Opportunity Owner,Stage,Amount,Probability (%),Close Date,Next Step
+X-1,=HYPERLINK("http://evil.example"),@SUM(A1),Dee,Negotiation,-500,90,2026-11-20,+1 call
+X-2,Plain deal,Plain,Dee,Negotiation,700,90,2026-11-20,-
+"""
+
+
+def test_formula_cells_in_the_csv_download_are_neutralised_and_numbers_stay_numbers():
+    (dee,) = close_today(database(FORMULAS, {}), settings())
+    text = safe_csv(deals_table(dee.deals, with_owner=False)).decode("utf-8-sig")
+    table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    # Both Commit (90 %): the larger weighted amount first.
+    assert table["Deal"].tolist() == ["Plain deal", '\'=HYPERLINK("http://evil.example")']
+    assert table["Account"].tolist() == ["Plain", "'@SUM(A1)"]
+    assert table["Next step"].tolist() == ["'-", "'+1 call"]
+    assert table["Amount"].tolist() == ["700.0", "-500.0"]
+    assert table["Close date"].tolist() == ["2026-11-20", "2026-11-20"]
+
+
+def test_the_headline_and_rule_read_as_sentences():
+    lists = close_today(database(), settings())
+    assert headline(lists, 0, "USD") == "6 deals worth $54K can close today"
+    assert headline(lists[:1], 7, "EUR") == "2 deals worth €30K can close within 7 days"
+    assert headline([], 1, None) == "0 deals worth $0 can close by tomorrow"
+    assert window_in_words(0) == "today"
+    assert late_stage_rule(settings(), ["Legal review"]) == (
+        "Commit or Best Case, or probability ≥ 60 %, or stage Legal review"
+    )
+    assert late_stage_rule(settings(late_forecast_categories=()), []) == "probability ≥ 60 %"
+
+
+def test_the_table_keeps_missing_activity_empty_and_probability_as_a_fraction():
+    ann, bo, _ = close_today(database(), settings())
+    table = deals_table([*ann.deals, *bo.deals])
+    assert table.columns[0] == "Rep"
+    assert table["Days since activity"].tolist()[:3] == [1, 30, 0]
+    assert table["Days since activity"].isna().tolist() == [False, False, False, True]
+    assert table["Probability"].tolist() == [0.9, 0.75, 0.1, 0.2]
+    assert table["Flags"][1] == f"{OVERDUE}; no activity ≥ 14 days; {NO_NEXT_STEP}"
+    assert "Rep" not in deals_table(ann.deals, with_owner=False).columns
