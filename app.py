@@ -27,6 +27,12 @@ page = st.navigation(
             icon=":material/table_view:",
             url_path="what-did-we-load",
         ),
+        st.Page(
+            "pages/close_today.py",
+            title="What can we close today?",
+            icon=":material/handshake:",
+            url_path="what-can-we-close-today",
+        ),
     ]
 )
 

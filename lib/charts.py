@@ -15,6 +15,8 @@ AHEAD = "#2e7d5b"
 BEHIND = "#c2410c"
 PROJECTION = "#4f6d9a"
 GRID = "#e6e8ec"
+# The reference grey, light enough for an ink bar drawn inside it to stand out.
+PALE_REFERENCE = "rgba(154, 163, 178, 0.45)"
 
 pio.templates["closeboard"] = go.layout.Template(
     layout=go.Layout(
@@ -141,8 +143,8 @@ def close_today_chart(reps, currency: str | None, title: str) -> go.Figure:
     figure = go.Figure()
     figure.add_bar(
         x=reps["total"], y=reps["owner"], orientation="h", name="Amount",
-        marker_color=REFERENCE, opacity=0.45, text=labels, textposition="outside",
-        cliponaxis=False, customdata=customdata, hovertemplate=hover,
+        marker_color=PALE_REFERENCE, text=labels, textposition="outside",
+        textfont={"color": INK}, cliponaxis=False, customdata=customdata, hovertemplate=hover,
     )  # fmt: skip
     figure.add_bar(
         x=reps["weighted"], y=reps["owner"], orientation="h",
@@ -152,7 +154,7 @@ def close_today_chart(reps, currency: str | None, title: str) -> go.Figure:
     figure.update_layout(
         template=TEMPLATE, title=title, barmode="overlay", bargap=0.3,
         xaxis={**money_axis(currency), "range": [0, max([*reps["total"], 1]) * 1.3]},
-        yaxis={"autorange": "reversed"},
+        yaxis={"autorange": "reversed", "ticksuffix": "  "},
         height=max(300, 34 * len(reps) + 150),
     )  # fmt: skip
     return figure

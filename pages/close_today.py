@@ -1,0 +1,231 @@
+"""What can we close today? Each rep's late-stage deals due now; a rep's own list for the 1:1."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from lib.charts import BEHIND, close_today_chart
+from lib.close_today import (
+    OVERDUE,
+    DealToClose,
+    close_today,
+    deals_table,
+    due_by,
+    headline,
+    late_stage_rule,
+    nearest,
+    reps_table,
+    window_in_words,
+)
+from lib.export import csv_file_name, safe_csv
+from lib.format import markdown_text, money, percent
+from lib.overview import owners
+from pages import shared
+
+WHOLE_TEAM = "Whole team"
+# What the window choices mean in days; the last asks for the number.
+WINDOWS = {"Due today or overdue": 0, "Within 7 days": 7, "Within N days": None}
+FORECAST_CATEGORIES = ("Commit", "Best Case", "Pipeline")
+CARDS_PER_ROW = 4
+# On screen, what to act on comes first, within the width of the page; the CSV has every
+# column, the opportunity ID too, to find the deal in the CRM.
+SCREEN_COLUMNS = ("Rep", "Deal", "Amount", "Close date", "Days overdue", "Next step", "Flags",
+                  "Days since activity", "Stage", "Probability", "Weighted", "Forecast category",
+                  "Account")  # fmt: skip
+PUSHES_NOTE = (
+    "Close-date pushes (“pushed ≥ 2 times”) are flagged once close-date history exists: saved "
+    "snapshots of earlier exports, or Salesforce's OpportunityHistory."
+)
+
+heading = st.container()
+data = shared.current()
+if data is None:
+    heading.title("What can we close today?")
+    st.info("Load an opportunities export in the sidebar, or switch to the sample data.")
+    st.stop()
+
+report = data.export.report
+currency = report.currencies[0] if report.currencies else None
+reps = [WHOLE_TEAM, *owners(data.con)["owner"]]
+if st.session_state.get("close_rep") not in reps:
+    st.session_state.close_rep = WHOLE_TEAM
+
+
+def pick(rep: str) -> None:
+    st.session_state.close_rep = rep
+
+
+rep_column, window_column, days_column = st.columns([2, 3, 1], vertical_alignment="bottom")
+rep = rep_column.selectbox("Rep", reps, key="close_rep")
+window = window_column.radio("Close dates", list(WINDOWS), horizontal=True, key="close_window")
+window_days = WINDOWS[window]
+if window_days is None:
+    window_days = days_column.number_input(
+        "Days ahead", min_value=1, max_value=365, value=14, key="close_days"
+    )
+late_stages = [rule.stage for rule in report.stage_rules if rule.late and rule.status == "open"]
+with st.expander("What counts as late stage"):
+    threshold, categories = st.columns(2)
+    min_probability = threshold.slider(
+        "Probability at least", 0, 100, round(data.settings.late_min_probability * 100), step=5,
+        format="%d %%", key="close_min_probability",
+    )  # fmt: skip
+    chosen_categories = categories.multiselect(
+        "Forecast categories", FORECAST_CATEGORIES,
+        default=list(data.settings.late_forecast_categories), key="close_categories",
+    )  # fmt: skip
+    st.caption(
+        "Stages marked late on the Data page (What did we load? › Stages) count too"
+        + (f": {markdown_text(', '.join(late_stages))}." if late_stages else "; none is marked.")
+    )
+settings = replace(
+    data.settings,
+    close_window_days=int(window_days),
+    late_min_probability=min_probability / 100,
+    late_forecast_categories=tuple(chosen_categories),
+)
+when = window_in_words(settings.close_window_days)
+lists = close_today(data.con, settings)
+rule = markdown_text(late_stage_rule(settings, late_stages))
+who = "we" if rep == WHOLE_TEAM else markdown_text(rep)
+heading.title(f"What can {who} close {when}?")
+heading.caption(f"{shared.as_of_caption(data.settings, data.source)} · late stage: {rule}")
+
+
+def show_table(deals: list[DealToClose], with_owner: bool, download_as: str) -> None:
+    """The deals as a table (overdue close dates in red), with its CSV download."""
+    table = deals_table(deals, with_owner)
+    overdue = table["Days overdue"] > 0
+    red = f"color: {BEHIND}; font-weight: 600"
+    styled = table.style.apply(
+        lambda column: [red if late else "" for late in overdue],
+        subset=["Close date", "Days overdue"],
+    )
+    st.dataframe(
+        styled,
+        hide_index=True,
+        column_order=[column for column in SCREEN_COLUMNS if column in table.columns],
+        column_config={
+            **shared.money_columns(["Amount", "Weighted"], currency),
+            "Probability": st.column_config.NumberColumn(format="percent"),
+            "Close date": st.column_config.DateColumn(format="D MMM YYYY"),
+            "Days overdue": st.column_config.NumberColumn(format="%d"),
+            "Days since activity": st.column_config.NumberColumn(format="%d"),
+            "Flags": st.column_config.TextColumn(width="large"),
+        },
+    )
+    st.download_button(
+        "Download this list (CSV)",
+        safe_csv(table),
+        file_name=csv_file_name(download_as, settings.as_of.isoformat()),
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"download_{download_as}",
+    )
+
+
+def show_nearest(deals: list[DealToClose], with_owner: bool, download_as: str) -> None:
+    if not deals:
+        st.write("No open late-stage deal is due later either.")
+        return
+    st.subheader("The nearest late-stage deals", anchor=False)
+    show_table(deals, with_owner, download_as)
+
+
+def close_date_line(deal: DealToClose) -> str:
+    """ "Due today", "Due Mon 23 Nov", or in red how long ago the close date passed."""
+    if deal.days_overdue:
+        days = "1 day" if deal.days_overdue == 1 else f"{deal.days_overdue} days"
+        return f":red[**Overdue {days}** (close date {deal.close_date:%-d %b %Y}): {OVERDUE}]"
+    if deal.close_date == settings.as_of:
+        return "**Due today**"
+    return f"Due {deal.close_date:%a %-d %b}"
+
+
+def activity_line(deal: DealToClose) -> str:
+    step = (
+        f"Next step: **{markdown_text(deal.next_step)}**"
+        if (deal.next_step or "").strip()
+        else ":orange[**No next step**]"
+    )
+    if deal.days_since_activity is None:
+        return step
+    days = deal.days_since_activity
+    activity = "today" if days == 0 else f"{days} day{'' if days == 1 else 's'} ago"
+    stale = days >= settings.no_activity_days
+    return f"{step} · " + (
+        f":orange[**Last activity {activity}**]" if stale else f"Last activity {activity}"
+    )
+
+
+def deal_card(deal: DealToClose) -> None:
+    """A deal in type large enough to read on a shared screen."""
+    with st.container(border=True):
+        st.subheader(markdown_text(deal.name or deal.opportunity_id), anchor=False)
+        # CRMs often name a deal after its account: say the account only when the name does not.
+        named_after_account = deal.account and (deal.name or "").startswith(deal.account)
+        account = (
+            f"{markdown_text(deal.account)} · " if deal.account and not named_after_account else ""
+        )
+        st.markdown(
+            f"##### {markdown_text(money(deal.amount, currency))} · {account}"
+            f"{markdown_text(deal.stage)} · {percent(deal.probability)} · "
+            f"{deal.forecast_category}",
+            anchors=False,
+        )
+        st.markdown(f"##### {close_date_line(deal)}", anchors=False)
+        st.markdown(f"##### {activity_line(deal)}", anchors=False)
+
+
+if rep == WHOLE_TEAM:
+    if not lists:
+        st.info(
+            f"Nothing to close {when}: no open late-stage deal has a close date on or before "
+            f"{due_by(settings):%a %d %b %Y}.",
+            icon=":material/event_available:",
+        )
+        show_nearest(nearest(data.con, settings), True, "closing-next-team")
+    else:
+        st.plotly_chart(
+            close_today_chart(
+                reps_table(lists), currency, headline(lists, settings.close_window_days, currency)
+            ),
+            width="stretch",
+            theme=None,
+            config={"displayModeBar": False},
+        )
+        for start in range(0, len(lists), CARDS_PER_ROW):
+            for column, rep_list in zip(
+                st.columns(CARDS_PER_ROW), lists[start : start + CARDS_PER_ROW], strict=False
+            ):
+                overdue = sum(1 for deal in rep_list.deals if deal.days_overdue)
+                with column.container(border=True):
+                    st.markdown(f"#### {markdown_text(rep_list.owner)}", anchors=False)
+                    st.metric("Can close", money(rep_list.total, currency))
+                    st.caption(
+                        f"{rep_list.count} deal{'' if rep_list.count == 1 else 's'} · weighted "
+                        f"{markdown_text(money(rep_list.weighted, currency))}  \n"
+                        + (f":red[**{overdue} overdue**]" if overdue else "none overdue")
+                    )
+                    st.button(
+                        "Open list", key=f"open_{rep_list.owner}", on_click=pick,
+                        args=(rep_list.owner,), icon=":material/arrow_forward:",
+                    )  # fmt: skip
+        st.subheader("Every deal", anchor=False)
+        show_table([deal for rep_list in lists for deal in rep_list.deals], True, "close-team")
+else:
+    mine = next((rep_list for rep_list in lists if rep_list.owner == rep), None)
+    if mine is None:
+        st.info(f"{markdown_text(rep)} has nothing to close {when}.", icon=":material/event:")
+        show_nearest(nearest(data.con, settings, rep), False, f"closing-next-{rep}")
+    else:
+        count, total, weighted, overdue = st.columns(4)
+        count.metric("Deals", mine.count)
+        total.metric("Amount", money(mine.total, currency))
+        weighted.metric("Weighted", money(mine.weighted, currency))
+        overdue.metric("Overdue", sum(1 for deal in mine.deals if deal.days_overdue))
+        for deal in mine.deals:
+            deal_card(deal)
+        show_table(list(mine.deals), False, f"close-{rep}")
+
+st.caption(PUSHES_NOTE)

@@ -1,0 +1,153 @@
+"""The "What can we close today?" page on the sample data, figures checked against the file."""
+
+import csv
+import io
+import json
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from lib.format import money
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+SAMPLE_DATE = date(2026, 11, 20)
+PLANTED = {"Sofia Marchetti", "Daniel Kim", "Grace Liu", "Mateo Fernández", "Elena Petrova"}
+
+
+def sample_late_stage(first: date, last: date) -> list[dict]:
+    """Open deals closing in [first, last] at 60 % or more, read with the csv module alone.
+
+    The sample has no forecast-category column and marks no stage late, so its Commit and Best
+    Case deals are exactly those at 60 % or more (the derivation in PRODUCT.md).
+    """
+    text = (ROOT / "sample_data" / "opportunities.csv").read_text(encoding="utf-8")
+    deals = []
+    for row in csv.DictReader(io.StringIO(text[: text.index("\n\n")])):
+        close = datetime.strptime(row["Close Date"], "%m/%d/%Y").date()
+        probability = int(row["Probability (%)"])
+        is_open = row["Stage"] not in ("Closed Won", "Closed Lost")
+        if is_open and probability >= 60 and first <= close <= last:
+            amount = Decimal(row["Amount"].replace("$", "").replace(",", ""))
+            deals.append({**row, "amount": amount, "probability": probability, "close": close})
+    return deals
+
+
+def by_owner(deals: list[dict]) -> dict[str, list[dict]]:
+    owners: dict[str, list[dict]] = {}
+    for deal in deals:
+        owners.setdefault(deal["Opportunity Owner"], []).append(deal)
+    return owners
+
+
+def in_work_order(deals: list[dict]) -> list[str]:
+    """Commit (90 % and up) before Best Case, then the largest amount × probability."""
+    return [
+        deal["Opportunity Name"]
+        for deal in sorted(
+            deals,
+            key=lambda d: (d["probability"] < 90, -d["amount"] * d["probability"], d["close"]),
+        )
+    ]
+
+
+def unescaped(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def open_page(**state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/close_today.py")
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def chart_title(at: AppTest) -> str:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
+
+
+def table(at: AppTest):
+    return next(frame.value for frame in at.dataframe if "Deal" in frame.value.columns)
+
+
+def test_the_team_view_shows_each_reps_total_and_the_answer_in_the_chart_title():
+    expected = by_owner(sample_late_stage(date.min, SAMPLE_DATE))
+    count = sum(len(deals) for deals in expected.values())
+    total = sum(deal["amount"] for deals in expected.values() for deal in deals)
+    at = open_page()
+    assert at.title[0].value == "What can we close today?"
+    assert chart_title(at) == f"{count} deals worth {money(total)} can close today"
+    names = [
+        unescaped(m.value.removeprefix("#### ")) for m in at.markdown if m.value.startswith("####")
+    ]
+    cards = dict(zip(names, (metric.value for metric in at.metric), strict=True))
+    assert cards == {
+        owner: money(sum(deal["amount"] for deal in deals)) for owner, deals in expected.items()
+    }
+    assert set(cards) >= PLANTED
+    assert list(cards) == sorted(
+        cards, key=lambda owner: -sum(d["amount"] for d in expected[owner])
+    )
+    assert len(table(at)) == count
+
+
+def test_picking_a_rep_turns_the_page_into_their_list_in_work_order():
+    sofia = by_owner(sample_late_stage(date.min, SAMPLE_DATE))["Sofia Marchetti"]
+    at = open_page(close_rep="Sofia Marchetti")
+    assert at.title[0].value == "What can Sofia Marchetti close today?"
+    shown = {metric.label: metric.value for metric in at.metric}
+    assert shown["Deals"] == "2"
+    assert shown["Amount"] == money(sum(deal["amount"] for deal in sofia))
+    assert table(at)["Deal"].tolist() == in_work_order(sofia)
+    assert [unescaped(subheader.value) for subheader in at.subheader] == in_work_order(sofia)
+
+
+def test_a_reps_card_opens_their_list():
+    grace = by_owner(sample_late_stage(date.min, SAMPLE_DATE))["Grace Liu"]
+    at = open_page()
+    at.button(key="open_Grace Liu").click().run()
+    assert at.title[0].value == "What can Grace Liu close today?"
+    assert table(at)["Deal"].tolist() == in_work_order(grace)
+    overdue = sum(1 for deal in grace if deal["close"] < SAMPLE_DATE)
+    assert {metric.label: metric.value for metric in at.metric}["Overdue"] == str(overdue)
+
+
+def test_within_7_days_adds_next_weeks_late_stage_deals():
+    deals = sample_late_stage(date.min, date(2026, 11, 27))
+    at = open_page()
+    at.radio(key="close_window").set_value("Within 7 days").run()
+    assert at.title[0].value == "What can we close within 7 days?"
+    total = sum(deal["amount"] for deal in deals)
+    assert chart_title(at) == f"{len(deals)} deals worth {money(total)} can close within 7 days"
+
+
+def test_with_nothing_due_the_page_says_so_and_shows_the_nearest_deals():
+    later = sample_late_stage(date(2024, 1, 2), date.max)
+    soonest = min(deal["close"] for deal in later)
+    at = open_page()
+    at.date_input(key="as_of").set_value(date(2024, 1, 1)).run()
+    assert "Nothing to close today" in at.info[0].value
+    nearest = table(at)
+    assert len(nearest) == 5
+    assert nearest["Close date"].iloc[0] == soonest
+    assert not at.get("plotly_chart")
+
+
+def test_a_rep_with_nothing_due_sees_their_nearest_deals():
+    yuki = sample_late_stage(SAMPLE_DATE + timedelta(days=1), date.max)
+    yuki = sorted(
+        (deal for deal in yuki if deal["Opportunity Owner"] == "Yuki Tanaka"),
+        key=lambda deal: deal["close"],
+    )
+    at = open_page(close_rep="Yuki Tanaka")
+    assert at.info[0].value == "Yuki Tanaka has nothing to close today."
+    nearest = table(at)
+    assert "Rep" not in nearest.columns
+    assert nearest["Close date"].tolist() == [deal["close"] for deal in yuki[:5]]
