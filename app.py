@@ -4,6 +4,7 @@ import calendar
 
 import streamlit as st
 
+from lib.fiscal import parse_holidays
 from lib.format import markdown_text
 from lib.settings import Settings
 from pages import shared
@@ -22,16 +23,22 @@ page = st.navigation(
             default=True,
         ),
         st.Page(
-            "pages/data.py",
-            title="What did we load?",
-            icon=":material/table_view:",
-            url_path="what-did-we-load",
-        ),
-        st.Page(
             "pages/close_today.py",
             title="What can we close today?",
             icon=":material/handshake:",
             url_path="what-can-we-close-today",
+        ),
+        st.Page(
+            "pages/warnings.py",
+            title="Who is about to drive off the cliff?",
+            icon=":material/warning:",
+            url_path="who-is-about-to-drive-off-the-cliff",
+        ),
+        st.Page(
+            "pages/data.py",
+            title="What did we load?",
+            icon=":material/table_view:",
+            url_path="what-did-we-load",
         ),
     ]
 )
@@ -82,10 +89,23 @@ with st.sidebar:
     named_by_end = st.toggle(
         "Name the fiscal year by the year it ends", value=True, key="fiscal_named_by_end"
     )
+    with st.expander("Settings", icon=":material/tune:"):
+        holidays, not_dates = parse_holidays(
+            st.text_area(
+                "Holidays (not business days)",
+                key="holidays",
+                placeholder="2026-11-26\n2026-12-25",
+                help="One date a line, YYYY-MM-DD. Pacing counts Monday to Friday less these.",
+            )
+        )
+        if not_dates:
+            st.warning("Not dates, ignored: " + markdown_text(", ".join(not_dates)))
+        st.caption("Pipeline warnings")
+        thresholds = shared.warning_threshold_inputs(Settings(as_of=shared.today()))
 
 session_data = None
 if export is not None:
-    settings = Settings(as_of, fiscal_start, named_by_end)
+    settings = Settings(as_of, fiscal_start, named_by_end, holidays=holidays, **thresholds)
     targets = (
         shared.keep_last_good(
             "targets", targets_upload, lambda u: shared.read_targets(u, settings), problems

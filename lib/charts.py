@@ -158,3 +158,95 @@ def close_today_chart(reps, currency: str | None, title: str) -> go.Figure:
         height=max(300, 34 * len(reps) + 150),
     )  # fmt: skip
     return figure
+
+
+def pipeline_by_deal_chart(deals, concentration_warn: float, currency: str | None) -> go.Figure:
+    """Each rep's open pipeline as a stack of its deals, largest first: one giant block stands
+    out in the accent colour when it is most of the rep's pipeline."""
+    by_owner: dict[str, list] = {}
+    for deal in deals:
+        by_owner.setdefault(deal.owner, []).append(deal)
+    owners = sorted(by_owner, key=lambda owner: -sum(d.amount for d in by_owner[owner]))
+    symbol = currency_symbol(currency)
+    figure = go.Figure()
+    deepest = max((len(rep_deals) for rep_deals in by_owner.values()), default=0)
+    for rank in range(deepest):
+        stack = [
+            (owner, sorted(by_owner[owner], key=lambda d: -d.amount)[rank])
+            for owner in owners
+            if rank < len(by_owner[owner])
+        ]
+        colours = []
+        for owner, deal in stack:
+            total = sum(d.amount for d in by_owner[owner])
+            giant = rank == 0 and total > 0 and deal.amount / total >= concentration_warn
+            colours.append(BEHIND if giant else (INK if rank == 0 else REFERENCE))
+        figure.add_bar(
+            y=[owner for owner, _ in stack], x=[deal.amount for _, deal in stack],
+            orientation="h", marker={"color": colours, "line": {"color": "white", "width": 1}},
+            customdata=[[deal.name, deal.account or ""] for _, deal in stack],
+            hovertemplate=f"%{{y}}: %{{customdata[0]}} (%{{customdata[1]}}) {symbol}%{{x:,.0f}}"
+            "<extra></extra>",
+            showlegend=False,
+        )  # fmt: skip
+    giants = sum(
+        1
+        for rep_deals in by_owner.values()
+        if sum(d.amount for d in rep_deals) > 0
+        and max(d.amount for d in rep_deals) / sum(d.amount for d in rep_deals)
+        >= concentration_warn
+    )
+    title = (
+        f"{giants} rep{'' if giants == 1 else 's'} with one deal making up most of the pipeline"
+        if giants
+        else "No rep's pipeline hangs on one deal"
+    )
+    figure.update_layout(
+        template=TEMPLATE, barmode="stack", title=title, xaxis=money_axis(currency),
+        yaxis={"autorange": "reversed"}, height=max(320, 30 * len(owners) + 120),
+    )  # fmt: skip
+    return figure
+
+
+def coverage_chart(rows, target: float, critical: float) -> go.Figure:
+    """This quarter's pipeline as a multiple of the budget still to close, against the 3× line."""
+    figure = go.Figure(
+        go.Bar(
+            y=[row.owner for row in rows], x=[row.ratio for row in rows], orientation="h",
+            marker_color=[BEHIND if row.ratio < critical else (PROJECTION if row.ratio < target
+                          else AHEAD) for row in rows],
+            text=[f"{row.ratio:.1f}×" for row in rows], textposition="outside", cliponaxis=False,
+            hovertemplate="%{y}: %{x:.1f}× the budget still to close<extra></extra>",
+        )
+    )  # fmt: skip
+    figure.add_vline(x=target, line={"color": INK, "width": 2, "dash": "dash"})
+    figure.add_annotation(x=target, y=1, yref="paper", yanchor="bottom", showarrow=False,
+                          text=f"target {target:.1f}×")  # fmt: skip
+    short = sum(1 for row in rows if row.ratio < target)
+    figure.update_layout(
+        template=TEMPLATE, title=f"{short} of {len(rows)} reps below {target:.1f}× coverage",
+        yaxis={"autorange": "reversed"}, xaxis={"ticksuffix": "×"}, showlegend=False,
+        height=max(320, 30 * len(rows) + 120),
+    )  # fmt: skip
+    return figure
+
+
+def created_heatmap(weeks, created: dict[str, list[float]], currency: str | None) -> go.Figure:
+    """Pipeline created per rep per week: a row that goes blank is a rep who stopped prospecting."""
+    owners = list(created)
+    symbol = currency_symbol(currency)
+    figure = go.Figure(
+        go.Heatmap(
+            z=[created[owner] for owner in owners], x=weeks, y=owners,
+            colorscale=[[0, "#f4f5f7"], [0.0001, "#dbe3ee"], [1, INK]], showscale=False,
+            hovertemplate=f"%{{y}}, week of %{{x|%b %-d}}: {symbol}%{{z:,.0f}} created"
+            "<extra></extra>",
+            xgap=2, ygap=2,
+        )
+    )  # fmt: skip
+    figure.update_layout(
+        template=TEMPLATE, title="Pipeline created per week: blank rows have stopped prospecting",
+        yaxis={"autorange": "reversed"}, xaxis={"tickformat": "%b %-d"},
+        height=max(320, 26 * len(owners) + 120),
+    )  # fmt: skip
+    return figure

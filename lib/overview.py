@@ -97,3 +97,16 @@ def quota_grid(con: duckdb.DuckDBPyConnection):
     grid = grid.reindex(index=[o for o in order if o in grid.index], columns=list(periods))
     grid.index.name, grid.columns.name = "Owner", None
     return grid
+
+
+TEAM_OF_SQL = """
+    SELECT owner, any_value(team) FROM (
+        SELECT owner, team FROM opportunities UNION ALL SELECT owner, team FROM reps
+    )
+    GROUP BY owner
+"""
+
+
+def team_of_each_rep(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """Each rep's team, from the reps file or the export (None when neither says)."""
+    return dict(con.execute(TEAM_OF_SQL).fetchall())

@@ -12,6 +12,7 @@ from lib.close_today import close_today, for_report
 from lib.fiscal import fiscal_quarter
 from lib.pacing import PacingReport, pacing
 from lib.settings import Settings
+from lib.warnings import pipeline_warnings
 
 
 def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | None) -> dict:
@@ -23,6 +24,9 @@ def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | N
         "period": {"label": period.label, "start": period.start, "end": period.end},
         "pacing": pacing_section(pacing(con, settings, period)),
         "close_today": for_report(close_today(con, settings)),
+        "warnings": [
+            warning.as_json() for warning in pipeline_warnings(con, settings, currency).warnings
+        ],
     }
 
 

@@ -421,3 +421,65 @@ def pipeline_warnings(con: duckdb.DuckDBPyConnection, settings: Settings,
     found.append(team_rep_share(pipeline, settings, currency))
     warnings = sorted((w for w in found if w is not None), key=_severity_then_money)
     return Warnings(tuple(warnings), skipped)
+
+
+# --- What the warnings page draws ----------------------------------------------------------------
+
+
+def open_pipeline(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[OpenDeal]:
+    """Every deal of the open pipeline, by rep and largest first."""
+    period = fiscal_quarter(settings.as_of, settings)
+    return _deals(con, OPEN_PIPELINE_SQL, {"period_start": period.start})
+
+
+@dataclass(frozen=True)
+class RepCoverage:
+    owner: str
+    pipeline: float
+    remaining: float
+
+    @property
+    def ratio(self) -> float:
+        return self.pipeline / self.remaining
+
+
+def coverage_by_rep(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[RepCoverage]:
+    """Each rep with budget still to close: this quarter's pipeline against it, thinnest first."""
+    period = fiscal_quarter(settings.as_of, settings)
+    closing = {}
+    for deal in open_pipeline(con, settings):
+        if deal.close_date and period.start <= deal.close_date <= period.end:
+            closing[deal.owner] = closing.get(deal.owner, 0.0) + deal.amount
+    rows = [
+        RepCoverage(
+            rep.owner, closing.get(rep.owner, 0.0), rep.pacing.budget - rep.pacing.closed_to_date
+        )
+        for rep in pacing(con, settings, period).reps
+        if rep.pacing.budget and rep.pacing.closed_to_date < rep.pacing.budget
+    ]
+    return sorted(rows, key=lambda row: (row.ratio, row.owner))
+
+
+CREATED_BY_WEEK_SQL = """
+    SELECT owner, date_trunc('week', created_date)::DATE AS week, sum(coalesce(amount, 0))
+    FROM opportunities
+    WHERE created_date BETWEEN $first AND $as_of
+    GROUP BY ALL
+"""
+
+
+def created_by_week(con: duckdb.DuckDBPyConnection, settings: Settings,
+                    weeks: int = 13) -> tuple[list[date], dict[str, list[float]]]:  # fmt: skip
+    """Pipeline created per rep per week (weeks start on Monday) over the last `weeks` weeks,
+    every rep of the pacing table included so that a rep who created nothing shows a blank row."""
+    this_week = settings.as_of - timedelta(days=settings.as_of.weekday())
+    starts = [this_week - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    rows = con.execute(
+        CREATED_BY_WEEK_SQL, {"first": starts[0], "as_of": settings.as_of}
+    ).fetchall()
+    amounts = {(owner, week): float(total) for owner, week, total in rows}
+    owners = [
+        rep.owner for rep in pacing(con, settings, fiscal_quarter(settings.as_of, settings)).reps
+    ]
+    owners += sorted({owner for owner, _ in amounts} - set(owners))
+    return starts, {owner: [amounts.get((owner, week), 0.0) for week in starts] for owner in owners}

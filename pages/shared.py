@@ -266,3 +266,43 @@ def rates_for(export: LoadedExport) -> dict[str, float] | None:
     if len(currencies) < 2:
         return None
     return remembered("rates").get(headers_key(export.report.headers), {currencies[0]: 1.0})
+
+
+# The warning thresholds the sidebar's Settings offer: (field, label, kind), where a share is
+# typed as a percentage, a ratio as a multiple and days as a whole number.
+WARNING_THRESHOLDS = (
+    ("concentration_warn", "One deal is this share of a rep's pipeline (warn)", "share"),
+    ("concentration_critical", "… (critical)", "share"),
+    ("coverage_warn", "Coverage of the budget still to close below (warn)", "ratio"),
+    ("coverage_critical", "… (critical)", "ratio"),
+    ("next_period_coverage_warn", "Next quarter's coverage below", "ratio"),
+    ("stall_share", "Pipeline created in 30 days below this share of usual", "share"),
+    ("stall_days", "No deal created for (days)", "days"),
+    ("gone_dark_share", "Share of pipeline gone dark", "share"),
+    ("gone_dark_days", "Gone dark after (days without activity)", "days"),
+    ("chase_probability", "Chase mode from probability", "share"),
+    ("chase_days", "Chase mode after (days without activity)", "days"),
+    ("team_top_deals_share", "Team's 3 largest deals carry this share", "share"),
+    ("team_rep_share", "One rep holds this share of the team's pipeline", "share"),
+)
+
+
+def warning_threshold_inputs(defaults: Settings) -> dict[str, object]:
+    """The threshold widgets (inside the sidebar's Settings), as Settings field values."""
+    values: dict[str, object] = {
+        "coverage_from_win_rate": st.toggle(
+            "Coverage target from each rep's win rate",
+            key="coverage_from_win_rate",
+            help="1 ÷ the rep's win rate by value over the last four quarters, instead of 3×.",
+        )
+    }
+    for field, label, kind in WARNING_THRESHOLDS:
+        default = getattr(defaults, field)
+        if kind == "share":
+            percent = st.number_input(label + " (%)", 0, 100, round(default * 100), 5, key=field)
+            values[field] = percent / 100
+        elif kind == "ratio":
+            values[field] = st.number_input(label + " (×)", 0.0, 20.0, default, 0.5, key=field)
+        else:
+            values[field] = st.number_input(label, 1, 365, default, 1, key=field)
+    return values

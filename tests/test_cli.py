@@ -156,3 +156,27 @@ def test_report_refuses_a_probability_given_as_a_percentage(capsys):
     argv = ["report", "--opportunities", sample, "--min-probability", "60"]
     assert main(argv) == 2
     assert "fraction from 0 to 1 (0.6 for 60 %), not 60.0" in capsys.readouterr().err
+
+
+def test_report_lists_each_warning_with_its_figure_and_deals(tmp_path, capsys):
+    from tests.test_warnings import EXPORT, TARGETS
+
+    (tmp_path / "deals.csv").write_bytes(EXPORT)
+    (tmp_path / "targets.csv").write_bytes(TARGETS)
+    argv = ["report", "--opportunities", str(tmp_path / "deals.csv"), "--targets",
+            str(tmp_path / "targets.csv"), "--as-of", "2026-11-20"]  # fmt: skip
+    assert main(argv) == 0
+    warnings = json.loads(capsys.readouterr().out)["warnings"]
+    assert warnings[0] == {
+        "scope": "rep",
+        "owner": "Ann",
+        "kind": "concentration",
+        "severity": "critical",
+        "value": 0.9,
+        "message": "Ann: 90 % of the open pipeline is one deal, a1 ($90K). "
+        "Effective number of deals: 1.2.",
+        "opportunity_ids": ["a1"],
+    }
+    kinds = {(w["owner"], w["kind"]) for w in warnings}
+    assert ("Bo", "slipping") in kinds
+    assert all(w["severity"] in ("warn", "critical") for w in warnings)

@@ -1,0 +1,103 @@
+"""Who is about to drive off the cliff? Every pipeline warning, the worst and the biggest first."""
+
+import streamlit as st
+
+from lib.charts import coverage_chart, created_heatmap, pipeline_by_deal_chart
+from lib.format import markdown_text
+from lib.overview import team_of_each_rep
+from lib.warnings import (
+    KIND_LABELS,
+    coverage_by_rep,
+    created_by_week,
+    open_pipeline,
+    pipeline_warnings,
+)
+from pages import shared
+
+st.title("Who is about to drive off the cliff?")
+data = shared.current()
+if data is None:
+    st.info("Load an export on the Data page first.", icon=":material/upload_file:")
+    st.stop()
+settings = data.settings
+currency = data.export.report.currencies[0] if data.export.report.currencies else None
+st.caption(shared.as_of_caption(settings, data.source))
+
+found = pipeline_warnings(data.con, settings, currency)
+team_of = team_of_each_rep(data.con)
+
+team_column, rep_column, kind_column = st.columns(3)
+team = team_column.selectbox(
+    "Team", [None, *sorted(set(team_of.values()) - {None})],
+    format_func=lambda t: "Whole team" if t is None else t,
+)  # fmt: skip
+reps_shown = sorted({w.owner for w in found.warnings if w.owner} - {None})
+if team:
+    reps_shown = [rep for rep in reps_shown if team_of.get(rep) == team]
+rep = rep_column.selectbox(
+    "Rep", [None, *reps_shown], format_func=lambda r: "Every rep" if r is None else r
+)
+kinds = kind_column.multiselect(
+    "Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, placeholder="Every kind"
+)
+
+shown = [
+    warning
+    for warning in found.warnings
+    if (not kinds or warning.kind in kinds)
+    and (rep is None or warning.owner == rep)
+    and (team is None or warning.owner is None or team_of.get(warning.owner) == team)
+]
+critical = sum(1 for warning in shown if warning.severity == "critical")
+st.subheader(
+    f"{len(shown)} warning{'' if len(shown) == 1 else 's'}, {critical} critical"
+    if shown
+    else "No warnings: every rep's pipeline passes every check"
+)
+for warning in shown:
+    text = f"**{KIND_LABELS[warning.kind]}** · {markdown_text(warning.message)}"
+    if warning.severity == "critical":
+        st.error(text, icon=":material/report:")
+    else:
+        st.warning(text, icon=":material/warning:")
+for kind, reason in found.skipped.items():
+    st.caption(f"{KIND_LABELS[kind]}: not checked, {reason}.")
+
+st.subheader("The pictures")
+pipeline, coverage, created = st.tabs(["Pipeline by deal", "Coverage", "Pipeline created per week"])
+deals = [
+    deal
+    for deal in open_pipeline(data.con, settings)
+    if (team is None or team_of.get(deal.owner) == team) and (rep is None or deal.owner == rep)
+]
+with pipeline:
+    st.plotly_chart(
+        pipeline_by_deal_chart(deals, settings.concentration_warn, currency),
+        width="stretch",
+        theme=None,
+    )
+with coverage:
+    rows = [
+        row
+        for row in coverage_by_rep(data.con, settings)
+        if (team is None or team_of.get(row.owner) == team) and (rep is None or row.owner == rep)
+    ]
+    if rows:
+        st.plotly_chart(
+            coverage_chart(rows, settings.coverage_warn, settings.coverage_critical),
+            width="stretch",
+            theme=None,
+        )
+    else:
+        st.info("No rep has budget still to close this quarter (or no quota file is loaded).")
+with created:
+    if "prospecting_stall" in found.skipped:
+        st.info(f"Not drawn: {found.skipped['prospecting_stall']}.")
+    else:
+        weeks, by_rep = created_by_week(data.con, settings)
+        by_rep = {
+            owner: amounts
+            for owner, amounts in by_rep.items()
+            if (team is None or team_of.get(owner) == team) and (rep is None or owner == rep)
+        }
+        st.plotly_chart(created_heatmap(weeks, by_rep, currency), width="stretch", theme=None)

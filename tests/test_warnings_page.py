@@ -1,0 +1,70 @@
+"""The warnings page on the sample data: the planted stories are found and named."""
+
+from streamlit.testing.v1 import AppTest
+
+from sample_data.generate import (
+    GIANT_DEAL_AMOUNT,
+    GIANT_DEAL_REP,
+    GONE_DARK_REPS,
+    STALLED_REP,
+    WHALE_ACCOUNT,
+)
+from tests.test_app import APP
+
+PAGE = "pages/warnings.py"
+
+
+def open_warnings(**state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def messages(at: AppTest) -> list[str]:
+    return [element.value for element in (*at.error, *at.warning)]
+
+
+def test_the_rep_hanging_on_one_giant_deal_is_the_first_critical_warning():
+    at = open_warnings()
+    assert at.title[0].value == "Who is about to drive off the cliff?"
+    first = at.error[0].value
+    assert first.startswith("**One big deal** · ")
+    assert GIANT_DEAL_REP.replace(" ", " ") in first
+    assert f"$1\\.8M, {WHALE_ACCOUNT}" in first
+    assert GIANT_DEAL_AMOUNT == 1_800_000
+
+
+def test_the_stalled_and_gone_dark_reps_are_warned_about():
+    text = " ".join(messages(open_warnings()))
+    assert f"**Stopped prospecting** · {STALLED_REP}\\: no deal created in" in text
+    quiet = [m for m in messages(open_warnings()) if "Gone dark" in m or "Late-stage" in m]
+    for rep in GONE_DARK_REPS:
+        assert any(f"· {rep}\\:" in message for message in quiet), rep
+
+
+def test_filters_narrow_the_list_to_one_rep_and_one_kind():
+    at = open_warnings()
+    at.selectbox[1].set_value(STALLED_REP).run()
+    assert all(STALLED_REP in message for message in messages(at))
+    at.multiselect[0].set_value(["prospecting_stall"]).run()
+    assert len(messages(at)) == 1
+    assert at.subheader[0].value.startswith("1 warning, 0 critical")
+
+
+def test_an_export_without_activity_dates_says_which_checks_were_skipped():
+    export = (
+        b"Opportunity Owner,Stage,Amount,Close Date\n"
+        b"Ann,Negotiation/Review,1000,2026-12-01\nAnn,Prospecting,10,2026-12-01\n"
+    )
+    at = open_warnings(source="My uploads")
+    at.file_uploader(key="upload_opportunities").upload("deals.csv", export, "text/csv").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    captions = " ".join(caption.value for caption in at.caption)
+    assert "Gone dark: not checked, the export has no last-activity date." in captions
+    assert "Stopped prospecting: not checked, the export has no created date." in captions
+    assert any("One big deal" in message for message in messages(at))
