@@ -17,19 +17,34 @@ CREATE OR REPLACE MACRO amount_number_text(raw) AS
 CREATE OR REPLACE MACRO amount_is_negative(raw) AS
     amount_parts(raw, 1) <> '' OR amount_parts(raw, 2) <> '' OR amount_parts(raw, 4) <> '';
 
-CREATE OR REPLACE MACRO parse_amount(raw, decimal_comma) AS CASE
-    WHEN regexp_full_match(trim(raw), '[-+]?\d+(\.\d+)?[eE][-+]?\d+')
-        THEN TRY_CAST(TRY_CAST(trim(raw) AS DOUBLE) AS DECIMAL(18, 2))
-    ELSE (CASE WHEN amount_is_negative(raw) THEN -1 ELSE 1 END) * TRY_CAST(
-        CASE
-            WHEN decimal_comma THEN replace(replace(amount_number_text(raw), '.', ''), ',', '.')
-            ELSE replace(amount_number_text(raw), ',', '')
-        END AS DECIMAL(18, 2))
-END;
+-- The common cell ("$12,345.00", "12.345,67", "1234.5") casts once its separators are dropped;
+-- only the rest ("USD 1,234.50", "(1,234)", "1.234,56 €") takes the regular expression.
+CREATE OR REPLACE MACRO plain_amount(raw, decimal_comma) AS TRY_CAST(
+    CASE
+        WHEN decimal_comma THEN replace(replace(trim(raw), '.', ''), ',', '.')
+        ELSE replace(replace(trim(raw), ',', ''), '$', '')
+    END AS DECIMAL(18, 2));
 
--- The date part of a cell: drops a time of day ("17:00", "14:22:10.000+0000", "9:14 AM").
-CREATE OR REPLACE MACRO date_text(raw) AS
-    nullif(regexp_replace(trim(raw), '[ T]\d{1,2}:\d{2}.*$', ''), '');
+CREATE OR REPLACE MACRO parse_amount(raw, decimal_comma) AS coalesce(
+    plain_amount(raw, decimal_comma),
+    CASE
+        WHEN regexp_full_match(trim(raw), '[-+]?\d+(\.\d+)?[eE][-+]?\d+')
+            THEN TRY_CAST(TRY_CAST(trim(raw) AS DOUBLE) AS DECIMAL(18, 2))
+        ELSE (CASE WHEN amount_is_negative(raw) THEN -1 ELSE 1 END) * TRY_CAST(
+            CASE
+                WHEN decimal_comma
+                    THEN replace(replace(amount_number_text(raw), '.', ''), ',', '.')
+                ELSE replace(amount_number_text(raw), ',', '')
+            END AS DECIMAL(18, 2))
+    END
+);
+
+-- The date part of a cell: drops a time of day ("17:00", "14:22:10.000+0000", "9:14 AM");
+-- most cells have none, and skip the regular expression.
+CREATE OR REPLACE MACRO date_text(raw) AS CASE
+    WHEN contains(raw, ':') THEN nullif(regexp_replace(trim(raw), '[ T]\d{1,2}:\d{2}.*$', ''), '')
+    ELSE nullif(trim(raw), '')
+END;
 
 -- Excel stores dates as days since 1899-12-30; an .xlsx export may carry them as plain numbers.
 CREATE OR REPLACE MACRO excel_serial_date(raw) AS CASE
@@ -38,21 +53,24 @@ CREATE OR REPLACE MACRO excel_serial_date(raw) AS CASE
         THEN DATE '1899-12-30' + CAST(floor(TRY_CAST(trim(raw) AS DOUBLE)) AS INTEGER)
 END;
 
--- A date in the column's format, or NULL; years before 1900 are misreadings ("24" as year 24).
--- A date has digits: strptime reads the word "infinity" as 1900-01-01.
-CREATE OR REPLACE MACRO strict_date(raw, fmt) AS CASE
-    WHEN regexp_matches(date_text(raw), '\d') THEN CAST(try_strptime(date_text(raw), fmt) AS DATE)
-END;
-
+-- A date in the column's format, or NULL. Years before 1900 are misreadings ("24" read as the
+-- year 24), and strptime reads the word "infinity" as 1 January 1900: raising every date to at
+-- least that day and then dropping that day discards both while parsing each cell only once.
 CREATE OR REPLACE MACRO parse_date(raw, fmt) AS CASE
     WHEN fmt = 'excel serial' THEN excel_serial_date(raw)
-    WHEN year(strict_date(raw, fmt)) >= 1900 THEN strict_date(raw, fmt)
+    ELSE nullif(
+        greatest(CAST(try_strptime(date_text(raw), fmt) AS DATE), DATE '1900-01-01'),
+        DATE '1900-01-01'
+    )
 END;
 
 -- "70%", "70", "0.7", "70,5 %": a share from 0 to 1; percent_scale says the column runs 0–100.
-CREATE OR REPLACE MACRO probability_number(raw) AS TRY_CAST(
-    replace(nullif(regexp_extract(trim(raw), '^(\d+(?:[.,]\d+)?)\s*%?$', 1), ''), ',', '.')
-    AS DOUBLE);
+CREATE OR REPLACE MACRO probability_number(raw) AS coalesce(
+    TRY_CAST(trim(raw) AS DOUBLE),
+    TRY_CAST(
+        replace(nullif(regexp_extract(trim(raw), '^(\d+(?:[.,]\d+)?)\s*%?$', 1), ''), ',', '.')
+        AS DOUBLE)
+);
 
 CREATE OR REPLACE MACRO probability_share(raw, percent_scale) AS probability_number(raw)
     / CASE WHEN percent_scale OR contains(raw, '%') THEN 100 ELSE 1 END;

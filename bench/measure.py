@@ -1,0 +1,124 @@
+"""One measurement in a fresh process, printed as JSON: `python -m bench.measure KIND FOLDER`.
+
+Run in its own process so that each figure's peak memory (RSS) belongs to that way alone.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+PAGE_REPEATS = 3
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(work) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = work()
+    return time.perf_counter() - start, result
+
+
+def median_seconds(work) -> float:
+    """Median of a few runs: page figures are computed again on every Streamlit rerun."""
+    return statistics.median(timed(work)[0] for _ in range(PAGE_REPEATS))
+
+
+def duckdb_read_csv(folder: Path) -> dict:
+    """The practical limit: DuckDB's own reader, sniffing the file, into a table."""
+    import duckdb
+
+    con = duckdb.connect()
+    seconds, _ = timed(
+        lambda: con.execute(
+            "CREATE TABLE raw AS SELECT * FROM read_csv($path, ignore_errors = true)",
+            {"path": str(folder / "opportunities.csv")},
+        )
+    )
+    return {"load": seconds, "peak_rss_mb": peak_rss_mb()}
+
+
+def pandas_way(folder: Path) -> dict:
+    """What most dashboards do: read_csv, clean the strings, parse the dates."""
+    import pandas as pd
+
+    def normalise():
+        frame = pd.read_csv(folder / "opportunities.csv", dtype=str, keep_default_na=False)
+        frame = frame[frame["Stage"].str.strip() != ""].copy()
+        for column in ("Opportunity Owner", "Account Name", "Opportunity Name", "Stage"):
+            frame[column] = frame[column].str.strip()
+        frame["Amount"] = pd.to_numeric(
+            frame["Amount"].str.replace(r"[^0-9.\-]", "", regex=True), errors="coerce"
+        )
+        frame["Probability (%)"] = pd.to_numeric(frame["Probability (%)"], errors="coerce") / 100
+        for column in ("Close Date", "Created Date", "Last Activity"):
+            frame[column] = pd.to_datetime(frame[column], format="%m/%d/%Y", errors="coerce")
+        return frame
+
+    seconds, _ = timed(normalise)
+    return {"load": seconds, "peak_rss_mb": peak_rss_mb()}
+
+
+def closeboard(folder: Path) -> dict:
+    """Closeboard's load into the canonical tables, each page's figures, the full report."""
+    from bench.generate import AS_OF
+    from lib.close_today import close_today
+    from lib.db import open_database
+    from lib.fiscal import fiscal_quarter
+    from lib.load.opportunities import load_opportunities
+    from lib.load.reps import load_reps
+    from lib.load.targets import load_targets
+    from lib.overview import export_summary, owners, quota_grid
+    from lib.pacing import cumulative_series, linearity, pacing, periods_to_choose
+    from lib.report import report
+    from lib.settings import Settings
+    from lib.warnings import coverage_by_rep, created_by_week, open_pipeline, pipeline_warnings
+
+    settings = Settings(as_of=AS_OF)
+    data = (folder / "opportunities.csv").read_bytes()
+    load_seconds, export = timed(lambda: load_opportunities(data, "opportunities.csv"))
+    targets = load_targets((folder / "quotas.csv").read_bytes(), "quotas.csv", settings)
+    reps = load_reps((folder / "reps.csv").read_bytes(), "reps.csv")
+    con = open_database(export.deals, targets.targets, reps.reps)
+    period = fiscal_quarter(AS_OF, settings)
+
+    def pacing_page():
+        result = pacing(con, settings, period)
+        cumulative_series(con, settings, result)
+        linearity(con, settings, period)
+        periods_to_choose(con, settings, "quarter")
+
+    def warnings_page():
+        pipeline_warnings(con, settings, None)
+        open_pipeline(con, settings)
+        coverage_by_rep(con, settings)
+        created_by_week(con, settings)
+
+    pages = {
+        "data_page": lambda: (export_summary(con), owners(con), quota_grid(con)),
+        "pacing_page": pacing_page,
+        "close_today_page": lambda: close_today(con, settings),
+        "warnings_page": warnings_page,
+    }
+    figures = {name: median_seconds(work) for name, work in pages.items()}
+    figures["full_report"] = median_seconds(lambda: report(con, settings, None))
+    return {
+        "load": load_seconds,
+        "rows_loaded": export.report.rows_loaded,
+        **figures,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+WAYS = {"duckdb": duckdb_read_csv, "pandas": pandas_way, "closeboard": closeboard}
+
+if __name__ == "__main__":
+    kind, folder = sys.argv[1], Path(sys.argv[2])
+    print(json.dumps(WAYS[kind](folder)))

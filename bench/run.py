@@ -1,0 +1,101 @@
+"""`make bench`: Closeboard's load and pages at 10k, 100k and 1M deals, against DuckDB and pandas.
+
+Prints a table of times, ratios and peak memory and writes it as JSON to bench/results.json.
+`make bench BENCH_5M=1` adds 5M rows. Benchmarks are not tests: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.generate import write_export, write_quotas, write_reps
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "bench" / ".cache"
+RESULTS = ROOT / "bench" / "results.json"
+SIZES = [10_000, 100_000, 1_000_000]
+PAGES = ("data_page", "pacing_page", "close_today_page", "warnings_page", "full_report")
+
+
+def files_for(rows: int) -> Path:
+    """The seeded export of this size, written once and reused by later runs."""
+    folder = CACHE / f"{rows}"
+    if not (folder / "opportunities.csv").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        print(f"writing a {rows:,}-row export…", file=sys.stderr)
+        write_quotas(rows, folder / "quotas.csv")
+        write_reps(rows, folder / "reps.csv")
+        write_export(rows, folder / "opportunities.partial.csv")
+        (folder / "opportunities.partial.csv").rename(folder / "opportunities.csv")
+    return folder
+
+
+def measure(kind: str, folder: Path) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.measure", kind, str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def row_for(rows: int) -> dict:
+    folder = files_for(rows)
+    size_mb = (folder / "opportunities.csv").stat().st_size / 1e6
+    ways = {kind: measure(kind, folder) for kind in ("duckdb", "pandas", "closeboard")}
+    ours = ways["closeboard"]
+    return {
+        "rows": rows,
+        "file_mb": round(size_mb, 1),
+        "duckdb_read_csv_s": ways["duckdb"]["load"],
+        "pandas_s": ways["pandas"]["load"],
+        "closeboard_load_s": ours["load"],
+        "load_vs_duckdb": ours["load"] / ways["duckdb"]["load"],
+        "pandas_vs_load": ways["pandas"]["load"] / ours["load"],
+        **{f"{page}_s": ours[page] for page in PAGES},
+        "peak_rss_mb": ours["peak_rss_mb"],
+        "rss_vs_file": ours["peak_rss_mb"] / size_mb,
+        "duckdb_peak_rss_mb": ways["duckdb"]["peak_rss_mb"],
+        "pandas_peak_rss_mb": ways["pandas"]["peak_rss_mb"],
+    }
+
+
+# (label, key, format) of each line of the printed table; one column per size.
+TABLE = (
+    ("file size (MB)", "file_mb", "{:.1f}"),
+    ("DuckDB read_csv (s)", "duckdb_read_csv_s", "{:.2f}"),
+    ("pandas normalisation (s)", "pandas_s", "{:.2f}"),
+    ("Closeboard load (s)", "closeboard_load_s", "{:.2f}"),
+    ("  load / DuckDB read_csv", "load_vs_duckdb", "{:.2f}x"),
+    ("  pandas / load", "pandas_vs_load", "{:.1f}x"),
+    *((f"{page.replace('_', ' ')} (s)", f"{page}_s", "{:.3f}") for page in PAGES),
+    ("peak RSS (MB)", "peak_rss_mb", "{:.0f}"),
+    ("  peak RSS / file size", "rss_vs_file", "{:.1f}x"),
+)
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"{'rows':<28}" + "".join(f"{row['rows']:>14,}" for row in rows))
+    for label, key, fmt in TABLE:
+        print(f"{label:<28}" + "".join(f"{fmt.format(row[key]):>14}" for row in rows))
+
+
+def main() -> None:
+    sizes = SIZES + ([5_000_000] if os.environ.get("BENCH_5M") else [])
+    rows = [row_for(size) for size in sizes]
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(f"Closeboard benchmark on {machine}")
+    print_table(rows)
+    RESULTS.write_text(json.dumps({"machine": machine, "results": rows}, indent=2) + "\n")
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
