@@ -41,13 +41,15 @@ kinds = kind_column.multiselect(
     "Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, placeholder="Every kind"
 )
 
-shown = [
-    warning
-    for warning in found.warnings
-    if (not kinds or warning.kind in kinds)
-    and (rep is None or warning.owner == rep)
-    and (team is None or warning.owner is None or team_of.get(warning.owner) == team)
-]
+
+def in_view(owner: str | None) -> bool:
+    """Whether the team and rep filters keep this rep (team-level warnings have no rep)."""
+    if owner is None:
+        return rep is None
+    return (team is None or team_of.get(owner) == team) and (rep is None or owner == rep)
+
+
+shown = [w for w in found.warnings if (not kinds or w.kind in kinds) and in_view(w.owner)]
 critical = sum(1 for warning in shown if warning.severity == "critical")
 st.subheader(
     f"{len(shown)} warning{'' if len(shown) == 1 else 's'}, {critical} critical"
@@ -65,11 +67,7 @@ for kind, reason in found.skipped.items():
 
 st.subheader("The pictures")
 pipeline, coverage, created = st.tabs(["Pipeline by deal", "Coverage", "Pipeline created per week"])
-deals = [
-    deal
-    for deal in open_pipeline(data.con, settings)
-    if (team is None or team_of.get(deal.owner) == team) and (rep is None or deal.owner == rep)
-]
+deals = [deal for deal in open_pipeline(data.con, settings) if in_view(deal.owner)]
 with pipeline:
     st.plotly_chart(
         pipeline_by_deal_chart(deals, settings.concentration_warn, currency),
@@ -77,11 +75,7 @@ with pipeline:
         theme=None,
     )
 with coverage:
-    rows = [
-        row
-        for row in coverage_by_rep(data.con, settings)
-        if (team is None or team_of.get(row.owner) == team) and (rep is None or row.owner == rep)
-    ]
+    rows = [row for row in coverage_by_rep(data.con, settings) if in_view(row.owner)]
     if rows:
         st.plotly_chart(
             coverage_chart(rows, settings.coverage_warn, settings.coverage_critical),
@@ -95,9 +89,5 @@ with created:
         st.info(f"Not drawn: {found.skipped['prospecting_stall']}.")
     else:
         weeks, by_rep = created_by_week(data.con, settings)
-        by_rep = {
-            owner: amounts
-            for owner, amounts in by_rep.items()
-            if (team is None or team_of.get(owner) == team) and (rep is None or owner == rep)
-        }
+        by_rep = {owner: amounts for owner, amounts in by_rep.items() if in_view(owner)}
         st.plotly_chart(created_heatmap(weeks, by_rep, currency), width="stretch", theme=None)
