@@ -79,7 +79,7 @@ def closeboard(folder: Path) -> dict:
     from lib.pacing import cumulative_series, linearity, pacing, periods_to_choose
     from lib.report import report
     from lib.settings import Settings
-    from lib.warnings import coverage_by_rep, created_by_week, open_pipeline, pipeline_warnings
+    from lib.warnings import coverage_by_rep, created_by_week, pipeline_blocks, pipeline_warnings
 
     settings = Settings(as_of=AS_OF)
     data = (folder / "opportunities.csv").read_bytes()
@@ -97,7 +97,7 @@ def closeboard(folder: Path) -> dict:
 
     def warnings_page():
         pipeline_warnings(con, settings, None)
-        open_pipeline(con, settings)
+        pipeline_blocks(con, settings)
         coverage_by_rep(con, settings)
         created_by_week(con, settings)
 

@@ -160,42 +160,42 @@ def close_today_chart(reps, currency: str | None, title: str) -> go.Figure:
     return figure
 
 
-def pipeline_by_deal_chart(deals, concentration_warn: float, currency: str | None) -> go.Figure:
-    """Each rep's open pipeline as a stack of its deals, largest first: one giant block stands
-    out in the accent colour when it is most of the rep's pipeline."""
+def pipeline_by_deal_chart(blocks, concentration_warn: float, currency: str | None) -> go.Figure:
+    """Each rep's open pipeline as a stack of its deals, largest first (the rest as one block):
+    one giant block stands out in the accent colour when it is most of the rep's pipeline."""
     by_owner: dict[str, list] = {}
-    for deal in deals:
-        by_owner.setdefault(deal.owner, []).append(deal)
-    owners = sorted(by_owner, key=lambda owner: -sum(d.amount for d in by_owner[owner]))
+    for block in blocks:
+        by_owner.setdefault(block.owner, []).append(block)
+    totals = {owner: sum(block.amount for block in rep) for owner, rep in by_owner.items()}
+    owners = sorted(by_owner, key=lambda owner: -totals[owner])
+    concentrated = {
+        owner
+        for owner, rep in by_owner.items()
+        if totals[owner] > 0 and rep[0].amount / totals[owner] >= concentration_warn
+    }
     symbol = currency_symbol(currency)
     figure = go.Figure()
-    deepest = max((len(rep_deals) for rep_deals in by_owner.values()), default=0)
-    for rank in range(deepest):
-        stack = [
-            (owner, sorted(by_owner[owner], key=lambda d: -d.amount)[rank])
-            for owner in owners
-            if rank < len(by_owner[owner])
-        ]
-        colours = []
-        for owner, deal in stack:
-            total = sum(d.amount for d in by_owner[owner])
-            giant = rank == 0 and total > 0 and deal.amount / total >= concentration_warn
-            colours.append(BEHIND if giant else (INK if rank == 0 else REFERENCE))
+    for position in range(max((len(rep) for rep in by_owner.values()), default=0)):
+        stack = [(owner, by_owner[owner][position]) for owner in owners
+                 if position < len(by_owner[owner])]  # fmt: skip
+        colours = [
+            BEHIND if position == 0 and owner in concentrated
+            else INK if position == 0 else PALE_REFERENCE if block.name is None else REFERENCE
+            for owner, block in stack
+        ]  # fmt: skip
+        labels = [
+            f"{block.name} ({block.account})" if block.name and block.account
+            else block.name or f"{block.deals} smaller deals"
+            for _, block in stack
+        ]  # fmt: skip
         figure.add_bar(
-            y=[owner for owner, _ in stack], x=[deal.amount for _, deal in stack],
+            y=[owner for owner, _ in stack], x=[block.amount for _, block in stack],
             orientation="h", marker={"color": colours, "line": {"color": "white", "width": 1}},
-            customdata=[[deal.name, deal.account or ""] for _, deal in stack],
-            hovertemplate=f"%{{y}}: %{{customdata[0]}} (%{{customdata[1]}}) {symbol}%{{x:,.0f}}"
-            "<extra></extra>",
+            customdata=labels,
+            hovertemplate=f"%{{y}}: %{{customdata}} {symbol}%{{x:,.0f}}<extra></extra>",
             showlegend=False,
         )  # fmt: skip
-    giants = sum(
-        1
-        for rep_deals in by_owner.values()
-        if sum(d.amount for d in rep_deals) > 0
-        and max(d.amount for d in rep_deals) / sum(d.amount for d in rep_deals)
-        >= concentration_warn
-    )
+    giants = len(concentrated)
     title = (
         f"{giants} rep{'' if giants == 1 else 's'} with one deal making up most of the pipeline"
         if giants

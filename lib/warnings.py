@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 
-from lib.fiscal import Period, fiscal_quarter, next_quarter, previous_quarter
+from lib.fiscal import fiscal_quarter, next_quarter, previous_quarter
 from lib.format import money, percent
 from lib.pacing import pacing
 from lib.settings import Settings
@@ -72,42 +73,89 @@ class Warnings:
 
 
 @dataclass(frozen=True)
-class OpenDeal:
-    """An open deal as the warnings see it (a missing amount or probability counts as 0)."""
+class NamedDeal:
+    """A deal a message names: its ID, name, account and amount (0 when the export has none)."""
 
     opportunity_id: str
     name: str
     account: str | None
-    owner: str
     amount: float
-    probability: float
-    close_date: date | None
-    created_date: date | None
-    last_activity_date: date | None
 
     def described(self, currency: str | None) -> str:
         where = f", {self.account}" if self.account else ""
         return f"{self.name} ({money(self.amount, currency)}{where})"
 
 
-# Open pipeline as PRODUCT.md defines it: open deals closing in or after the period, or with no
-# close date; deals whose close date fell before the period are slipped, not pipeline.
-OPEN_PIPELINE_SQL = """
-    SELECT opportunity_id, coalesce(name, opportunity_id) AS name, account, owner,
-           coalesce(amount, 0) AS amount, coalesce(probability, 0) AS probability,
-           close_date, created_date, last_activity_date
-    FROM opportunities
-    WHERE status = 'open' AND (close_date IS NULL OR close_date >= $period_start)
-    ORDER BY owner, amount DESC, opportunity_id
-"""
+def _named_deal(fields: dict | None) -> NamedDeal | None:
+    return NamedDeal(**fields) if fields else None
+
+
+@dataclass(frozen=True)
+class RepPipeline:
+    """One rep's open pipeline in figures (lib/sql/rep_pipeline.sql), the largest deals named."""
+
+    owner: str
+    total: float
+    sum_of_squares: float
+    largest: NamedDeal | None
+    dark_amount: float
+    dark_deals: tuple[NamedDeal, ...]
+    dark_ids: tuple[str, ...]
+    chased_deals: tuple[NamedDeal, ...]
+    chased_ids: tuple[str, ...]
+    chased_amount: float
+    closing_amount: float
+    closing_ids: tuple[str, ...]
+    next_amount: float
+    next_ids: tuple[str, ...]
+
+    @property
+    def herfindahl(self) -> float:
+        """HHI = Σ share² of the deal amounts: 1 for a single deal, 1/n for n equal deals."""
+        return self.sum_of_squares / self.total**2 if self.total > 0 else 0.0
+
+    @property
+    def effective_number_of_deals(self) -> float | None:
+        """1 / HHI: how many equal deals the pipeline is worth."""
+        return 1 / self.herfindahl if self.herfindahl else None
+
+
+@dataclass(frozen=True)
+class Slipped:
+    """A rep's open deals whose close date has passed."""
+
+    count: int
+    amount: float
+    largest: tuple[NamedDeal, ...]
+    ids: tuple[str, ...]
+
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 SLIPPED_SQL = """
-    SELECT opportunity_id, coalesce(name, opportunity_id) AS name, account, owner,
-           coalesce(amount, 0) AS amount, coalesce(probability, 0) AS probability,
-           close_date, created_date, last_activity_date
+    SELECT owner, count(*), sum(coalesce(amount, 0))::DOUBLE,
+        list({'opportunity_id': opportunity_id, 'name': coalesce(name, opportunity_id),
+              'account': account, 'amount': coalesce(amount, 0)::DOUBLE}
+             ORDER BY coalesce(amount, 0) DESC, opportunity_id)[1:$named],
+        list(opportunity_id ORDER BY coalesce(amount, 0) DESC, opportunity_id)
     FROM opportunities
     WHERE status = 'open' AND close_date < $as_of
-    ORDER BY owner, amount DESC, opportunity_id
+    GROUP BY owner
+"""
+
+# The quarter's in-period open deals by weighted amount: the largest three and the total.
+TOP_WEIGHTED_SQL = """
+    SELECT
+        list({'opportunity_id': opportunity_id, 'name': coalesce(name, opportunity_id),
+              'account': account, 'amount': coalesce(amount, 0)::DOUBLE}
+             ORDER BY weighted DESC, opportunity_id)[1:3],
+        list(weighted ORDER BY weighted DESC, opportunity_id)[1:3],
+        sum(weighted)
+    FROM (
+        SELECT *, coalesce(amount, 0)::DOUBLE * coalesce(probability, 0) AS weighted
+        FROM opportunities
+        WHERE status = 'open' AND close_date BETWEEN $start AND $end
+    )
 """
 
 CREATED_SQL = """
@@ -136,106 +184,130 @@ WIN_RATE_BY_VALUE_SQL = """
 """
 
 
-def _deals(con: duckdb.DuckDBPyConnection, sql: str, parameters: dict) -> list[OpenDeal]:
-    rows = con.execute(sql, parameters).fetchall()
-    return [OpenDeal(*row[:4], float(row[4]), float(row[5]), *row[6:]) for row in rows]
+def rep_pipelines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[RepPipeline]:
+    """Every rep with open pipeline, in figures, for the as-of date's quarter."""
+    period = fiscal_quarter(settings.as_of, settings)
+    upcoming = next_quarter(period, settings)
+    rows = con.execute(
+        (SQL_DIR / "rep_pipeline.sql").read_text(encoding="utf-8"),
+        {
+            "as_of": settings.as_of,
+            "period_start": period.start,
+            "period_end": period.end,
+            "next_start": upcoming.start,
+            "next_end": upcoming.end,
+            "gone_dark_days": settings.gone_dark_days,
+            "chase_probability": settings.chase_probability,
+            "chase_days": settings.chase_days,
+            "named": NAMED_DEALS,
+        },
+    ).fetchall()
+    return [
+        RepPipeline(
+            owner=owner,
+            total=total,
+            sum_of_squares=squares,
+            largest=_named_deal(largest),
+            dark_amount=dark,
+            dark_deals=tuple(map(_named_deal, dark_deals or ())),
+            dark_ids=tuple(dark_ids or ()),
+            chased_deals=tuple(map(_named_deal, chased or ())),
+            chased_ids=tuple(chased_ids or ()),
+            chased_amount=chased_amount,
+            closing_amount=closing,
+            closing_ids=tuple(closing_ids or ()),
+            next_amount=upcoming_amount,
+            next_ids=tuple(next_ids or ()),
+        )  # fmt: skip
+        for (
+            owner,
+            total,
+            squares,
+            largest,
+            dark,
+            dark_deals,
+            dark_ids,
+            chased,
+            chased_ids,
+            chased_amount,
+            closing,
+            closing_ids,
+            upcoming_amount,
+            next_ids,
+        ) in rows  # fmt: skip
+    ]
 
 
-def _by_owner(deals: list[OpenDeal]) -> dict[str, list[OpenDeal]]:
-    grouped: dict[str, list[OpenDeal]] = {}
-    for deal in deals:
-        grouped.setdefault(deal.owner, []).append(deal)
-    return grouped
+def slipped_by_rep(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Slipped]:
+    rows = con.execute(SLIPPED_SQL, {"as_of": settings.as_of, "named": NAMED_DEALS}).fetchall()
+    return {
+        owner: Slipped(count, amount, tuple(map(_named_deal, largest)), tuple(ids))
+        for owner, count, amount, largest, ids in rows
+    }
 
 
 def deal_count(count: int) -> str:
     return f"{count} deal{'' if count == 1 else 's'}"
 
 
-def _named(deals: list[OpenDeal], currency: str | None) -> str:
+def _named(deals: tuple[NamedDeal, ...], count: int, currency: str | None) -> str:
     shown = ", ".join(deal.described(currency) for deal in deals[:NAMED_DEALS])
-    more = len(deals) - NAMED_DEALS
+    more = count - min(len(deals), NAMED_DEALS)
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _ids(deals: list[OpenDeal]) -> tuple[str, ...]:
-    return tuple(deal.opportunity_id for deal in deals)
-
-
-def _days_quiet(deal: OpenDeal, as_of: date) -> int | None:
-    """Days since the deal's last activity, or since it was created when none is recorded."""
-    last = deal.last_activity_date or deal.created_date
-    return None if last is None else (as_of - last).days
-
-
-def herfindahl(amounts: list[float]) -> float:
-    """HHI = Σ share² of the amounts: 1 for a single deal, 1/n for n equal deals."""
-    values = [amount for amount in amounts if amount > 0]
-    total = sum(values)
-    return sum((value / total) ** 2 for value in values) if total else 0.0
-
-
-def effective_number_of_deals(amounts: list[float]) -> float | None:
-    """1 / HHI: how many equal deals the pipeline is worth."""
-    hhi = herfindahl(amounts)
-    return 1 / hhi if hhi else None
-
-
-def _warning(owner, kind, severity, value, message, deals, at_stake) -> Warning:
+def _warning(owner, kind, severity, value, message, ids, at_stake) -> Warning:
     scope = "team" if kind.startswith("team_") else "rep"
-    return Warning(scope, owner, kind, severity, value, message, _ids(deals), at_stake)
+    return Warning(scope, owner, kind, severity, value, message, tuple(ids), at_stake)
 
 
-def concentration(owner: str, deals: list[OpenDeal], settings: Settings,
-                  currency: str | None) -> Warning | None:  # fmt: skip
+def concentration(rep: RepPipeline, settings: Settings, currency: str | None) -> Warning | None:
     """The largest deal is most of the rep's open pipeline."""
-    amounts = [deal.amount for deal in deals]
-    if sum(amounts) <= 0:
+    if rep.total <= 0 or rep.largest is None:
         return None
-    top = max(deals, key=lambda deal: deal.amount)
-    share = top.amount / sum(amounts)
+    share = rep.largest.amount / rep.total
     if share < settings.concentration_warn:
         return None
     severity = "critical" if share >= settings.concentration_critical else "warn"
     message = (
-        f"{owner}: {percent(share)} of the open pipeline is one deal, "
-        f"{top.described(currency)}. Effective number of deals: "
-        f"{effective_number_of_deals(amounts):.1f}."
+        f"{rep.owner}: {percent(share)} of the open pipeline is one deal, "
+        f"{rep.largest.described(currency)}. Effective number of deals: "
+        f"{rep.effective_number_of_deals:.1f}."
     )
-    return _warning(owner, "concentration", severity, share, message, [top], top.amount)
+    return _warning(rep.owner, "concentration", severity, share, message,
+                    [rep.largest.opportunity_id], rep.largest.amount)  # fmt: skip
 
 
-def coverage(owner: str, in_period: list[OpenDeal], remaining: float, target: float,
-             settings: Settings, currency: str | None) -> Warning | None:  # fmt: skip
+def coverage(rep: RepPipeline, remaining: float, target: float, settings: Settings,
+             currency: str | None) -> Warning | None:  # fmt: skip
     """The pipeline closing this period is too thin for the budget still to close."""
-    pipeline = sum(deal.amount for deal in in_period)
-    ratio = pipeline / remaining
+    ratio = rep.closing_amount / remaining
     if ratio >= target:
         return None
     critical = target * settings.coverage_critical / settings.coverage_warn
     message = (
-        f"{owner}: the pipeline closing this quarter covers {ratio:.1f}× the "
+        f"{rep.owner}: the pipeline closing this quarter covers {ratio:.1f}× the "
         f"{money(remaining, currency)} still to close (target {target:.1f}×): "
-        f"{money(pipeline, currency)} in {deal_count(len(in_period))}."
+        f"{money(rep.closing_amount, currency)} in {deal_count(len(rep.closing_ids))}."
     )
     severity = "critical" if ratio < critical else "warn"
-    return _warning(owner, "coverage", severity, ratio, message, in_period, remaining - pipeline)
+    return _warning(rep.owner, "coverage", severity, ratio, message, rep.closing_ids,
+                    remaining - rep.closing_amount)  # fmt: skip
 
 
-def next_period_coverage(owner: str, next_deals: list[OpenDeal], budget: float, label: str,
-                         settings: Settings, currency: str | None) -> Warning | None:  # fmt: skip
+def next_period_coverage(rep: RepPipeline, budget: float, label: str, settings: Settings,
+                         currency: str | None) -> Warning | None:  # fmt: skip
     """Next quarter's pipeline is too thin for its budget: what is up ahead."""
-    pipeline = sum(deal.amount for deal in next_deals)
-    ratio = pipeline / budget
+    ratio = rep.next_amount / budget
     if ratio >= settings.next_period_coverage_warn:
         return None
     message = (
-        f"{owner}: {label} pipeline is {ratio:.1f}× its {money(budget, currency)} budget "
-        f"(target {settings.next_period_coverage_warn:.1f}×): {money(pipeline, currency)} "
-        f"in {deal_count(len(next_deals))}."
+        f"{rep.owner}: {label} pipeline is {ratio:.1f}× its {money(budget, currency)} budget "
+        f"(target {settings.next_period_coverage_warn:.1f}×): {money(rep.next_amount, currency)} "
+        f"in {deal_count(len(rep.next_ids))}."
     )
-    return _warning(owner, "next_period_coverage", "warn", ratio, message, next_deals,
-                    budget - pipeline)  # fmt: skip
+    return _warning(rep.owner, "next_period_coverage", "warn", ratio, message, rep.next_ids,
+                    budget - rep.next_amount)  # fmt: skip
 
 
 def prospecting_stall(owner: str, created_recently: float, created_before: float,
@@ -259,89 +331,84 @@ def prospecting_stall(owner: str, created_recently: float, created_before: float
     return None
 
 
-def gone_dark(owner: str, deals: list[OpenDeal], settings: Settings,
-              currency: str | None) -> Warning | None:  # fmt: skip
+def gone_dark(rep: RepPipeline, settings: Settings, currency: str | None) -> Warning | None:
     """Much of the open pipeline has had no activity for two weeks."""
-    total = sum(deal.amount for deal in deals)
-    dark = [d for d in deals if (_days_quiet(d, settings.as_of) or 0) >= settings.gone_dark_days]
-    dark_amount = sum(deal.amount for deal in dark)
-    if total <= 0 or dark_amount / total < settings.gone_dark_share:
+    if rep.total <= 0 or rep.dark_amount / rep.total < settings.gone_dark_share:
         return None
-    share = dark_amount / total
+    share = rep.dark_amount / rep.total
     message = (
-        f"{owner}: {percent(share)} of the open pipeline ({money(dark_amount, currency)}) has had "
-        f"no activity for {settings.gone_dark_days} days or more: {_named(dark, currency)}."
+        f"{rep.owner}: {percent(share)} of the open pipeline ({money(rep.dark_amount, currency)}) "
+        f"has had no activity for {settings.gone_dark_days} days or more: "
+        f"{_named(rep.dark_deals, len(rep.dark_ids), currency)}."
     )
-    return _warning(owner, "gone_dark", "warn", share, message, dark, dark_amount)
+    return _warning(rep.owner, "gone_dark", "warn", share, message, rep.dark_ids, rep.dark_amount)
 
 
-def chase_mode(owner: str, deals: list[OpenDeal], settings: Settings,
-               currency: str | None) -> Warning | None:  # fmt: skip
+def chase_mode(rep: RepPipeline, settings: Settings, currency: str | None) -> Warning | None:
     """Late-stage deals nobody has touched for three weeks."""
-    quiet = [
-        deal
-        for deal in deals
-        if deal.probability >= settings.chase_probability
-        and (_days_quiet(deal, settings.as_of) or 0) >= settings.chase_days
-    ]
-    if not quiet:
+    if not rep.chased_ids:
         return None
     message = (
-        f"{owner}: {deal_count(len(quiet))} at "
+        f"{rep.owner}: {deal_count(len(rep.chased_ids))} at "
         f"{percent(settings.chase_probability)} or more with no activity for "
-        f"{settings.chase_days} days or more: {_named(quiet, currency)}."
+        f"{settings.chase_days} days or more: "
+        f"{_named(rep.chased_deals, len(rep.chased_ids), currency)}."
     )
-    return _warning(owner, "chase_mode", "warn", float(len(quiet)), message, quiet,
-                    sum(deal.amount for deal in quiet))  # fmt: skip
+    return _warning(rep.owner, "chase_mode", "warn", float(len(rep.chased_ids)), message,
+                    rep.chased_ids, rep.chased_amount)  # fmt: skip
 
 
-def slipping(owner: str, slipped: list[OpenDeal], currency: str | None) -> Warning | None:
+def slipping(owner: str, slipped: Slipped | None, currency: str | None) -> Warning | None:
     """Open deals whose close date has passed: close them or move them."""
-    if not slipped:
+    if slipped is None or not slipped.count:
         return None
-    amount = sum(deal.amount for deal in slipped)
-    count = f"{len(slipped)} open deal{'' if len(slipped) == 1 else 's'}"
+    count = f"{slipped.count} open deal{'' if slipped.count == 1 else 's'}"
     message = (
-        f"{owner}: {count} with a close date in the past ({money(amount, currency)}): "
-        f"{_named(slipped, currency)}. Close them or move them."
+        f"{owner}: {count} with a close date in the past ({money(slipped.amount, currency)}): "
+        f"{_named(slipped.largest, slipped.count, currency)}. Close them or move them."
     )
-    return _warning(owner, "slipping", "warn", float(len(slipped)), message, slipped, amount)
+    return _warning(owner, "slipping", "warn", float(slipped.count), message, slipped.ids,
+                    slipped.amount)  # fmt: skip
 
 
-def team_top_deals(in_period: list[OpenDeal], settings: Settings,
+def team_top_deals(con: duckdb.DuckDBPyConnection, settings: Settings,
                    currency: str | None) -> Warning | None:  # fmt: skip
     """Three deals carry much of the quarter's weighted pipeline."""
-    weighted = sorted(in_period, key=lambda deal: deal.amount * deal.probability, reverse=True)
-    total = sum(deal.amount * deal.probability for deal in weighted)
-    top = weighted[:3]
-    share = sum(deal.amount * deal.probability for deal in top) / total if total else 0.0
+    period = fiscal_quarter(settings.as_of, settings)
+    top, weighted, total = con.execute(
+        TOP_WEIGHTED_SQL, {"start": period.start, "end": period.end}
+    ).fetchone()
+    if not total:
+        return None
+    share = sum(weighted) / total
     if share < settings.team_top_deals_share:
         return None
+    deals = tuple(map(_named_deal, top))
     message = (
-        f"The {len(top)} largest deals closing this quarter carry {percent(share)} of the "
-        f"weighted pipeline: {_named(top, currency)}."
+        f"The {len(deals)} largest deals closing this quarter carry {percent(share)} of the "
+        f"weighted pipeline: {_named(deals, len(deals), currency)}."
     )
-    return _warning(None, "team_top_deals", "warn", share, message, top,
-                    sum(deal.amount for deal in top))  # fmt: skip
+    ids = [deal.opportunity_id for deal in deals]
+    return _warning(None, "team_top_deals", "warn", share, message, ids,
+                    sum(deal.amount for deal in deals))  # fmt: skip
 
 
-def team_rep_share(by_owner: dict[str, list[OpenDeal]], settings: Settings,
+def team_rep_share(reps: list[RepPipeline], settings: Settings,
                    currency: str | None) -> Warning | None:  # fmt: skip
     """One rep holds much of the team's open pipeline."""
-    totals = {owner: sum(deal.amount for deal in deals) for owner, deals in by_owner.items()}
-    team_total = sum(totals.values())
+    team_total = sum(rep.total for rep in reps)
     if team_total <= 0:
         return None
-    owner = max(totals, key=lambda name: (totals[name], name))
-    share = totals[owner] / team_total
+    biggest = max(reps, key=lambda rep: (rep.total, rep.owner))
+    share = biggest.total / team_total
     if share < settings.team_rep_share:
         return None
     message = (
-        f"{owner} holds {percent(share)} of the team's open pipeline "
-        f"({money(totals[owner], currency)} of {money(team_total, currency)})."
+        f"{biggest.owner} holds {percent(share)} of the team's open pipeline "
+        f"({money(biggest.total, currency)} of {money(team_total, currency)})."
     )
-    return _warning(None, "team_rep_share", "warn", share, message, by_owner[owner],
-                    totals[owner])  # fmt: skip
+    ids = [biggest.largest.opportunity_id] if biggest.largest else []
+    return _warning(None, "team_rep_share", "warn", share, message, ids, biggest.total)
 
 
 def _severity_then_money(warning: Warning) -> tuple:
@@ -371,8 +438,8 @@ def pipeline_warnings(con: duckdb.DuckDBPyConnection, settings: Settings,
     if not has_created:
         skipped["prospecting_stall"] = "the export has no created date"
 
-    pipeline = _by_owner(_deals(con, OPEN_PIPELINE_SQL, {"period_start": period.start}))
-    slipped = _by_owner(_deals(con, SLIPPED_SQL, {"as_of": settings.as_of}))
+    pipelines = {rep.owner: rep for rep in rep_pipelines(con, settings)}
+    slipped = slipped_by_rep(con, settings)
     this_quarter = pacing(con, settings, period)
     next_budgets = {rep.owner: rep.pacing.budget for rep in pacing(con, settings, upcoming).reps}
     if not any(rep.pacing.budget for rep in this_quarter.reps):
@@ -392,44 +459,84 @@ def pipeline_warnings(con: duckdb.DuckDBPyConnection, settings: Settings,
         ).fetchall()
     }
 
-    def in_window(deals: list[OpenDeal], window: Period) -> list[OpenDeal]:
-        return [d for d in deals if d.close_date and window.start <= d.close_date <= window.end]
-
     found: list[Warning | None] = []
     for rep in this_quarter.reps:
-        owner, deals = rep.owner, pipeline.get(rep.owner, [])
-        found.append(concentration(owner, deals, settings, currency))
+        owner = rep.owner
+        pipeline = pipelines.get(owner) or _empty_pipeline(owner)
+        found.append(concentration(pipeline, settings, currency))
         budget, closed = rep.pacing.budget, rep.pacing.closed_to_date
         if budget and closed < budget:
             target = (1 / win_rates[owner]) if owner in win_rates else settings.coverage_warn
-            found.append(coverage(owner, in_window(deals, period), budget - closed, target,
-                                  settings, currency))  # fmt: skip
+            found.append(coverage(pipeline, budget - closed, target, settings, currency))
         if next_budgets.get(owner):
-            found.append(next_period_coverage(owner, in_window(deals, upcoming),
-                                              next_budgets[owner], upcoming.label, settings,
-                                              currency))  # fmt: skip
-        if has_created and (deals or budget):
+            found.append(next_period_coverage(pipeline, next_budgets[owner], upcoming.label,
+                                              settings, currency))  # fmt: skip
+        if has_created and (pipeline.total or budget):
             recent, before, last_created = created.get(owner, (0, 0, None))
             found.append(prospecting_stall(owner, float(recent), float(before), last_created,
                                            settings, currency))  # fmt: skip
         if has_activity:
-            found.append(gone_dark(owner, deals, settings, currency))
-            found.append(chase_mode(owner, deals, settings, currency))
-        found.append(slipping(owner, slipped.get(owner, []), currency))
-    everyone_in_period = [d for deals in pipeline.values() for d in in_window(deals, period)]
-    found.append(team_top_deals(everyone_in_period, settings, currency))
-    found.append(team_rep_share(pipeline, settings, currency))
+            found.append(gone_dark(pipeline, settings, currency))
+            found.append(chase_mode(pipeline, settings, currency))
+        found.append(slipping(owner, slipped.get(owner), currency))
+    found.append(team_top_deals(con, settings, currency))
+    found.append(team_rep_share(list(pipelines.values()), settings, currency))
     warnings = sorted((w for w in found if w is not None), key=_severity_then_money)
     return Warnings(tuple(warnings), skipped)
 
 
+def _empty_pipeline(owner: str) -> RepPipeline:
+    return RepPipeline(owner, 0.0, 0.0, None, 0.0, (), (), (), (), 0.0, 0.0, (), 0.0, ())
+
+
 # --- What the warnings page draws ----------------------------------------------------------------
 
+# Each rep's open pipeline as blocks: the largest deals one by one, the rest as one block, so
+# that the chart stays readable (and small) however many deals a rep has.
+PIPELINE_BLOCKS_SQL = """
+    SELECT owner, name, account, amount, deals
+    FROM (
+        SELECT owner,
+            CASE WHEN rank <= $largest THEN name END AS name,
+            CASE WHEN rank <= $largest THEN account END AS account,
+            sum(value) AS amount,
+            count(*) AS deals,
+            min(rank) AS first_rank
+        FROM (
+            SELECT owner, coalesce(name, opportunity_id) AS name, account,
+                coalesce(amount, 0)::DOUBLE AS value,
+                row_number() OVER (
+                    PARTITION BY owner ORDER BY coalesce(amount, 0) DESC, opportunity_id
+                ) AS rank
+            FROM opportunities
+            WHERE status = 'open' AND (close_date IS NULL OR close_date >= $period_start)
+        )
+        GROUP BY owner, CASE WHEN rank <= $largest THEN rank END,
+            CASE WHEN rank <= $largest THEN name END, CASE WHEN rank <= $largest THEN account END
+    )
+    ORDER BY owner, first_rank
+"""
 
-def open_pipeline(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[OpenDeal]:
-    """Every deal of the open pipeline, by rep and largest first."""
+
+@dataclass(frozen=True)
+class PipelineBlock:
+    """One block of a rep's stacked pipeline: a deal (named) or the rest of them (name None)."""
+
+    owner: str
+    name: str | None
+    account: str | None
+    amount: float
+    deals: int
+
+
+def pipeline_blocks(con: duckdb.DuckDBPyConnection, settings: Settings,
+                    largest: int = 12) -> list[PipelineBlock]:  # fmt: skip
+    """Each rep's largest open deals one by one, then the rest of the pipeline as one block."""
     period = fiscal_quarter(settings.as_of, settings)
-    return _deals(con, OPEN_PIPELINE_SQL, {"period_start": period.start})
+    rows = con.execute(
+        PIPELINE_BLOCKS_SQL, {"period_start": period.start, "largest": largest}
+    ).fetchall()
+    return [PipelineBlock(*row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -446,14 +553,11 @@ class RepCoverage:
 def coverage_by_rep(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[RepCoverage]:
     """Each rep with budget still to close: this quarter's pipeline against it, thinnest first."""
     period = fiscal_quarter(settings.as_of, settings)
-    closing = {}
-    for deal in open_pipeline(con, settings):
-        if deal.close_date and period.start <= deal.close_date <= period.end:
-            closing[deal.owner] = closing.get(deal.owner, 0.0) + deal.amount
+    closing = {rep.owner: rep.closing_amount for rep in rep_pipelines(con, settings)}
     rows = [
         RepCoverage(
             rep.owner, closing.get(rep.owner, 0.0), rep.pacing.budget - rep.pacing.closed_to_date
-        )
+        )  # fmt: skip
         for rep in pacing(con, settings, period).reps
         if rep.pacing.budget and rep.pacing.closed_to_date < rep.pacing.budget
     ]

@@ -9,7 +9,7 @@ from lib.warnings import (
     KIND_LABELS,
     coverage_by_rep,
     created_by_week,
-    open_pipeline,
+    pipeline_blocks,
     pipeline_warnings,
 )
 from pages import shared
@@ -67,10 +67,10 @@ for kind, reason in found.skipped.items():
 
 st.subheader("The pictures")
 pipeline, coverage, created = st.tabs(["Pipeline by deal", "Coverage", "Pipeline created per week"])
-deals = [deal for deal in open_pipeline(data.con, settings) if in_view(deal.owner)]
+blocks = [block for block in pipeline_blocks(data.con, settings) if in_view(block.owner)]
 with pipeline:
     st.plotly_chart(
-        pipeline_by_deal_chart(deals, settings.concentration_warn, currency),
+        pipeline_by_deal_chart(blocks, settings.concentration_warn, currency),
         width="stretch",
         theme=None,
     )

@@ -2,8 +2,9 @@
 
 from dataclasses import replace
 from datetime import date, timedelta
-from itertools import count
 
+import duckdb
+import pyarrow as pa
 import pytest
 
 from lib.db import open_database
@@ -11,16 +12,15 @@ from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
 from lib.settings import Settings
 from lib.warnings import (
-    OpenDeal,
     chase_mode,
     concentration,
     coverage,
-    effective_number_of_deals,
     gone_dark,
-    herfindahl,
     next_period_coverage,
     pipeline_warnings,
     prospecting_stall,
+    rep_pipelines,
+    slipped_by_rep,
     slipping,
     team_rep_share,
     team_top_deals,
@@ -28,32 +28,43 @@ from lib.warnings import (
 
 AS_OF = date(2026, 11, 20)
 SETTINGS = Settings(as_of=AS_OF)
+IN_QUARTER = date(2026, 12, 15)
+NEXT_QUARTER = date(2027, 2, 1)
 
 
-DEAL_NUMBERS = count(1)
+def deal(amount, probability=0.5, quiet_days=0, close=IN_QUARTER, owner="Ann"):
+    """An open deal as the opportunities view holds it, quiet for `quiet_days` days."""
+    return {"owner": owner, "amount": amount, "probability": probability, "close_date": close,
+            "last_activity_date": AS_OF - timedelta(days=quiet_days)}  # fmt: skip
 
 
-def deal(amount, probability=0.5, quiet_days=0, close=date(2026, 12, 15), owner="Ann"):
-    number = next(DEAL_NUMBERS)
-    return OpenDeal(
-        opportunity_id=f"d{number}",
-        name=f"Deal {number}",
-        account="Acme",
-        owner=owner,
-        amount=float(amount),
-        probability=probability,
-        close_date=close,
-        created_date=AS_OF - timedelta(days=200),
-        last_activity_date=AS_OF - timedelta(days=quiet_days),
+def database(deals: list[dict]) -> duckdb.DuckDBPyConnection:
+    """A connection whose opportunities view holds these open deals (named Deal 1, Deal 2…)."""
+    rows = [
+        {"opportunity_id": f"d{n}", "name": f"Deal {n}", "account": "Acme", "status": "open",
+         "created_date": AS_OF - timedelta(days=200), **deal}
+        for n, deal in enumerate(deals, start=1)
+    ]  # fmt: skip
+    con = duckdb.connect()
+    con.register("deals", pa.Table.from_pylist(rows))
+    con.execute(
+        "CREATE VIEW opportunities AS SELECT * REPLACE (CAST(amount AS DECIMAL(18, 2)) AS amount)"
+        " FROM deals"
     )
+    return con
+
+
+def pipeline_of(*deals: dict):
+    (rep,) = rep_pipelines(database(list(deals)), SETTINGS)
+    return rep
 
 
 def test_hhi_and_effective_number_of_deals_on_a_worked_example():
     # Shares 0.6, 0.3, 0.1: HHI = 0.36 + 0.09 + 0.01 = 0.46, worth 1 / 0.46 = 2.17 equal deals.
-    assert herfindahl([60, 30, 10]) == pytest.approx(0.46)
-    assert effective_number_of_deals([60, 30, 10]) == pytest.approx(2.1739, abs=1e-4)
-    assert effective_number_of_deals([25, 25, 25, 25]) == pytest.approx(4)
-    assert effective_number_of_deals([]) is None
+    rep = pipeline_of(deal(60), deal(30), deal(10))
+    assert rep.herfindahl == pytest.approx(0.46)
+    assert rep.effective_number_of_deals == pytest.approx(2.1739, abs=1e-4)
+    assert pipeline_of(*[deal(25)] * 4).effective_number_of_deals == pytest.approx(4)
 
 
 @pytest.mark.parametrize(
@@ -61,18 +72,18 @@ def test_hhi_and_effective_number_of_deals_on_a_worked_example():
     [([49, 26, 25], None), ([50, 50], "warn"), ([69, 31], "warn"), ([70, 30], "critical")],
 )
 def test_concentration_warns_from_half_and_is_critical_from_70_percent(amounts, severity):
-    warning = concentration("Ann", [deal(a) for a in amounts], SETTINGS, "USD")
+    warning = concentration(pipeline_of(*[deal(a) for a in amounts]), SETTINGS, "USD")
     assert (warning.severity if warning else None) == severity
 
 
 def test_concentration_names_the_deal_and_the_effective_number():
-    deals = [deal(1_850_000), deal(150_000), deal(100_000)]
-    warning = concentration("Dmitri Volkov", deals, SETTINGS, "USD")
+    rep = pipeline_of(*[deal(a, owner="Dmitri Volkov") for a in (1_850_000, 150_000, 100_000)])
+    warning = concentration(rep, SETTINGS, "USD")
     assert warning.value == pytest.approx(1_850_000 / 2_100_000)
-    assert warning.opportunity_ids == (deals[0].opportunity_id,)
+    assert warning.opportunity_ids == ("d1",)
     hhi = (1850 / 2100) ** 2 + (150 / 2100) ** 2 + (100 / 2100) ** 2
     assert warning.message == (
-        f"Dmitri Volkov: 88 % of the open pipeline is one deal, {deals[0].name} ($1.9M, Acme). "
+        "Dmitri Volkov: 88 % of the open pipeline is one deal, Deal 1 ($1.9M, Acme). "
         f"Effective number of deals: {1 / hhi:.1f}."
     )
 
@@ -81,21 +92,28 @@ def test_concentration_names_the_deal_and_the_effective_number():
     ("pipeline", "severity"), [(300, None), (299, "warn"), (150, "warn"), (149, "critical")]
 )
 def test_coverage_below_three_times_warns_and_below_one_and_a_half_is_critical(pipeline, severity):
-    warning = coverage("Ann", [deal(pipeline)], 100.0, 3.0, SETTINGS, "USD")
+    warning = coverage(pipeline_of(deal(pipeline)), 100.0, 3.0, SETTINGS, "USD")
     assert (warning.severity if warning else None) == severity
+
+
+def test_coverage_counts_only_deals_closing_this_quarter():
+    rep = pipeline_of(deal(200), deal(1000, close=NEXT_QUARTER))
+    assert coverage(rep, 100.0, 3.0, SETTINGS, "USD").value == pytest.approx(2.0)
 
 
 def test_coverage_target_from_win_rate_scales_the_critical_line():
     # An 18 % win rate needs 5.6×; critical at half of that, 2.8×.
     target = 1 / 0.18
-    assert coverage("Ann", [deal(560)], 100.0, target, SETTINGS, "USD") is None
-    assert coverage("Ann", [deal(500)], 100.0, target, SETTINGS, "USD").severity == "warn"
-    assert coverage("Ann", [deal(270)], 100.0, target, SETTINGS, "USD").severity == "critical"
+    assert coverage(pipeline_of(deal(560)), 100.0, target, SETTINGS, "USD") is None
+    assert coverage(pipeline_of(deal(500)), 100.0, target, SETTINGS, "USD").severity == "warn"
+    assert coverage(pipeline_of(deal(270)), 100.0, target, SETTINGS, "USD").severity == "critical"
 
 
 def test_next_period_coverage_warns_below_two_times_its_budget():
-    assert next_period_coverage("Ann", [deal(200)], 100.0, "Q1", SETTINGS, "USD") is None
-    warning = next_period_coverage("Ann", [deal(199)], 100.0, "Q1 FY2027", SETTINGS, "USD")
+    enough = pipeline_of(deal(200, close=NEXT_QUARTER))
+    assert next_period_coverage(enough, 100.0, "Q1", SETTINGS, "USD") is None
+    thin = pipeline_of(deal(199, close=NEXT_QUARTER), deal(500))
+    warning = next_period_coverage(thin, 100.0, "Q1 FY2027", SETTINGS, "USD")
     assert warning.value == pytest.approx(1.99)
     assert warning.message == (
         "Ann: Q1 FY2027 pipeline is 2.0× its $100 budget (target 2.0×): $199 in 1 deal."
@@ -103,8 +121,7 @@ def test_next_period_coverage_warns_below_two_times_its_budget():
 
 
 def test_prospecting_stall_below_half_the_usual_months_creation():
-    recent_ok = prospecting_stall("Ann", 50.0, 300.0, AS_OF, SETTINGS, "USD")
-    assert recent_ok is None
+    assert prospecting_stall("Ann", 50.0, 300.0, AS_OF, SETTINGS, "USD") is None
     warning = prospecting_stall("Ann", 49.0, 300.0, AS_OF, SETTINGS, "USD")
     assert warning.value == pytest.approx(0.49)
     assert warning.severity == "warn"
@@ -118,48 +135,60 @@ def test_prospecting_stall_when_nothing_was_created_for_21_days():
 
 
 def test_gone_dark_from_30_percent_of_pipeline_quiet_for_14_days():
-    assert (
-        gone_dark("Ann", [deal(29, quiet_days=14), deal(71, quiet_days=13)], SETTINGS, "USD")
-        is None
+    below = pipeline_of(deal(29, quiet_days=14), deal(71, quiet_days=13))
+    assert gone_dark(below, SETTINGS, "USD") is None
+    warning = gone_dark(
+        pipeline_of(deal(30, quiet_days=14), deal(70, quiet_days=13)), SETTINGS, "USD"
     )
-    warning = gone_dark("Ann", [deal(30, quiet_days=14), deal(70, quiet_days=13)], SETTINGS, "USD")
     assert warning.value == pytest.approx(0.3)
-    assert len(warning.opportunity_ids) == 1
+    assert warning.opportunity_ids == ("d1",)
+
+
+def test_gone_dark_names_three_deals_and_counts_the_rest():
+    warning = gone_dark(
+        pipeline_of(*[deal(100 - n, quiet_days=30) for n in range(5)]), SETTINGS, "USD"
+    )
+    assert warning.message.endswith(
+        "Deal 1 ($100, Acme), Deal 2 ($99, Acme), Deal 3 ($98, Acme) and 2 more."
+    )
+    assert len(warning.opportunity_ids) == 5
 
 
 def test_chase_mode_needs_60_percent_and_21_quiet_days():
-    assert chase_mode("Ann", [deal(100, 0.59, 30), deal(100, 0.9, 20)], SETTINGS, "USD") is None
-    warning = chase_mode("Ann", [deal(100, 0.6, 21), deal(100, 0.9, 40)], SETTINGS, "USD")
+    assert chase_mode(pipeline_of(deal(100, 0.59, 30), deal(100, 0.9, 20)), SETTINGS, "USD") is None
+    warning = chase_mode(pipeline_of(deal(100, 0.6, 21), deal(100, 0.9, 40)), SETTINGS, "USD")
     assert warning.value == 2
     assert warning.severity == "warn"
 
 
 def test_slipping_counts_open_deals_whose_close_date_has_passed():
-    late = deal(100, close=AS_OF - timedelta(days=1))
-    warning = slipping("Ann", [late], "USD")
+    con = database([deal(100, close=AS_OF - timedelta(days=1)), deal(50, close=AS_OF)])
+    warning = slipping("Ann", slipped_by_rep(con, SETTINGS)["Ann"], "USD")
     assert warning.value == 1
     assert warning.message == (
-        f"Ann: 1 open deal with a close date in the past ($100): {late.name} ($100, Acme). "
+        "Ann: 1 open deal with a close date in the past ($100): Deal 1 ($100, Acme). "
         "Close them or move them."
     )
-    assert slipping("Ann", [], "USD") is None
+    assert slipping("Ann", None, "USD") is None
 
 
 def test_team_top_three_deals_from_40_percent_of_weighted_pipeline():
-    just_under = [deal(39, 1.0), *[deal(61 / 4, 1.0) for _ in range(4)]]
     # Top three by weighted amount: 39 + 15.25 + 15.25 = 69.5 of 100.
-    assert team_top_deals(just_under, SETTINGS, "USD").value == pytest.approx(0.695)
-    spread = [deal(10, 1.0) for _ in range(10)]
+    carried = database([deal(39, 1.0), *[deal(61 / 4, 1.0) for _ in range(4)]])
+    assert team_top_deals(carried, SETTINGS, "USD").value == pytest.approx(0.695)
+    spread = database([deal(10, 1.0) for _ in range(10)])
     assert team_top_deals(spread, SETTINGS, "USD") is None  # 30 %
 
 
 def test_team_rep_share_from_40_percent_of_open_pipeline():
-    under = {"Ann": [deal(39)], "Bo": [deal(31)], "Cy": [deal(30)]}
-    assert team_rep_share(under, SETTINGS, "USD") is None
-    over = {"Ann": [deal(40)], "Bo": [deal(30)], "Cy": [deal(30)]}
-    warning = team_rep_share(over, SETTINGS, "USD")
+    def reps(*totals):
+        con = database([deal(total, owner=name) for name, total in zip("ABC", totals, strict=True)])
+        return rep_pipelines(con, SETTINGS)
+
+    assert team_rep_share(reps(39, 31, 30), SETTINGS, "USD") is None
+    warning = team_rep_share(reps(40, 30, 30), SETTINGS, "USD")
     assert (warning.scope, warning.owner, warning.value) == ("team", None, pytest.approx(0.4))
-    assert warning.message == "Ann holds 40 % of the team's open pipeline ($40 of $100)."
+    assert warning.message == "A holds 40 % of the team's open pipeline ($40 of $100)."
 
 
 # --- The whole page's warnings on a small export ---------------------------------------------

@@ -1,0 +1,46 @@
+-- Each rep's open pipeline in figures, for the pipeline warnings: its total and concentration,
+-- the largest deal, what has gone quiet, and what closes this quarter and next. Deals are
+-- named largest first; every list is cut to the few a message names, IDs excepted.
+-- Open pipeline (PRODUCT.md): open deals closing in or after the period, or with no close
+-- date; a deal with no activity recorded counts as quiet since it was created.
+WITH pipeline AS (
+    SELECT
+        owner,
+        opportunity_id,
+        {'opportunity_id': opportunity_id, 'name': coalesce(name, opportunity_id),
+         'account': account, 'amount': coalesce(amount, 0)::DOUBLE} AS deal,
+        coalesce(amount, 0)::DOUBLE AS value,
+        coalesce(probability, 0) AS probability,
+        close_date,
+        $as_of - coalesce(last_activity_date, created_date) AS quiet_days
+    FROM opportunities
+    WHERE status = 'open' AND (close_date IS NULL OR close_date >= $period_start)
+),
+flagged AS (
+    SELECT
+        *,
+        coalesce(quiet_days >= $gone_dark_days, FALSE) AS dark,
+        coalesce(probability >= $chase_probability AND quiet_days >= $chase_days, FALSE)
+            AS chased,
+        coalesce(close_date BETWEEN $period_start AND $period_end, FALSE) AS closing,
+        coalesce(close_date BETWEEN $next_start AND $next_end, FALSE) AS closing_next
+    FROM pipeline
+)
+SELECT
+    owner,
+    sum(value) AS total,
+    coalesce(sum(value * value) FILTER (value > 0), 0) AS sum_of_squares,
+    max_by(deal, (value, opportunity_id)) AS largest,
+    coalesce(sum(value) FILTER (dark), 0) AS dark_amount,
+    list(deal ORDER BY value DESC, opportunity_id) FILTER (dark)[1:$named] AS dark_deals,
+    list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (dark) AS dark_ids,
+    list(deal ORDER BY value DESC, opportunity_id) FILTER (chased)[1:$named] AS chased_deals,
+    list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (chased) AS chased_ids,
+    coalesce(sum(value) FILTER (chased), 0) AS chased_amount,
+    coalesce(sum(value) FILTER (closing), 0) AS closing_amount,
+    list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (closing) AS closing_ids,
+    coalesce(sum(value) FILTER (closing_next), 0) AS next_amount,
+    list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (closing_next) AS next_ids
+FROM flagged
+GROUP BY owner
+ORDER BY owner
