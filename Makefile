@@ -4,7 +4,7 @@ PORT ?= 8501
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint sample bench clean
+.PHONY: run test lint sample bench bench-sessions clean
 
 # The stamp is rebuilt whenever requirements.txt changes, so a pin bump reinstalls.
 $(VENV)/installed: requirements.txt
@@ -32,6 +32,11 @@ lint: $(VENV)/installed
 # (BENCH_5M=1 adds 5M); prints a table and writes bench/results.json.
 bench: $(VENV)/installed
 	$(BIN)/python -m bench.run
+
+# Ten browser sessions on one server, each uploading a 100k-deal export and opening every page:
+# errors and p50/p95 page times, written to bench/sessions.json.
+bench-sessions: $(VENV)/installed
+	$(BIN)/python -m bench.sessions
 
 # Regenerate the bundled demo data from its seeded script.
 sample: $(VENV)/installed
