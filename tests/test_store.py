@@ -1,0 +1,275 @@
+"""The snapshot store: save, list, replace, delete, and that nothing corrupts it."""
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from lib import store
+from lib.load.opportunities import load_opportunities
+from lib.store import (
+    SnapshotExistsError,
+    StoreError,
+    close_date_history,
+    delete_snapshot,
+    list_snapshots,
+    read_snapshot,
+    save_snapshot,
+    snapshot_of_export,
+    store_path,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPORT = (
+    "Opportunity ID,Opportunity Name,Account Name,Opportunity Owner,Stage,Amount,Close Date,"
+    "Notes\n"
+    "A-1,Alpha,Acme,Ann,Prospecting,100.25,2026-12-01,private remark\n"
+    "A-2,Bravo,Acme,Ann,Closed Won,200.50,2026-11-02,\n"
+    "B-1,Charlie,Bolt,Bo,Negotiation/Review,300.75,2026-12-15,\n"
+)
+WEEK_1, WEEK_2 = date(2026, 11, 13), date(2026, 11, 20)
+# The canonical columns of PRODUCT.md: what a snapshot keeps of an export, and nothing else.
+CANONICAL = ["opportunity_id", "name", "account", "owner", "stage", "status", "amount",
+             "currency", "close_date", "created_date", "probability", "forecast_category",
+             "lead_source", "type", "last_activity_date", "next_step", "team", "manager",
+             "late_stage"]  # fmt: skip
+
+
+def snapshot(as_of: date, text: str = EXPORT):
+    return snapshot_of_export(load_opportunities(text.encode(), "deals.csv"), as_of)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "store" / "closeboard.duckdb"
+
+
+def test_a_saved_snapshot_is_listed_with_its_date_deal_count_and_time(path):
+    entry = save_snapshot(snapshot(WEEK_1), path)
+    assert path.exists()  # the folder is made on the first save
+    assert entry["as_of"] == WEEK_1
+    assert entry["deals"] == 3
+    assert isinstance(entry["saved_at"], datetime)
+    save_snapshot(snapshot(WEEK_2), path)
+    assert [(e["as_of"], e["deals"]) for e in list_snapshots(path)] == [(WEEK_1, 3), (WEEK_2, 3)]
+
+
+def test_a_snapshot_keeps_only_the_canonical_columns_and_reads_back_exactly(path):
+    saved = snapshot(WEEK_1)
+    save_snapshot(saved, path)
+    read = read_snapshot(WEEK_1, path)
+    assert read.deals.column_names == CANONICAL  # no row numbers, no "Notes"
+    assert read.deals.to_pylist() == saved.deals.select(CANONICAL).to_pylist()
+    assert read.stage_order == saved.stage_order
+    assert read.as_of == WEEK_1
+
+
+def test_saving_a_date_that_has_a_snapshot_refuses_unless_told_to_replace(path):
+    save_snapshot(snapshot(WEEK_1), path)
+    one_deal = EXPORT.split("\n", 2)
+    smaller = snapshot(WEEK_1, "\n".join(one_deal[:2]) + "\n")
+    with pytest.raises(SnapshotExistsError, match="already a snapshot of Fri 13 Nov 2026"):
+        save_snapshot(smaller, path)
+    assert list_snapshots(path)[0]["deals"] == 3
+    assert save_snapshot(smaller, path, replace=True)["deals"] == 1
+    assert read_snapshot(WEEK_1, path).deals.num_rows == 1
+
+
+def test_a_deleted_snapshot_is_gone_and_the_others_stay(path):
+    save_snapshot(snapshot(WEEK_1), path)
+    save_snapshot(snapshot(WEEK_2), path)
+    delete_snapshot(WEEK_1, path)
+    assert [e["as_of"] for e in list_snapshots(path)] == [WEEK_2]
+    assert close_date_history(WEEK_2, path).column("as_of").to_pylist() == [WEEK_2] * 3
+    with pytest.raises(StoreError, match="no snapshot of Fri 13 Nov 2026"):
+        delete_snapshot(WEEK_1, path)
+    with pytest.raises(StoreError, match="no snapshot of Fri 13 Nov 2026"):
+        read_snapshot(WEEK_1, path)
+
+
+def test_without_a_store_file_there_are_no_snapshots_and_no_file_is_made(path):
+    assert list_snapshots(path) == []
+    assert close_date_history(WEEK_2, path).num_rows == 0
+    assert not path.parent.exists()
+
+
+def test_history_stops_at_the_date_asked_for(path):
+    save_snapshot(snapshot(WEEK_1), path)
+    save_snapshot(snapshot(WEEK_2), path)
+    history = close_date_history(WEEK_1, path)
+    assert history.column_names == ["as_of", "opportunity_id", "name", "account", "owner",
+                                    "status", "close_date"]  # fmt: skip
+    assert set(history.column("as_of").to_pylist()) == {WEEK_1}
+
+
+def test_the_store_is_data_closeboard_duckdb_unless_closeboard_db_says(monkeypatch, tmp_path):
+    monkeypatch.delenv("CLOSEBOARD_DB", raising=False)
+    assert store_path() == ROOT / "data" / "closeboard.duckdb"
+    monkeypatch.setenv("CLOSEBOARD_DB", str(tmp_path / "elsewhere.duckdb"))
+    assert store_path() == tmp_path / "elsewhere.duckdb"
+
+
+def test_the_store_records_its_schema_version(path):
+    save_snapshot(snapshot(WEEK_1), path)
+    con = duckdb.connect(str(path))
+    try:
+        assert con.execute("SELECT key, value FROM store_info").fetchall() == [
+            ("schema_version", "1")
+        ]
+        con.execute("UPDATE store_info SET value = '2'")
+    finally:
+        con.close()
+    with pytest.raises(StoreError, match=r"layout version 2; this Closeboard reads version 1"):
+        list_snapshots(path)
+
+
+def test_a_file_of_junk_bytes_gets_a_clear_message_and_is_never_overwritten(path):
+    path.parent.mkdir(parents=True)
+    junk = bytes(range(256)) * 64
+    path.write_bytes(junk)
+    for attempt in (
+        lambda: list_snapshots(path),
+        lambda: save_snapshot(snapshot(WEEK_1), path),
+        lambda: save_snapshot(snapshot(WEEK_1), path, replace=True),
+        lambda: delete_snapshot(WEEK_1, path),
+        lambda: close_date_history(WEEK_1, path),
+    ):
+        with pytest.raises(StoreError) as raised:
+            attempt()
+        assert str(path) in str(raised.value)
+        assert "not a valid DuckDB database file" in str(raised.value)
+        assert "leaves the file as it is" in str(raised.value)
+    assert path.read_bytes() == junk
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+def test_another_programs_duckdb_file_is_refused_and_left_alone(path):
+    path.parent.mkdir(parents=True)
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE invoices AS SELECT 1 AS id")
+    con.close()
+    with pytest.raises(StoreError, match="not a Closeboard snapshot store .it holds invoices."):
+        save_snapshot(snapshot(WEEK_1), path)
+    con = duckdb.connect(str(path))
+    try:
+        assert con.execute("SELECT table_name FROM duckdb_tables()").fetchall() == [("invoices",)]
+    finally:
+        con.close()
+
+
+# A child process that saves a large snapshot. Its deals come from a stream that says when it is
+# halfway and then slows down, so the test can kill the process in the middle of the insert.
+SAVE_SCRIPT = """
+import sys, time
+from datetime import date
+from pathlib import Path
+import pyarrow as pa
+from lib.load.opportunities import load_opportunities
+from lib.store import Snapshot, SnapshotExistsError, save_snapshot
+
+path, as_of, batches, pause = Path(sys.argv[1]), date.fromisoformat(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+text = "Opportunity ID,Opportunity Owner,Stage,Amount,Close Date\\n" + "".join(
+    f"{as_of}-{n},Ann,Prospecting,{n}.25,2026-12-01\\n" for n in range(10_000)
+)
+batch = load_opportunities(text.encode(), "big.csv").deals.to_batches(max_chunksize=10_000)[0]
+
+def stream():
+    for number in range(batches):
+        if number == batches // 2:
+            print("halfway", flush=True)
+        if number >= batches // 2:
+            time.sleep(pause)
+        yield batch
+
+deals = pa.RecordBatchReader.from_batches(batch.schema, stream())
+try:
+    save_snapshot(Snapshot(as_of, deals, ("Prospecting",), "big.csv"), path)
+except SnapshotExistsError:
+    sys.exit(3)
+print("saved", flush=True)
+"""
+
+
+def start_save(path: Path, as_of: date, batches: int, pause: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", SAVE_SCRIPT, str(path), as_of.isoformat(), str(batches),
+         str(pause)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.timeout(120)
+def test_a_save_killed_halfway_leaves_every_earlier_snapshot_intact(path):
+    save_snapshot(snapshot(WEEK_1), path)
+    save_snapshot(snapshot(WEEK_2), path)
+    before = [read_snapshot(day, path).deals for day in (WEEK_1, WEEK_2)]
+    # 100 batches of 10,000 deals: a million-deal save, killed after half a million.
+    saving = start_save(path, date(2026, 11, 27), batches=100, pause=0.5)
+    assert saving.stdout.readline().strip() == "halfway", saving.stderr.read()
+    os.kill(saving.pid, signal.SIGKILL)
+    saving.wait()
+    assert saving.returncode == -signal.SIGKILL
+
+    assert [(e["as_of"], e["deals"]) for e in list_snapshots(path)] == [(WEEK_1, 3), (WEEK_2, 3)]
+    assert [read_snapshot(day, path).deals for day in (WEEK_1, WEEK_2)] == before
+    assert close_date_history(date(2026, 11, 27), path).num_rows == 6
+    # The killed save left no lock and no half-written rows behind: the date saves afresh.
+    assert save_snapshot(snapshot(date(2026, 11, 27)), path)["deals"] == 3
+
+
+@pytest.mark.timeout(120)
+def test_two_processes_saving_at_once_both_save_and_corrupt_nothing(path):
+    save_snapshot(snapshot(WEEK_1), path)
+    first = start_save(path, date(2026, 11, 27), batches=30, pause=0.02)
+    second = start_save(path, date(2026, 12, 4), batches=30, pause=0.02)
+    for saving in (first, second):
+        out, err = saving.communicate(timeout=100)
+        assert saving.returncode == 0, err
+        assert out.splitlines()[-1] == "saved"
+    assert [(e["as_of"], e["deals"]) for e in list_snapshots(path)] == [
+        (WEEK_1, 3),
+        (date(2026, 11, 27), 300_000),
+        (date(2026, 12, 4), 300_000),
+    ]
+    assert read_snapshot(WEEK_1, path).deals.num_rows == 3
+    amounts = read_snapshot(date(2026, 12, 4), path).deals.column("amount").to_pylist()
+    assert sum(amounts) == 30 * sum(n for n in range(10_000)) + 300_000 * 0.25
+
+
+@pytest.mark.timeout(120)
+def test_two_processes_saving_the_same_date_save_it_once(path):
+    first = start_save(path, WEEK_1, batches=10, pause=0.02)
+    second = start_save(path, WEEK_1, batches=10, pause=0.02)
+    codes = sorted(saving.wait(timeout=100) for saving in (first, second))
+    assert codes == [0, 3]  # one saved, the other was told the date has a snapshot
+    assert [(e["as_of"], e["deals"]) for e in list_snapshots(path)] == [(WEEK_1, 100_000)]
+
+
+HOLD_SCRIPT = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_store_locked_by_another_process_is_reported_busy_after_a_short_wait(path, monkeypatch):
+    save_snapshot(snapshot(WEEK_1), path)
+    monkeypatch.setattr(store, "LOCK_WAIT_SECONDS", 0.5)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SCRIPT, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(StoreError, match="is busy: another Closeboard is saving to it"):
+            save_snapshot(snapshot(WEEK_2), path)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert [e["as_of"] for e in list_snapshots(path)] == [WEEK_1]
