@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from lib.load.errors import LoadError
+from lib.load.files import columns_found
 from lib.load.layouts import fold
 
 
@@ -131,9 +132,8 @@ def check_required(mapping: Mapping, headers: tuple[str, ...], filename: str) ->
         return
     names = ", ".join(FIELDS_BY_KEY[key].label.lower() for key in missing)
     how = "; ".join(HOW_TO_ADD[key] for key in missing)
-    found = ", ".join(headers[:30]) + (" …" if len(headers) > 30 else "")
     raise MissingFieldsError(
-        f"{filename} has no column for the {names}. Columns found: {found}. "
+        f"{filename} has no column for the {names}. Columns found: {columns_found(headers)}. "
         f"Add {how} to the export, or pick the columns by hand on the Data page.",
         headers,
         mapping,

@@ -16,6 +16,7 @@ from lib.load.mapping import (
     FIELDS_BY_KEY,
     Mapping,
     check_required,
+    missing_required,
     propose_mapping,
 )
 from lib.load.stages import StageRule, apply_edits, stage_rules
@@ -97,7 +98,9 @@ def load_opportunities(
     stage_edits: dict[str, dict[str, object]] | None = None,
 ) -> LoadedExport:
     """Reads an export file into canonical deals; LoadError when it cannot be used."""
-    return normalise(read_table(data, filename), filename, mapping, stage_edits)
+    # A workbook may hold a summary or notes before the deals: read the sheet that has them.
+    raw = read_table(data, filename, lambda headers: not missing_required(propose_mapping(headers)))
+    return normalise(raw, filename, mapping, stage_edits)
 
 
 def normalise(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from lib.load.errors import LoadError
-from lib.load.files import read_table
+from lib.load.files import columns_found, read_table
 from lib.load.layouts import fold
 
 OWNER_SPELLINGS = ("owner", "rep", "salesagent", "salesrep", "name", "ownername", "user", "id",
@@ -38,7 +38,7 @@ def load_reps(data: bytes, filename: str) -> LoadedReps:
     if owner is None or (team is None and manager is None):
         raise LoadError(
             f"{filename} is not a reps file: expected an owner column with a team or manager "
-            f"column (owner, team, manager). Columns found: {', '.join(raw.headers)}."
+            f"column (owner, team, manager). Columns found: {columns_found(raw.headers)}."
         )
     reps: dict[str, tuple[str | None, str | None]] = {}
     blank = 0

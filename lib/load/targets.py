@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from lib.fiscal import Period, fiscal_month, fiscal_quarter, month_from_label, quarter_from_label
 from lib.load.errors import LoadError
-from lib.load.files import read_table
+from lib.load.files import columns_found, read_table
 from lib.load.layouts import fold
 from lib.load.values import DATE_FORMATS, parse_amounts, parse_dates
 from lib.settings import Settings
@@ -68,7 +68,7 @@ def load_targets(data: bytes, filename: str, settings: Settings) -> LoadedTarget
             raise LoadError(
                 f"{filename} is not a quota or budget file: expected columns owner, period and "
                 "amount (long form) or owner with one column per quarter or month (wide form). "
-                f"Columns found: {', '.join(raw.headers)}."
+                f"Columns found: {columns_found(raw.headers)}."
             )
         targets, rejected = _long(rows, owner_at, period_at, amount_at, settings)
         form = "long"
