@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "C$",
                     "AUD": "A$"}  # fmt: skip
 
@@ -38,9 +40,13 @@ def percent(share: float | None, signed: bool = False) -> str:
 
 
 MARKDOWN_SPECIALS = set("\\`*_{}[]()#+-.!|<>~:$=")
+# GitHub-flavoured Markdown turns web and e-mail addresses in text into links, escaped or not:
+# a word joiner (U+2060, invisible) after the "http:" of "http://", a "www" or an "@" stops it.
+AUTOLINK_STARTS = re.compile(r":(?=//)|www(?=\.)|@", re.IGNORECASE)
 
 
 def markdown_text(text: object) -> str:
     """Text from a file (a name, a header, a cell) made inert for Streamlit's Markdown: shown as
     typed, never as a link, emphasis, HTML or an icon."""
-    return "".join(f"\\{char}" if char in MARKDOWN_SPECIALS else char for char in str(text))
+    unlinked = AUTOLINK_STARTS.sub(lambda found: found.group() + "\u2060", str(text))
+    return "".join(f"\\{char}" if char in MARKDOWN_SPECIALS else char for char in unlinked)

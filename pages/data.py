@@ -224,7 +224,7 @@ with tabs[3]:
         + (f", {report.encoding}" if report.encoding else "")
         + (f", {DELIMITER_NAMES[report.delimiter]}-separated" if report.delimiter else "")
         + (", decimal comma" if report.decimal_comma else "")
-        + (f", sheet {report.sheet!r}" if report.sheet else "")
+        + (f", sheet {markdown_text(repr(report.sheet))}" if report.sheet else "")
         + (f", {report.footer_lines} footer lines skipped" if report.footer_lines else "")
     )
 

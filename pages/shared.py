@@ -14,7 +14,7 @@ import streamlit as st
 
 from lib import overview
 from lib.db import open_database
-from lib.format import currency_symbol
+from lib.format import currency_symbol, markdown_text
 from lib.load.errors import LoadError
 from lib.load.mapping import (
     Mapping,
@@ -147,7 +147,8 @@ def show_load_error(error: LoadError) -> None:
 
 
 def as_of_caption(settings: Settings, source: str) -> str:
-    return f"As of {settings.as_of:%a %d %b %Y} · {source}"
+    # The source is the uploaded file's name: whatever its sender called it, shown as typed.
+    return f"As of {settings.as_of:%a %d %b %Y} · {markdown_text(source)}"
 
 
 def today() -> date:

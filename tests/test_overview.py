@@ -102,6 +102,6 @@ def test_money_is_short_and_readable_from_across_the_room():
 
 def test_markdown_text_shows_cells_as_typed_never_as_links_or_html():
     assert markdown_text("[x](http://evil) **b** <script>") == (
-        r"\[x\]\(http\://evil\) \*\*b\*\* \<script\>"
+        "\\[x\\]\\(http\\:\u2060//evil\\) \\*\\*b\\*\\* \\<script\\>"
     )
     assert markdown_text(":material/home: $5") == r"\:material/home\: \$5"
