@@ -6,10 +6,10 @@ import re
 
 import pandas as pd
 
-# A spreadsheet runs a cell that starts with one of these as a formula (tab and carriage return
-# too: some spreadsheets strip them and read what follows), so a deal named "=HYPERLINK(…)" in
-# a CRM could run on the reader's machine.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell that starts with one of these as a formula (tab, carriage return and
+# NUL too: some spreadsheets strip them and read what follows; OWASP ASVS 1.2.10 names the NUL),
+# so a deal named "=HYPERLINK(…)" in a CRM could run on the reader's machine.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 def neutralised(cell: object) -> object:

@@ -2,10 +2,13 @@
 
 import csv
 import io
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from lib.export import csv_file_name, safe_csv
+from lib.export import FORMULA_STARTS, csv_file_name, safe_csv
+from lib.load.opportunities import load_opportunities
 
 
 def rows(data: bytes) -> list[list[str]]:
@@ -14,7 +17,18 @@ def rows(data: bytes) -> list[list[str]]:
 
 def test_text_cells_a_spreadsheet_would_run_as_formulas_get_a_leading_quote():
     frame = pd.DataFrame(
-        {"Deal": ["=1+2", "+44 20 7946", "-draft", "@SUM(A1)", "\tcmd", "\rcmd", "Acme = 1"]}
+        {
+            "Deal": [
+                "=1+2",
+                "+44 20 7946",
+                "-draft",
+                "@SUM(A1)",
+                "\tcmd",
+                "\rcmd",
+                "\0=cmd",
+                "Acme = 1",
+            ]
+        }
     )
     assert rows(safe_csv(frame)) == [
         ["Deal"],
@@ -24,6 +38,7 @@ def test_text_cells_a_spreadsheet_would_run_as_formulas_get_a_leading_quote():
         ["'@SUM(A1)"],
         ["'\tcmd"],
         ["'\rcmd"],
+        ["'\0=cmd"],
         ["Acme = 1"],
     ]
 
@@ -48,3 +63,24 @@ def test_a_download_is_named_from_plain_words():
         "close-today-mateo-fernández-2026-11-20.csv"
     )
     assert csv_file_name("close", "Ryan O'Connor / East") == "close-ryan-o-connor-east.csv"
+
+
+BAD = Path(__file__).resolve().parent / "data" / "bad"
+
+
+@pytest.mark.parametrize("file_name", ["formula-cells.csv", "html-script-names.csv"])
+def test_hostile_cells_of_an_export_download_as_typed_and_open_as_text(file_name):
+    deals = load_opportunities((BAD / file_name).read_bytes(), file_name).deals
+    text_columns = ["owner", "name", "account", "next_step"]
+    downloaded = rows(safe_csv(deals.select(text_columns).to_pandas()))
+    assert downloaded[0] == text_columns
+    loaded = [[row[column] for column in text_columns] for row in deals.to_pylist()]
+    for cells, written in zip(loaded, downloaded[1:], strict=True):
+        for cell, text in zip(cells, written, strict=True):
+            if cell is None:
+                assert text == ""
+            elif cell.startswith(FORMULA_STARTS):
+                assert text == "'" + cell
+            else:
+                # Markup is nothing to a spreadsheet: HTML is written as it was typed.
+                assert text == cell
