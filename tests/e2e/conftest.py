@@ -55,7 +55,16 @@ def stop(server: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_options() -> tuple[str, ...]:
+    """Extra `streamlit run` options; a test module that needs its own (a smaller upload limit)
+    overrides this fixture, and only its server gets them."""
+    return ()
+
+
+@pytest.fixture(scope="module")
+def server_url(
+    tmp_path_factory: pytest.TempPathFactory, server_options: tuple[str, ...]
+) -> Iterator[str]:
     """`streamlit run app.py` from the repo root, stopped when the test module is done."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -67,6 +76,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
+        *server_options,
     ]  # fmt: skip
     with log.open("wb") as output:
         server = subprocess.Popen(
