@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 PACE_METHODS = ("business", "calendar", "last_year")
+# Coaching: a deal is referral-sourced when its lead source contains one of these words,
+# ignoring case ("Customer Referral" contains "referral").
+REFERRAL_KEYWORDS = ("referral", "referred", "word of mouth", "customer introduction")
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Settings:
     chase_days: int = 21
     team_top_deals_share: float = 0.4
     team_rep_share: float = 0.4
+    referral_keywords: tuple[str, ...] = REFERRAL_KEYWORDS
 
     def __post_init__(self) -> None:
         if self.pace_method not in PACE_METHODS:

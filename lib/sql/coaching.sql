@@ -1,0 +1,43 @@
+-- Each rep's coaching figures over [$start, $end], and the team's (is_team, from the grouping
+-- set ()). Won and lost deals count by close date, deals created by created date, whatever their
+-- status. A deal is referral-sourced when its lead source contains one of $keywords, ignoring
+-- case. A won deal is repeat business when its account (names compared without case or outer
+-- spaces) had a won deal, by any rep and at any time, with an earlier close date.
+WITH deals AS (
+    SELECT
+        owner,
+        status,
+        amount,
+        close_date,
+        created_date,
+        status IN ('won', 'lost') AND close_date BETWEEN $start AND $end AS closed_in_window,
+        created_date BETWEEN $start AND $end AS created_in_window,
+        EXISTS (
+            SELECT 1
+            FROM unnest($keywords::VARCHAR[]) AS keyword(word)
+            WHERE contains(lower(lead_source), lower(keyword.word))
+        ) AS referral,
+        status = 'won' AND account IS NOT NULL
+            AND close_date > min(CASE WHEN status = 'won' THEN close_date END)
+                OVER (PARTITION BY lower(trim(account))) AS repeat_business
+    FROM opportunities
+)
+SELECT
+    grouping(owner) = 1 AS is_team,
+    owner,
+    count(*) FILTER (status = 'won' AND closed_in_window) AS won_deals,
+    count(*) FILTER (status = 'lost' AND closed_in_window) AS lost_deals,
+    count(*) FILTER (created_in_window) AS deals_created,
+    count(*) FILTER (created_in_window AND referral) AS referral_deals_created,
+    count(*) FILTER (status = 'won' AND closed_in_window AND repeat_business)
+        AS repeat_business_deals,
+    avg(amount) FILTER (status = 'won' AND closed_in_window) AS avg_deal_size,
+    -- A deal entered in the CRM after it closed has no cycle to measure.
+    quantile_cont(close_date - created_date, 0.5) FILTER (
+        status = 'won' AND closed_in_window AND created_date <= close_date
+    ) AS sales_cycle_days,
+    coalesce(sum(amount) FILTER (created_in_window), 0) AS pipeline_created,
+    count(*) FILTER (status = 'open') AS open_deals
+FROM deals
+GROUP BY GROUPING SETS ((owner), ())
+ORDER BY is_team, owner
