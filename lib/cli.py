@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from lib.coaching import parse_keywords
 from lib.db import open_database
 from lib.load.errors import LoadError
 from lib.load.mapping import mapping_from_json
@@ -18,7 +19,7 @@ from lib.load.reps import load_reps
 from lib.load.targets import load_targets
 from lib.overview import default_as_of, export_summary
 from lib.report import json_ready, report
-from lib.settings import PACE_METHODS, Settings
+from lib.settings import PACE_METHODS, REFERRAL_KEYWORDS, Settings
 
 
 def inspect_report(loaded: LoadedExport) -> dict[str, object]:
@@ -107,6 +108,7 @@ def settings_from_args(args: argparse.Namespace, as_of: date) -> Settings:
         pace_method=getattr(args, "pace", "business"),
         close_window_days=getattr(args, "window_days", 0),
         late_min_probability=getattr(args, "min_probability", 0.6),
+        referral_keywords=getattr(args, "referral_keywords", REFERRAL_KEYWORDS),
     )
 
 
@@ -159,6 +161,14 @@ def main(argv: list[str] | None = None) -> int:
         default=0.6,
         metavar="P",
         help="close today: late stage from this probability, 0-1 (default 0.6)",
+    )
+    monday.add_argument(
+        "--referral-keywords",
+        type=parse_keywords,
+        default=REFERRAL_KEYWORDS,
+        metavar="WORDS",
+        help="coaching: a lead source containing one of these comma-separated words is a "
+        f"referral (default: {', '.join(REFERRAL_KEYWORDS)})",
     )
     monday.set_defaults(run=_report)
     args = parser.parse_args(argv)

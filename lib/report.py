@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import duckdb
 
+from lib import coaching
 from lib.close_today import close_today, for_report
 from lib.fiscal import fiscal_quarter
 from lib.pacing import PacingReport, pacing
@@ -27,6 +28,7 @@ def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | N
         "warnings": [
             warning.as_json() for warning in pipeline_warnings(con, settings, currency).warnings
         ],
+        "coaching": coaching.for_report(coaching.coaching(con, settings)),
     }
 
 

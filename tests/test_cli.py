@@ -180,3 +180,26 @@ def test_report_lists_each_warning_with_its_figure_and_deals(tmp_path, capsys):
     kinds = {(w["owner"], w["kind"]) for w in warnings}
     assert ("Bo", "slipping") in kinds
     assert all(w["severity"] in ("warn", "critical") for w in warnings)
+
+
+def test_report_gives_each_reps_coaching_figures_and_takes_the_referral_keywords(tmp_path, capsys):
+    from tests.test_coaching import EXPORT, TARGETS
+
+    (tmp_path / "deals.csv").write_bytes(EXPORT)
+    (tmp_path / "targets.csv").write_bytes(TARGETS)
+    argv = ["report", "--opportunities", str(tmp_path / "deals.csv"), "--targets",
+            str(tmp_path / "targets.csv"), "--as-of", "2026-11-20"]  # fmt: skip
+    assert main(argv) == 0
+    coaching = json.loads(capsys.readouterr().out)["coaching"]
+    assert [rep["owner"] for rep in coaching] == ["Ann", "Bo", "Cy", "Eve", "Zed"]
+    assert coaching[1] == {
+        "owner": "Bo", "won_deals": 4, "referral_deals_created": 1, "referral_ratio": 0.25,
+        "repeat_business_deals": 1, "win_rate": 0.8, "avg_deal_size": 7750.0,
+        "sales_cycle_days": 35.0, "pipeline_created": 41000.0,
+    }  # fmt: skip
+    cy = coaching[2]
+    assert (cy["won_deals"], cy["referral_ratio"], cy["avg_deal_size"]) == (0, None, None)
+    assert main([*argv, "--referral-keywords", "partner, introduction"]) == 0
+    coaching = json.loads(capsys.readouterr().out)["coaching"]
+    # Bo's "Partner" deal now counts and his "REFERRAL" one does not; Ann keeps a6.
+    assert [rep["referral_deals_created"] for rep in coaching[:2]] == [1, 1]
