@@ -250,3 +250,90 @@ def created_heatmap(weeks, created: dict[str, list[float]], currency: str | None
         height=max(320, 26 * len(owners) + 120),
     )  # fmt: skip
     return figure
+
+
+# Pipeline age bands from fresh to old: pale to ink, the oldest in the accent colour, so that
+# stale pipeline is what the eye finds; grey where the age is not known.
+AGE_COLOURS = ("#b8c4d6", PROJECTION, INK, BEHIND, REFERENCE)
+
+
+def stage_age_chart(rows, bands: tuple[str, ...], currency: str | None, title: str) -> go.Figure:
+    """One rep's open pipeline by stage (earliest stage at the top), each bar split into age
+    bands; bands no deal falls in are left out of the legend."""
+    symbol = currency_symbol(currency)
+    stages = [row.stage for row in rows]
+    figure = go.Figure()
+    for index, (band, colour) in enumerate(zip(bands, AGE_COLOURS, strict=True)):
+        if not any(row.counts[index] for row in rows):
+            continue
+        figure.add_bar(
+            y=stages, x=[row.amounts[index] for row in rows], orientation="h", name=band,
+            marker={"color": colour, "line": {"color": "white", "width": 1}},
+            customdata=[row.counts[index] for row in rows],
+            hovertemplate=f"%{{y}}, {band}: {symbol}%{{x:,.0f}} in %{{customdata}} deal(s)"
+            "<extra></extra>",
+        )  # fmt: skip
+    figure.add_scatter(
+        y=stages, x=[row.total for row in rows], mode="text", showlegend=False,
+        text=[f"  {money(row.total, currency)} · {row.deals}" for row in rows],
+        textposition="middle right", hoverinfo="skip", cliponaxis=False,
+    )  # fmt: skip
+    figure.update_layout(
+        template=TEMPLATE, barmode="stack", title=title, bargap=0.3,
+        xaxis={**money_axis(currency), "range": [0, max([row.total for row in rows] + [1]) * 1.25]},
+        yaxis={"autorange": "reversed", "ticksuffix": "  "},
+        legend={"title": {"text": "Age since created  "}, "traceorder": "normal"},
+        height=max(240, 26 * len(rows) + 130), margin={"t": 50},
+    )  # fmt: skip
+    return figure
+
+
+def referrals_chart(reps, target: float, highlight: str | None = None) -> go.Figure:
+    """Deals won (W) against referral deals created (R) per rep, with the line R = target × W:
+    reps under the line are not yet turning each sale into two more. Names would pile up in the
+    crowd, so only the highlighted rep, the best and the lowest ratio are named; hover names the
+    rest."""
+    below = [rep for rep in reps if rep.figures.won_deals and
+             (rep.figures.referral_ratio or 0) < target]  # fmt: skip
+    ranked = sorted(
+        (rep for rep in reps if rep.figures.referral_ratio is not None),
+        key=lambda rep: rep.figures.referral_ratio,
+    )
+    named = {highlight} | ({ranked[0].owner, ranked[-1].owner} if ranked else set())
+    figure = go.Figure(
+        go.Scatter(
+            x=[rep.figures.won_deals for rep in reps],
+            y=[rep.figures.referral_deals_created for rep in reps],
+            mode="markers+text", text=[rep.owner if rep.owner in named else "" for rep in reps],
+            textposition="top center", textfont={"size": 13},
+            marker={
+                "size": [16 if rep.owner == highlight else 10 for rep in reps],
+                "color": [INK if rep.owner == highlight else BEHIND if rep in below else AHEAD
+                          for rep in reps],
+                "line": {"color": "white", "width": 1},
+            },
+            customdata=[[rep.owner, rep.figures.referral_ratio] for rep in reps],
+            hovertemplate="%{customdata[0]}: %{x} won, %{y} referral deals created "
+            "(%{customdata[1]:.1f} per win)<extra></extra>",
+            showlegend=False,
+        )
+    )  # fmt: skip
+    most_won = max([rep.figures.won_deals for rep in reps] + [1])
+    figure.add_scatter(
+        x=[0, most_won * 1.1], y=[0, target * most_won * 1.1], mode="lines",
+        line={"color": INK, "width": 2, "dash": "dash"}, hoverinfo="skip",
+        name=f"Target: {target:g} referral deals per deal won",
+    )  # fmt: skip
+    title = (
+        f"{len(below)} of {len(reps)} reps below {target:g} referral deals per deal won"
+        if below
+        else f"Every rep makes {target:g} referral deals per deal won"
+    )
+    highest = max([rep.figures.referral_deals_created or 0 for rep in reps] + [1])
+    figure.update_layout(
+        template=TEMPLATE, title=title, height=520,
+        xaxis={"title": {"text": "Deals won (W)"}, "range": [0, most_won * 1.1]},
+        yaxis={"title": {"text": "Referral deals created (R)"},
+               "range": [0, max(highest, target * most_won) * 1.05]},
+    )  # fmt: skip
+    return figure
