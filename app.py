@@ -35,6 +35,12 @@ page = st.navigation(
             url_path="who-is-about-to-drive-off-the-cliff",
         ),
         st.Page(
+            "pages/coaching.py",
+            title="How do we coach each rep?",
+            icon=":material/record_voice_over:",
+            url_path="how-do-we-coach-each-rep",
+        ),
+        st.Page(
             "pages/data.py",
             title="What did we load?",
             icon=":material/table_view:",

@@ -1,0 +1,303 @@
+"""How do we coach each rep? The 1:1 sheet, every sale leading to two more, the scorecard."""
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from lib.charts import AHEAD, BEHIND, referrals_chart, stage_age_chart
+from lib.coaching import (
+    AGE_LABELS,
+    OUTLIER_IQRS,
+    REFERRAL_TARGET,
+    SCORECARD,
+    coaching,
+    outliers,
+    parse_keywords,
+    scorecard_rows,
+    team_medians,
+)
+from lib.export import csv_file_name, safe_csv
+from lib.format import markdown_text, money, percent
+from lib.one_on_one import (
+    DEAL_COLUMNS,
+    deal_rows,
+    four_quarters_rows,
+    one_on_one_sheet,
+    pacing_cards,
+    pipeline_title,
+    sheet_file_name,
+    sheet_html,
+)
+from lib.warnings import KIND_LABELS, pipeline_warnings
+from pages import shared
+
+# Printing from the browser gives the open tab alone, without the sidebar, the controls or
+# Streamlit's own chrome, on as few pages as will hold it. Our own constant CSS: no data in it.
+PRINT_CSS = """
+<style>
+@media print {
+  @page { margin: 10mm; }
+  html { font-size: 13px !important; }
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
+  [data-testid="stSidebarCollapsedControl"], [data-testid="stDecoration"],
+  [data-testid="stStatusWidget"], [data-testid="stElementToolbar"],
+  [data-testid="stTabs"] [role="tablist"], .st-key-coaching_controls,
+  [class*="st-key-screen_only"] { display: none !important; }
+  .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
+    position: static !important; overflow: visible !important; height: auto !important; }
+  [data-testid="stMain"] { margin-left: 0 !important; }
+  [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
+  [data-testid="stVerticalBlock"] { gap: 0.4rem !important; }
+  [data-testid="stAlertContainer"] { padding: 0.3rem 0.75rem !important; }
+  h1, h2, h3 {
+    break-after: avoid; padding-top: 0.4rem !important; padding-bottom: 0.2rem !important; }
+  [data-testid="stTable"] tr, [data-testid="stAlert"], [data-testid="stPlotlyChart"],
+  [data-testid="stMetric"] { break-inside: avoid; }
+  body { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+}
+</style>
+"""
+
+# Narrow enough for the printed page (A4 or Letter), which a chart does not shrink to fit.
+PRINTABLE_WIDTH = 700
+# A table row's height in pixels: tables show a team of up to 30 reps without scrolling.
+ROW_HEIGHT = 35
+ROWS_SHOWN = 30
+
+st.html(PRINT_CSS)
+with st.container(key="screen_only_title"):
+    st.title("How do we coach each rep?")
+data = shared.current()
+if data is None:
+    st.info("Load an export on the Data page first.", icon=":material/upload_file:")
+    st.stop()
+currency = data.export.report.currencies[0] if data.export.report.currencies else None
+
+with st.container(key="coaching_controls"):
+    st.caption(shared.as_of_caption(data.settings, data.source))
+    rep_column, keywords_column, download_column = st.columns(
+        [2, 3, 2], vertical_alignment="bottom"
+    )
+    with keywords_column.popover("What counts as a referral", icon=":material/tune:"):
+        typed = st.text_area(
+            "Lead sources containing any of these words, ignoring case",
+            value="\n".join(data.settings.referral_keywords),
+            key="referral_keywords",
+            help="One a line, or separated by commas.",
+        )
+settings = replace(data.settings, referral_keywords=parse_keywords(typed))
+report = coaching(data.con, settings)
+if not report.reps:
+    st.info("No rep has a deal or a budget to coach on yet.")
+    st.stop()
+found = pipeline_warnings(data.con, settings, currency)
+owners = [coached.owner for coached in report.reps]
+# Another export may not have the rep picked before: start again from the first.
+if st.session_state.get("coach_rep") not in owners:
+    st.session_state.coach_rep = owners[0]
+rep = rep_column.selectbox("Rep", owners, key="coach_rep")
+sheet = one_on_one_sheet(data.con, settings, rep, report, found, currency, data.source)
+download_column.download_button(
+    "Download the 1:1 sheet (HTML)",
+    sheet_html(sheet),
+    file_name=sheet_file_name(rep, settings.as_of),
+    mime="text/html",
+    icon=":material/download:",
+)
+
+one_on_one, two_more, scorecard = st.tabs(
+    ["1:1 sheet", "Every sale leads to two more", "Scorecard"]
+)
+
+with one_on_one:
+    quarter = sheet.quarter
+    team = f"{markdown_text(sheet.rep.team)} · " if sheet.rep.team else ""
+    st.header(f"1:1 with {markdown_text(rep)}", anchor=False)
+    st.caption(
+        f"{team}{quarter.period.label}, week {quarter.week} of {quarter.weeks} · "
+        f"{shared.as_of_caption(settings, markdown_text(data.source))}"
+    )
+    for column, (label, value, note) in zip(st.columns(5), pacing_cards(sheet), strict=True):
+        column.metric(label, value, note, delta_color="gray", delta_arrow="off")
+
+    st.subheader("Questions to ask", anchor=False)
+    if sheet.questions:
+        st.markdown("\n".join(f"{n}. {markdown_text(q)}" for n, q in enumerate(sheet.questions, 1)))
+    else:
+        st.write("Nothing in the data calls for one.")
+
+    deals = sheet.close_now or sheet.closing_next
+    if sheet.close_now:
+        total = money(sum(float(deal.amount or 0) for deal in deals), currency)
+        st.subheader(
+            f"What {markdown_text(rep)} can close today: {len(deals)} "
+            f"deal{'' if len(deals) == 1 else 's'}, {markdown_text(total)}",
+            anchor=False,
+        )
+    else:
+        st.subheader(f"What {markdown_text(rep)} can close today: nothing due", anchor=False)
+        if deals:
+            st.caption("The nearest late-stage deals:")
+    if deals:
+        rows = [[markdown_text(text) for text in row] for row in deal_rows(deals, currency)]
+        for row, deal in zip(rows, deals, strict=True):
+            if deal.days_overdue:
+                row[4] = f":red[**{row[4]}**]"
+        st.table(pd.DataFrame(rows, columns=DEAL_COLUMNS), hide_index=True, border="horizontal")
+
+    st.subheader("Warnings", anchor=False)
+    if not sheet.warnings:
+        st.write("None: the pipeline passes every check.")
+    for warning in sheet.warnings:
+        text = f"**{KIND_LABELS[warning.kind]}** · {markdown_text(warning.message)}"
+        if warning.severity == "critical":
+            st.error(text, icon=":material/report:")
+        else:
+            st.warning(text, icon=":material/warning:")
+
+    st.subheader("Open pipeline by stage and age", anchor=False)
+    if sheet.pipeline:
+        st.plotly_chart(
+            stage_age_chart(sheet.pipeline, AGE_LABELS, currency, pipeline_title(sheet)),
+            width=PRINTABLE_WIDTH,
+            theme=None,
+            config={"displayModeBar": False},
+        )
+    else:
+        st.write("No open pipeline.")
+
+    st.subheader(f"The last four quarters ({report.window.label}) against the team", anchor=False)
+    four_quarters = pd.DataFrame(
+        [[markdown_text(text) for text in row] for row in four_quarters_rows(sheet)],
+        columns=["", markdown_text(rep), "Team median"],
+    )
+    st.table(four_quarters, hide_index=True, border="horizontal", width="content")
+    with st.container(key="screen_only_tip"):
+        st.caption(
+            "To print: your browser's Print (Ctrl+P or ⌘P) gives this sheet without the sidebar "
+            "and the controls."
+        )
+
+with two_more:
+    figures = report.team
+    st.subheader("Every sale should lead to two more", anchor=False)
+    words = ", ".join(f"“{markdown_text(word)}”" for word in report.keywords) or "none"
+    st.caption(
+        f"{report.window.label}, through {settings.as_of:%-d %b %Y}. Deals won by close date; "
+        f"referral deals are those created in the period whose lead source contains {words}."
+    )
+    won, referrals, ratio, repeat = st.columns(4)
+    won.metric("Deals won (W)", f"{figures.won_deals:,}")
+    referrals.metric(
+        "Referral deals created (R)",
+        "–" if figures.referral_deals_created is None else f"{figures.referral_deals_created:,}",
+    )
+    ratio.metric(
+        "Referral deals per deal won (R / W)",
+        "–" if figures.referral_ratio is None else f"{figures.referral_ratio:.2f}",
+        f"target {REFERRAL_TARGET:.1f}",
+        delta_color="gray",
+        delta_arrow="off",
+    )
+    repeat.metric(
+        "Repeat business",
+        "–" if figures.repeat_business_deals is None else f"{figures.repeat_business_deals:,}",
+        f"{percent(figures.repeat_business_deals / figures.won_deals)} of deals won"
+        if figures.repeat_business_deals is not None and figures.won_deals
+        else None,
+        delta_color="gray",
+        delta_arrow="off",
+        help="Won deals from accounts that had already bought: an earlier won deal, by any rep.",
+    )
+    for key, reason in report.skipped.items():
+        st.caption(f"{key.replace('_', ' ').capitalize()}: not counted, {reason}.")
+    if figures.referral_deals_created is not None:
+        st.plotly_chart(
+            referrals_chart(report.reps, REFERRAL_TARGET, rep), width="stretch", theme=None
+        )
+    referral_table = pd.DataFrame(
+        [
+            {
+                "Rep": rep_row.owner,
+                "Team": rep_row.team,
+                "Won (W)": rep_row.figures.won_deals,
+                "Referral deals (R)": rep_row.figures.referral_deals_created,
+                "R / W": rep_row.figures.referral_ratio,
+                "Repeat business": rep_row.figures.repeat_business_deals,
+            }
+            for rep_row in report.reps
+        ]
+    ).sort_values("R / W", ascending=False, na_position="last")
+    st.dataframe(
+        referral_table,
+        hide_index=True,
+        height=ROW_HEIGHT * (min(len(referral_table), ROWS_SHOWN) + 1) + 3,
+        column_config={
+            "R / W": st.column_config.ProgressColumn(
+                "R / W (target 2)", format="%.2f", min_value=0, max_value=REFERRAL_TARGET
+            )
+        },
+    )
+
+with scorecard:
+    rows = scorecard_rows(report)
+    medians = team_medians(rows)
+    found_outliers = outliers(rows)
+    st.subheader("Scorecard", anchor=False)
+    st.caption(
+        f"Attainment for {report.quarter.period.label} (booked ÷ budget); the rest over "
+        f"{report.window.label}. Sort by clicking a column. Highlighted: a rep more than "
+        f"{OUTLIER_IQRS:g} × the interquartile range outside the team's middle half (Tukey's "
+        "rule) — orange where it is a concern, green where it is a strength."
+    )
+    median_row = {"owner": "Team median", "team": "", **medians}
+    table = pd.DataFrame([median_row, *rows])
+    # Shares show as whole percentages: 84 %, not 0.84.
+    for share in ("attainment", "win_rate"):
+        table[share] = table[share] * 100
+    flagged = {(outlier.owner, outlier.measure.key): outlier.good for outlier in found_outliers}
+
+    def highlight(frame: pd.DataFrame) -> pd.DataFrame:
+        styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
+        for index, owner in frame["owner"].items():
+            if index == 0:
+                styles.loc[index, :] = "font-weight: 600"
+            for measure in SCORECARD:
+                if (owner, measure.key) in flagged:
+                    good = flagged[(owner, measure.key)]
+                    styles.loc[index, measure.key] = (
+                        f"background-color: {'#e3f1ea' if good else '#fbe4d8'}; "
+                        f"color: {AHEAD if good else BEHIND}; font-weight: 600"
+                    )
+        return styles
+
+    st.dataframe(
+        table.style.apply(highlight, axis=None),
+        hide_index=True,
+        column_config={
+            "owner": "Rep",
+            "team": "Team",
+            "attainment": st.column_config.NumberColumn("Attainment", format="%.0f %%"),
+            "win_rate": st.column_config.NumberColumn("Win rate", format="%.0f %%"),
+            "avg_deal_size": shared.money_column("Average deal size", currency),
+            "sales_cycle_days": st.column_config.NumberColumn("Sales cycle (days)", format="%.1f"),
+            "pipeline_created": shared.money_column("Pipeline created", currency),
+            "referral_ratio": st.column_config.NumberColumn(
+                "Referral ratio (R / W)", format="%.2f"
+            ),
+        },
+        height=ROW_HEIGHT * (min(len(table), ROWS_SHOWN) + 1) + 3,
+    )
+    if found_outliers:
+        st.markdown("\n".join(f"- {markdown_text(o.sentence(currency))}" for o in found_outliers))
+    else:
+        st.write("No rep stands out from the team on any measure.")
+    labels = {"owner": "Rep", "team": "Team"} | {m.key: m.label for m in SCORECARD}
+    st.download_button(
+        "Download the scorecard (CSV)",
+        safe_csv(pd.DataFrame([median_row, *rows]).rename(columns=labels)),
+        file_name=csv_file_name("scorecard", settings.as_of.isoformat()),
+        mime="text/csv",
+        icon=":material/download:",
+    )
