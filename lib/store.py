@@ -31,6 +31,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lib.load.opportunities import LoadedExport
 
@@ -241,7 +242,7 @@ def save_snapshot(
                     raise SnapshotExistsError(
                         f"There is already a snapshot of {snapshot.as_of:%a %d %b %Y} "
                         f"({existing[0]:,} deals, saved {existing[1]:%d %b %Y %H:%M}). "
-                        "Replace it, or pick another date."
+                        "Replace it (--replace on the command line) or pick another date."
                     )
                 _delete(con, snapshot.as_of)
                 con.register("incoming", snapshot.deals)
@@ -332,14 +333,20 @@ def read_snapshot(as_of: date, path: Path | None = None) -> Snapshot:
     return Snapshot(as_of, deals, tuple(row[0] for row in stages), f"snapshot of {as_of}")
 
 
-def close_date_history(through: date, path: Path | None = None) -> pa.Table:
-    """Every saved snapshot's deals dated on or before `through` (HISTORY_COLUMNS): what
-    close-date push counts are made of. Empty when there is no store yet."""
+def close_date_history(
+    through: date, path: Path | None = None, unsaved: Sequence[Snapshot] = ()
+) -> pa.Table:
+    """What close-date push counts are made of (HISTORY_COLUMNS): every saved snapshot dated on
+    or before `through`, and the `unsaved` ones (this upload) in place of any saved on their
+    dates. Only the unsaved ones when there is no store yet."""
     path = path or store_path()
+    saved = empty_history()
     if path.exists():
         with _connection(path) as con:
-            return con.sql(HISTORY_SQL, params={"through": through}).to_arrow_table()
-    return empty_history()
+            saved = con.sql(HISTORY_SQL, params={"through": through}).to_arrow_table()
+    replaced = pa.array([snapshot.as_of for snapshot in unsaved], pa.date32())
+    kept = saved.filter(pc.invert(pc.is_in(saved["as_of"], value_set=replaced)))
+    return pa.concat_tables([kept, history_of(unsaved)], promote_options="permissive")
 
 
 def empty_history() -> pa.Table:
@@ -353,7 +360,7 @@ def empty_history() -> pa.Table:
 
 
 def history_of(snapshots: Sequence[Snapshot]) -> pa.Table:
-    """The HISTORY_COLUMNS of snapshots not (or not yet) saved, to add to the store's."""
+    """The HISTORY_COLUMNS of snapshots, saved or not."""
     con = duckdb.connect()
     try:
         parts = []

@@ -107,6 +107,20 @@ def test_history_stops_at_the_date_asked_for(path):
     assert set(history.column("as_of").to_pylist()) == {WEEK_1}
 
 
+def test_an_unsaved_upload_takes_the_place_of_the_snapshot_of_its_date(path):
+    save_snapshot(snapshot(WEEK_1), path)
+    save_snapshot(snapshot(WEEK_2), path)
+    upload = snapshot(WEEK_2, EXPORT.replace("A-1,Alpha", "A-9,Alpha"))
+    history = close_date_history(WEEK_2, path, unsaved=[upload]).to_pylist()
+    assert sorted((row["as_of"], row["opportunity_id"]) for row in history) == [
+        (WEEK_1, "A-1"), (WEEK_1, "A-2"), (WEEK_1, "B-1"),
+        (WEEK_2, "A-2"), (WEEK_2, "A-9"), (WEEK_2, "B-1"),
+    ]  # fmt: skip
+    # Without a store, the upload alone.
+    alone = close_date_history(WEEK_2, path.with_name("none.duckdb"), unsaved=[upload])
+    assert alone.num_rows == 3
+
+
 def test_the_store_is_data_closeboard_duckdb_unless_closeboard_db_says(monkeypatch, tmp_path):
     monkeypatch.delenv("CLOSEBOARD_DB", raising=False)
     assert store_path() == ROOT / "data" / "closeboard.duckdb"
