@@ -2,9 +2,9 @@
 
 A deal is on the list when it is open, late stage (a forecast category counted as late, a
 probability at or above the threshold, or a stage marked late) and its close date is on or
-before the as-of date plus the window (0 days: due today or overdue). Close-date pushes need
-close-date history (snapshots, OpportunityHistory), which this export alone does not give, so no
-deal is flagged for them here.
+before the as-of date plus the window (0 days: due today or overdue). A deal is flagged for
+close-date pushes from the connection's `push_counts` (counted over saved snapshots by
+lib/changes.py), which is empty until there is history.
 """
 
 from __future__ import annotations
@@ -118,26 +118,37 @@ def late_stage_deals(
     deals = []
     for row in cursor.fetchall():
         deal = dict(zip(names, row, strict=True))
+        pushes = deal.pop("pushes")
         flags = deal_flags(
-            deal["days_overdue"], deal["days_since_activity"], deal["next_step"], settings
+            deal["days_overdue"], deal["days_since_activity"], deal["next_step"], settings, pushes
         )
         deals.append(DealToClose(**deal, flags=flags))
     return deals
 
 
 def deal_flags(
-    days_overdue: int, days_since_activity: int | None, next_step: str | None, settings: Settings
+    days_overdue: int,
+    days_since_activity: int | None,
+    next_step: str | None,
+    settings: Settings,
+    pushes: int = 0,
 ) -> tuple[str, ...]:
     """What needs the rep's attention, most urgent first. A deal whose last activity is not
     known is not flagged for it: the export may simply not carry activity dates."""
     flags = []
     if days_overdue > 0:
         flags.append(OVERDUE)
+    if pushes >= settings.pushes_to_flag:
+        flags.append(pushed_flag(pushes))
     if days_since_activity is not None and days_since_activity >= settings.no_activity_days:
         flags.append(f"no activity ≥ {settings.no_activity_days} days")
     if not (next_step or "").strip():
         flags.append(NO_NEXT_STEP)
     return tuple(flags)
+
+
+def pushed_flag(pushes: int) -> str:
+    return "close date pushed once" if pushes == 1 else f"close date pushed {pushes} times"
 
 
 def work_order(deal: DealToClose) -> tuple:

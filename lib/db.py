@@ -11,6 +11,10 @@ EMPTY_REPS = pa.table(
     {"owner": pa.array([], pa.string()), "team": pa.array([], pa.string()),
      "manager": pa.array([], pa.string())}
 )  # fmt: skip
+# Close-date pushes per deal (lib/changes.push_counts); none without snapshots to count them in.
+NO_PUSHES = pa.table(
+    {"opportunity_id": pa.array([], pa.string()), "pushes": pa.array([], pa.int32())}
+)
 
 
 def open_database(
@@ -18,17 +22,21 @@ def open_database(
     targets: pa.Table | None = None,
     reps: pa.Table | None = None,
     rates: dict[str, float] | None = None,
+    push_counts: pa.Table | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A private connection whose `opportunities` view holds every figure's deals.
 
     The Arrow tables are shared read-only (registering copies nothing); the reps file's team and
     manager win over the export's own; with rates, amounts are converted into the display
     currency and a deal in a currency without a rate has no amount rather than a wrong one.
+    `push_counts` (opportunity_id, pushes) flags deals whose close date keeps moving; a session
+    may register a newer one under the same name.
     """
     con = duckdb.connect()
     con.register("loaded_deals", deals)
     con.register("targets", targets if targets is not None else empty_targets())
     con.register("reps", reps if reps is not None else EMPTY_REPS)
+    con.register("push_counts", push_counts if push_counts is not None else NO_PUSHES)
     con.register(
         "rates",
         pa.table(

@@ -122,7 +122,8 @@ class RepPipeline:
 
 @dataclass(frozen=True)
 class Slipped:
-    """A rep's open deals whose close date has passed."""
+    """A rep's slipping open deals: those whose close date has passed, or (a separate count)
+    those whose close date was pushed again and again."""
 
     count: int
     amount: float
@@ -140,6 +141,20 @@ SLIPPED_SQL = """
         list(opportunity_id ORDER BY coalesce(amount, 0) DESC, opportunity_id)
     FROM opportunities
     WHERE status = 'open' AND close_date < $as_of
+    GROUP BY owner
+"""
+
+# Open deals whose close date was pushed at least $min_pushes times (push_counts, counted over
+# saved snapshots), the most pushed first.
+PUSHED_SQL = """
+    SELECT owner, count(*), sum(coalesce(amount, 0))::DOUBLE,
+        list({'opportunity_id': opportunity_id, 'name': coalesce(name, opportunity_id),
+              'account': account, 'amount': coalesce(amount, 0)::DOUBLE}
+             ORDER BY pushes DESC, coalesce(amount, 0) DESC, opportunity_id)[1:$named],
+        list(opportunity_id ORDER BY pushes DESC, coalesce(amount, 0) DESC, opportunity_id)
+    FROM opportunities
+    JOIN (SELECT opportunity_id, pushes FROM push_counts) USING (opportunity_id)
+    WHERE status = 'open' AND pushes >= $min_pushes
     GROUP BY owner
 """
 
@@ -240,6 +255,16 @@ def rep_pipelines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Re
 
 def slipped_by_rep(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Slipped]:
     rows = con.execute(SLIPPED_SQL, {"as_of": settings.as_of, "named": NAMED_DEALS}).fetchall()
+    return {
+        owner: Slipped(count, amount, tuple(map(_named_deal, largest)), tuple(ids))
+        for owner, count, amount, largest, ids in rows
+    }
+
+
+def pushed_by_rep(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Slipped]:
+    rows = con.execute(
+        PUSHED_SQL, {"min_pushes": settings.pushes_to_flag, "named": NAMED_DEALS}
+    ).fetchall()
     return {
         owner: Slipped(count, amount, tuple(map(_named_deal, largest)), tuple(ids))
         for owner, count, amount, largest, ids in rows
@@ -371,6 +396,21 @@ def slipping(owner: str, slipped: Slipped | None, currency: str | None) -> Warni
                     slipped.amount)  # fmt: skip
 
 
+def pushed_repeatedly(owner: str, pushed: Slipped | None, settings: Settings,
+                      currency: str | None) -> Warning | None:  # fmt: skip
+    """Open deals whose close date keeps moving out (with snapshots to count the pushes)."""
+    if pushed is None or not pushed.count:
+        return None
+    count = f"{pushed.count} open deal{'' if pushed.count == 1 else 's'}"
+    message = (
+        f"{owner}: {count} with a close date pushed {settings.pushes_to_flag} times or more "
+        f"({money(pushed.amount, currency)}): {_named(pushed.largest, pushed.count, currency)}. "
+        "Ask what is really in the way."
+    )
+    return _warning(owner, "slipping", "warn", float(pushed.count), message, pushed.ids,
+                    pushed.amount)  # fmt: skip
+
+
 def team_top_deals(con: duckdb.DuckDBPyConnection, settings: Settings,
                    currency: str | None) -> Warning | None:  # fmt: skip
     """Three deals carry much of the quarter's weighted pipeline."""
@@ -440,6 +480,7 @@ def pipeline_warnings(con: duckdb.DuckDBPyConnection, settings: Settings,
 
     pipelines = {rep.owner: rep for rep in rep_pipelines(con, settings)}
     slipped = slipped_by_rep(con, settings)
+    pushed = pushed_by_rep(con, settings)
     this_quarter = pacing(con, settings, period)
     next_budgets = {rep.owner: rep.pacing.budget for rep in pacing(con, settings, upcoming).reps}
     if not any(rep.pacing.budget for rep in this_quarter.reps):
@@ -479,6 +520,7 @@ def pipeline_warnings(con: duckdb.DuckDBPyConnection, settings: Settings,
             found.append(gone_dark(pipeline, settings, currency))
             found.append(chase_mode(pipeline, settings, currency))
         found.append(slipping(owner, slipped.get(owner), currency))
+        found.append(pushed_repeatedly(owner, pushed.get(owner), settings, currency))
     found.append(team_top_deals(con, settings, currency))
     found.append(team_rep_share(list(pipelines.values()), settings, currency))
     warnings = sorted((w for w in found if w is not None), key=_severity_then_money)

@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 import pandas as pd
+import pyarrow as pa
 
 from lib.close_today import (
     NO_NEXT_STEP,
@@ -149,6 +150,36 @@ def test_flags_say_overdue_quiet_and_without_next_step():
         "C-2": (OVERDUE,),
     }
     assert OVERDUE == "close date passed: close it or move it"
+
+
+def push_counts(**pushes: int) -> pa.Table:
+    return pa.table(
+        {"opportunity_id": list(pushes), "pushes": pa.array(pushes.values(), pa.int32())}
+    )
+
+
+def test_a_close_date_pushed_twice_is_flagged_from_the_push_counts():
+    deals = load_opportunities(EXPORT, "deals.csv", stage_edits=LATE_LEGAL_REVIEW).deals
+    # A-1 pushed twice, A-2 once, B-2 three times (IDs as the push_counts table holds them).
+    con = open_database(deals, push_counts=push_counts(**{"A-1": 2, "A-2": 1, "B-2": 3}))
+    ann, bo, _ = close_today(con, settings())
+    flags = {deal.opportunity_id: deal.flags for deal in (*ann.deals, *bo.deals)}
+    assert flags["A-1"] == ("close date pushed 2 times",)
+    assert flags["A-2"] == (OVERDUE, "no activity ≥ 14 days", NO_NEXT_STEP)
+    assert flags["B-2"] == (OVERDUE, "close date pushed 3 times")
+    # Without history nothing is flagged for pushes.
+    assert close_today(database(), settings())[0].deals[0].flags == ()
+
+
+def test_the_pushes_flag_starts_at_the_threshold_in_the_settings():
+    assert deal_flags(0, None, "Call", settings(), pushes=1) == ()
+    assert deal_flags(0, None, "Call", settings(pushes_to_flag=1), pushes=1) == (
+        "close date pushed once",
+    )
+    assert deal_flags(3, None, "Call", settings(), pushes=2) == (
+        OVERDUE,
+        "close date pushed 2 times",
+    )
 
 
 def test_the_no_activity_flag_starts_at_the_threshold():

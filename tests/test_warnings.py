@@ -7,7 +7,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from lib.db import open_database
+from lib.db import NO_PUSHES, open_database
 from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
 from lib.settings import Settings
@@ -19,6 +19,8 @@ from lib.warnings import (
     next_period_coverage,
     pipeline_warnings,
     prospecting_stall,
+    pushed_by_rep,
+    pushed_repeatedly,
     rep_pipelines,
     slipped_by_rep,
     slipping,
@@ -51,6 +53,7 @@ def database(deals: list[dict]) -> duckdb.DuckDBPyConnection:
         "CREATE VIEW opportunities AS SELECT * REPLACE (CAST(amount AS DECIMAL(18, 2)) AS amount)"
         " FROM deals"
     )
+    con.register("push_counts", NO_PUSHES)
     return con
 
 
@@ -170,6 +173,37 @@ def test_slipping_counts_open_deals_whose_close_date_has_passed():
         "Close them or move them."
     )
     assert slipping("Ann", None, "USD") is None
+
+
+def test_slipping_names_open_deals_pushed_twice_or_more_the_most_pushed_first():
+    con = database([deal(100), deal(50), deal(70), deal(30, owner="Bo")])
+    con.register(
+        "push_counts",
+        pa.table({"opportunity_id": ["d1", "d2", "d3", "d4"], "pushes": [2, 3, 1, 2]}),
+    )
+    pushed = pushed_by_rep(con, SETTINGS)
+    warning = pushed_repeatedly("Ann", pushed["Ann"], SETTINGS, "USD")
+    assert (warning.kind, warning.severity, warning.value) == ("slipping", "warn", 2)
+    assert warning.message == (
+        "Ann: 2 open deals with a close date pushed 2 times or more ($150): Deal 2 ($50, Acme), "
+        "Deal 1 ($100, Acme). Ask what is really in the way."
+    )
+    assert warning.opportunity_ids == ("d2", "d1")
+    assert pushed["Bo"].ids == ("d4",)
+    once = replace(SETTINGS, pushes_to_flag=1)
+    assert pushed_by_rep(con, once)["Ann"].ids == ("d2", "d1", "d3")
+    assert pushed_repeatedly("Ann", None, SETTINGS, "USD") is None
+
+
+def test_the_report_warns_about_pushed_deals_only_with_history():
+    deals = load_opportunities(EXPORT, "export.csv").deals
+    targets = load_targets(TARGETS, "targets.csv", SETTINGS).targets
+    without = pipeline_warnings(open_database(deals, targets), SETTINGS, "USD").warnings
+    assert not [w for w in without if "pushed" in w.message]
+    history = pa.table({"opportunity_id": ["b2"], "pushes": pa.array([2], pa.int32())})
+    found = pipeline_warnings(open_database(deals, targets, push_counts=history), SETTINGS, "USD")
+    pushed = [w for w in found.warnings if "pushed" in w.message]
+    assert [(w.owner, w.kind, w.opportunity_ids) for w in pushed] == [("Bo", "slipping", ("b2",))]
 
 
 def test_team_top_three_deals_from_40_percent_of_weighted_pipeline():

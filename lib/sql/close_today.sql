@@ -1,6 +1,7 @@
 -- Open late-stage deals whose close date lies after $after (when given) and on or before
 -- $through (when given). Late stage: a forecast category the user counts as late, a probability
--- at or above the threshold, or a stage marked late on the Data page.
+-- at or above the threshold, or a stage marked late on the Data page. `pushes` counts the
+-- deal's close-date pushes over saved snapshots (lib/changes.py).
 SELECT
     opportunity_id,
     owner,
@@ -14,8 +15,10 @@ SELECT
     close_date,
     greatest($as_of::DATE - close_date, 0) AS days_overdue,
     $as_of::DATE - last_activity_date AS days_since_activity,
-    next_step
+    next_step,
+    coalesce(p.pushes, 0) AS pushes
 FROM opportunities
+LEFT JOIN (SELECT opportunity_id, pushes FROM push_counts) AS p USING (opportunity_id)
 WHERE status = 'open'
     AND ($after::DATE IS NULL OR close_date > $after::DATE)
     AND ($through::DATE IS NULL OR close_date <= $through::DATE)
