@@ -41,6 +41,12 @@ page = st.navigation(
             url_path="how-do-we-coach-each-rep",
         ),
         st.Page(
+            "pages/changes.py",
+            title="What changed since last week?",
+            icon=":material/history:",
+            url_path="what-changed-since-last-week",
+        ),
+        st.Page(
             "pages/data.py",
             title="What did we load?",
             icon=":material/table_view:",
@@ -133,6 +139,7 @@ if export is not None:
         settings=settings,
         source="sample data" if source == "Sample data" else export.report.file_name,
     )
+    shared.register_push_counts(session_data.con, export, settings.as_of)
 st.session_state.session_data = session_data
 
 # Above whichever page is open: a file that could not be used, and what is shown instead.

@@ -203,11 +203,8 @@ def changes_sql() -> str:
 
 def generated_ids(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """How many deals of a table (our own name) carry an ID the loader made up."""
-    (count,) = con.execute(
-        f"SELECT count(*) FROM {table} WHERE regexp_full_match(opportunity_id, $pattern)",  # noqa: S608 - our own table name
-        {"pattern": GENERATED_ID},
-    ).fetchall()[0]
-    return count
+    sql = f"SELECT count(*) FROM {table} WHERE regexp_full_match(opportunity_id, $pattern)"  # noqa: S608
+    return con.execute(sql, {"pattern": GENERATED_ID}).fetchall()[0][0]
 
 
 def compare(
@@ -226,7 +223,8 @@ def compare(
         by_name = any(without_ids.values())
         key = NAME_KEY.format(within="") if by_name else ID_KEY
         for view, table in (("older", "older_deals"), ("newer", "newer_deals")):
-            con.execute(f"CREATE VIEW {view} AS SELECT *, {key} AS deal_key FROM {table}")  # noqa: S608 - our own names
+            keyed = f"CREATE VIEW {view} AS SELECT *, {key} AS deal_key FROM {table}"  # noqa: S608
+            con.execute(keyed)
         con.register(
             "stage_order",
             pa.table(
@@ -417,7 +415,6 @@ def deals_table(deals: tuple[DealChange, ...], currency: str | None) -> pd.DataF
         {
             "Rep": [deal.owner for deal in deals],
             "Deal": [deal.name for deal in deals],
-            "Account": [deal.account for deal in deals],
             "Movement": [MOVEMENT_LABELS.get(deal.movement, "") for deal in deals],
             "Moved": pd.array(
                 [deal.movement_amount if deal.movement else None for deal in deals],
@@ -430,6 +427,7 @@ def deals_table(deals: tuple[DealChange, ...], currency: str | None) -> pd.DataF
             "Close date now": [deal.close_date_after for deal in deals],
             "Stage before": [deal.stage_before for deal in deals],
             "Stage now": [deal.stage_after for deal in deals],
+            "Account": [deal.account for deal in deals],
             "Opportunity ID": [deal.opportunity_id for deal in deals],
         }
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from lib.changes import MOVEMENT_LABELS, MOVEMENTS, OUTFLOWS, Changes
 from lib.format import currency_symbol, money
 
 # A restrained palette: ink for what happened, grey for references (budget, last year), one
@@ -156,6 +159,48 @@ def close_today_chart(reps, currency: str | None, title: str) -> go.Figure:
         xaxis={**money_axis(currency), "range": [0, max([*reps["total"], 1]) * 1.3]},
         yaxis={"autorange": "reversed", "ticksuffix": "  "},
         height=max(300, 34 * len(reps) + 150),
+    )  # fmt: skip
+    return figure
+
+
+def pipeline_waterfall_chart(changes: Changes, title: str) -> go.Figure:
+    """The period's open pipeline at the older date, each movement into it (green) and out of
+    it (the accent; won deals in green too: they left the pipeline for the best reason), and the
+    pipeline at the newer date. The axis starts near the lowest level reached, so that a week's
+    movements are not slivers on top of the whole pipeline."""
+    waterfall, currency = changes.waterfall, changes.currency
+    signed = [float(-getattr(waterfall, m) if m in OUTFLOWS else getattr(waterfall, m))
+              for m in MOVEMENTS]  # fmt: skip
+    labels = [f"Pipeline {changes.older.as_of:%-d %b}", *MOVEMENT_LABELS.values(),
+              f"Pipeline {changes.newer.as_of:%-d %b}"]  # fmt: skip
+    texts = [
+        money(waterfall.start, currency),
+        *(("+" if value > 0 else "") + money(value, currency) if value else "" for value in signed),
+        money(waterfall.end, currency),
+    ]
+    levels = list(accumulate(signed, initial=float(waterfall.start)))
+    hover = f"%{{x}}: {currency_symbol(currency)}%{{y:,.2f}}<extra></extra>"
+    figure = go.Figure()
+    figure.add_waterfall(
+        x=labels, y=[float(waterfall.start), *signed, float(waterfall.end)],
+        measure=["absolute", *["relative"] * len(signed), "total"], text=texts,
+        textposition="outside", cliponaxis=False, hovertemplate=hover,
+        increasing={"marker": {"color": AHEAD}}, decreasing={"marker": {"color": BEHIND}},
+        totals={"marker": {"color": INK}}, connector={"line": {"color": REFERENCE, "width": 1}},
+    )  # fmt: skip
+    won = MOVEMENTS.index("won")
+    # The won bar again, drawn over the first in green: a waterfall colours only by direction.
+    figure.add_waterfall(
+        x=[labels[won + 1]], y=[signed[won]], base=levels[won], measure=["relative"],
+        hovertemplate=hover, connector={"visible": False},
+        decreasing={"marker": {"color": AHEAD, "line": {"color": AHEAD, "width": 1}}},
+    )  # fmt: skip
+    low, high = min(levels), max(levels)
+    span = (high - low) or high or 1
+    figure.update_layout(
+        template=TEMPLATE, title=title, showlegend=False, height=460, waterfallmode="overlay",
+        xaxis={"categoryorder": "array", "categoryarray": labels},
+        yaxis={**money_axis(currency), "range": [max(0.0, low - 1.5 * span), high + 0.3 * span]},
     )  # fmt: skip
     return figure
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from lib import overview
-from lib.db import open_database
+from lib import changes, overview, store
+from lib.db import NO_PUSHES, open_database
 from lib.format import currency_symbol, markdown_text
 from lib.load.errors import LoadError
 from lib.load.mapping import (
@@ -129,6 +129,35 @@ def session_connection(
         )
         st.session_state.db_key = key
     return st.session_state.db
+
+
+def register_push_counts(con: duckdb.DuckDBPyConnection, export: LoadedExport, as_of: date) -> None:
+    """Counts this session's close-date pushes (saved snapshots before the as-of date, then the
+    loaded export) into its connection's `push_counts`, for the close-today flags and the
+    slipping warning; recounted only when the store, the export or the date changes."""
+    path = store.store_path()
+    key = (id(con), id(export), as_of, str(path), _file_state(path))
+    if st.session_state.get("push_counts_key") == key:
+        return
+    try:
+        history = store.close_date_history(
+            as_of, path, unsaved=[store.snapshot_of_export(export, as_of)]
+        )
+        con.register("push_counts", changes.push_counts(history))
+    except store.StoreError:
+        # The changes page shows what is wrong with the store; the other pages go without.
+        LOG.warning("No close-date history: the snapshot store cannot be read", exc_info=True)
+        con.register("push_counts", NO_PUSHES)
+    st.session_state.push_counts_key = key
+
+
+def _file_state(path: Path) -> tuple:
+    """When the store file (and its write-ahead log) last changed: a save or delete by any
+    session changes it."""
+    return tuple(
+        (file.stat().st_mtime_ns, file.stat().st_size) if file.exists() else None
+        for file in (path, path.with_name(path.name + ".wal"))
+    )
 
 
 def current() -> SessionData | None:
@@ -270,7 +299,7 @@ def rates_for(export: LoadedExport) -> dict[str, float] | None:
 
 
 # The warning thresholds the sidebar's Settings offer: (field, label, kind), where a share is
-# typed as a percentage, a ratio as a multiple and days as a whole number.
+# typed as a percentage, a ratio as a multiple, days and counts as whole numbers.
 WARNING_THRESHOLDS = (
     ("concentration_warn", "One deal is this share of a rep's pipeline (warn)", "share"),
     ("concentration_critical", "… (critical)", "share"),
@@ -283,6 +312,7 @@ WARNING_THRESHOLDS = (
     ("gone_dark_days", "Gone dark after (days without activity)", "days"),
     ("chase_probability", "Chase mode from probability", "share"),
     ("chase_days", "Chase mode after (days without activity)", "days"),
+    ("pushes_to_flag", "Close date pushed at least (times, with snapshots)", "count"),
     ("team_top_deals_share", "Team's 3 largest deals carry this share", "share"),
     ("team_rep_share", "One rep holds this share of the team's pipeline", "share"),
 )

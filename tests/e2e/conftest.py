@@ -69,6 +69,7 @@ def server_url(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    store = log.with_name("closeboard.duckdb")
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.address", "127.0.0.1",
@@ -84,7 +85,8 @@ def server_url(
             cwd=REPO_ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # Each server keeps its snapshots in its own store, never in the project's data/.
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "CLOSEBOARD_DB": str(store)},
         )
     try:
         wait_until_healthy(url, server, log)
