@@ -1,4 +1,5 @@
-"""Closeboard from the command line: `inspect` an export, or print the Monday `report`."""
+"""Closeboard from the command line: `inspect` an export, print the Monday `report`, keep
+`snapshot`s of each week's export and print the `changes` between two."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from lib import changes, store
 from lib.coaching import parse_keywords
 from lib.db import open_database
 from lib.load.errors import LoadError
@@ -118,6 +120,107 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_snapshot(file: str, mapping_file: str | None, as_of: date | None) -> store.Snapshot:
+    """An export file as a snapshot, dated `as_of` or else by the export's own date."""
+    mapping = mapping_from_json(Path(mapping_file).read_bytes()) if mapping_file else None
+    path = Path(file)
+    export = load_opportunities(path.read_bytes(), path.name, mapping)
+    return store.snapshot_of_export(export, as_of or default_as_of(export.deals))
+
+
+def _snapshot_save(args: argparse.Namespace) -> int:
+    snapshot = _export_snapshot(args.file, args.mapping, args.as_of)
+    entry = store.save_snapshot(snapshot, args.db, replace=args.replace)
+    print(
+        f"Saved {entry['deals']:,} deals as the snapshot of {snapshot.as_of} in "
+        f"{args.db or store.store_path()}."
+    )
+    return 0
+
+
+def _snapshot_list(args: argparse.Namespace) -> int:
+    entries = store.list_snapshots(args.db)
+    if args.json:
+        print(json.dumps(json_ready(entries), indent=2))
+        return 0
+    if not entries:
+        print(f"No snapshots in {args.db or store.store_path()}.")
+    for entry in entries:
+        print(f"{entry['as_of']}  {entry['deals']:>9,} deals  saved {entry['saved_at']}")
+    return 0
+
+
+def _snapshot_delete(args: argparse.Namespace) -> int:
+    store.delete_snapshot(args.date, args.db)
+    print(f"Deleted the snapshot of {args.date} from {args.db or store.store_path()}.")
+    return 0
+
+
+def _snapshot_or_export(text: str, args: argparse.Namespace) -> store.Snapshot:
+    """OLD or NEW of `changes`: an export file when one is there, else a snapshot date."""
+    if Path(text).exists():
+        return _export_snapshot(text, args.mapping, None)
+    try:
+        as_of = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{text} is neither an export file nor a snapshot date (YYYY-MM-DD)."
+        ) from None
+    return store.read_snapshot(as_of, args.db)
+
+
+def _changes(args: argparse.Namespace) -> int:
+    older, newer = (_snapshot_or_export(text, args) for text in (args.old, args.new))
+    settings = Settings(as_of=newer.as_of, fiscal_year_start_month=args.fiscal_year_start)
+    compared = changes.compare(older, newer, settings)
+    # Pushes over the saved snapshots up to NEW, with an export file in place of any snapshot
+    # of its date.
+    files = [snap for snap, text in ((older, args.old), (newer, args.new)) if Path(text).exists()]
+    pushes = changes.push_counts(store.close_date_history(newer.as_of, args.db, files))
+    print(json.dumps(json_ready(changes.for_json(compared, pushes)), indent=2))
+    return 0
+
+
+def add_store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        type=Path,
+        help="the snapshot store (default: $CLOSEBOARD_DB, else data/closeboard.duckdb)",
+    )
+
+
+def add_snapshot_commands(commands) -> None:
+    """`snapshot save|list|delete` and `changes OLD NEW`."""
+    snapshot = commands.add_parser("snapshot", help="save, list or delete dated snapshots")
+    actions = snapshot.add_subparsers(dest="action", required=True)
+    save = actions.add_parser("save", help="save an export as the snapshot of its as-of date")
+    save.add_argument("file", help="an opportunities export (CSV or XLSX)")
+    save.add_argument(
+        "--as-of", type=date.fromisoformat, help="YYYY-MM-DD (default: the export's date)"
+    )
+    save.add_argument("--replace", action="store_true", help="replace a snapshot of that date")
+    save.add_argument("--mapping", help="a column mapping saved from the Data page (JSON)")
+    add_store_option(save)
+    save.set_defaults(run=_snapshot_save)
+    listing = actions.add_parser("list", help="the saved snapshots, oldest first")
+    listing.add_argument("--json", action="store_true", help='[{"as_of", "deals", "saved_at"}]')
+    add_store_option(listing)
+    listing.set_defaults(run=_snapshot_list)
+    delete = actions.add_parser("delete", help="delete the snapshot of a date")
+    delete.add_argument("date", type=date.fromisoformat, help="YYYY-MM-DD")
+    add_store_option(delete)
+    delete.set_defaults(run=_snapshot_delete)
+    compared = commands.add_parser("changes", help="what changed between two exports, as JSON")
+    compared.add_argument("old", metavar="OLD", help="an export file or a snapshot date")
+    compared.add_argument("new", metavar="NEW", help="an export file or a snapshot date")
+    compared.add_argument("--mapping", help="a column mapping for export files (JSON)")
+    compared.add_argument("--fiscal-year-start", type=int, default=1, metavar="MONTH",
+                          help="month the fiscal year starts, 1-12 (default 1)")  # fmt: skip
+    compared.add_argument("--json", action="store_true", help="print one JSON object (the default)")
+    add_store_option(compared)
+    compared.set_defaults(run=_changes)
+
+
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     """The sidebar's data options, shared by every command that reports figures."""
     parser.add_argument("--opportunities", required=True, help="opportunities export (CSV/XLSX)")
@@ -171,10 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         f"referral (default: {', '.join(REFERRAL_KEYWORDS)})",
     )
     monday.set_defaults(run=_report)
+    add_snapshot_commands(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except LoadError as error:
+    except (LoadError, store.StoreError) as error:
         print(str(error), file=sys.stderr)
         return 2
     except ValueError as error:
