@@ -116,7 +116,7 @@ with one_on_one:
     st.header(f"1:1 with {markdown_text(rep)}", anchor=False)
     st.caption(
         f"{team}{quarter.period.label}, week {quarter.week} of {quarter.weeks} · "
-        f"{shared.as_of_caption(settings, markdown_text(data.source))}"
+        f"{shared.as_of_caption(settings, data.source)}"
     )
     for column, (label, value, note) in zip(st.columns(5), pacing_cards(sheet), strict=True):
         column.metric(label, value, note, delta_color="gray", delta_arrow="off")

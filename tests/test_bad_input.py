@@ -230,8 +230,11 @@ def test_a_file_named_as_a_link_is_shown_as_typed(corpus):
     # the name comes with it.
     at = uploaded("[export](http://evil.example).csv", corpus["html-script-names.csv"] + b"\n")
     texts = every_page(at)
-    assert not [text for text in texts if unescaped("[export](http://evil.example).csv", text)]
-    assert any(markdown_text("[export](http://evil.example).csv") in text for text in texts)
+    name = "[export](http://evil.example).csv"
+    assert not [text for text in texts if unescaped(name, text)]
+    assert any(markdown_text(name) in text for text in texts)
+    # Escaped once only: twice would show the backslashes.
+    assert not [text for text in texts if markdown_text(markdown_text(name)) in text]
 
 
 def test_a_sheet_named_as_a_link_is_shown_as_typed():
