@@ -4,6 +4,7 @@ partial load within seconds, cells are kept as typed, and no page renders markup
 from __future__ import annotations
 
 import ast
+import html
 import importlib.util
 import json
 import re
@@ -13,12 +14,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.coaching import coaching
+from lib.db import open_database
 from lib.format import markdown_text
 from lib.load.errors import LoadError
 from lib.load.opportunities import load_opportunities
 from lib.load.reps import load_reps
 from lib.load.targets import load_targets
+from lib.one_on_one import one_on_one_sheet, sheet_html
 from lib.settings import Settings
+from lib.warnings import pipeline_warnings
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "data" / "bad"
@@ -246,6 +251,20 @@ def test_a_sheet_named_as_a_link_is_shown_as_typed():
     texts = rendered(at.switch_page("pages/data.py").run())
     assert not [text for text in texts if unescaped(sheet, text)]
     assert any(markdown_text(sheet) in text for text in texts)
+
+
+@pytest.mark.parametrize("file_name", HOSTILE_FILES)
+def test_every_reps_1_1_sheet_file_holds_the_cells_escaped(file_name, corpus):
+    con = open_database(load_opportunities(corpus[file_name], file_name).deals)
+    settings = Settings(as_of=AS_OF)
+    report, found = coaching(con, settings), pipeline_warnings(con, settings, None)
+    source = "<b>deals</b>.csv"
+    markup = {cell for cell in hostile_texts(file_name) | {source} if cell != html.escape(cell)}
+    for rep in report.reps:
+        page = sheet_html(one_on_one_sheet(con, settings, rep.owner, report, found, None, source))
+        assert html.escape(rep.owner) in page
+        assert html.escape(source) in page
+        assert not [cell for cell in markup if cell in page]
 
 
 # What remark-gfm links in text even when every special character is escaped: web addresses
