@@ -140,10 +140,14 @@ def register_push_counts(con: duckdb.DuckDBPyConnection, export: LoadedExport, a
     if st.session_state.get("push_counts_key") == key:
         return
     try:
-        history = store.close_date_history(
-            as_of, path, unsaved=[store.snapshot_of_export(export, as_of)]
-        )
-        con.register("push_counts", changes.push_counts(history))
+        # Without a snapshot before this export there is nothing to count pushes against.
+        if any(entry["as_of"] < as_of for entry in store.list_snapshots(path)):
+            history = store.close_date_history(
+                as_of, path, unsaved=[store.snapshot_of_export(export, as_of)]
+            )
+            con.register("push_counts", changes.push_counts(history))
+        else:
+            con.register("push_counts", NO_PUSHES)
     except store.StoreError:
         # The changes page shows what is wrong with the store; the other pages go without.
         LOG.warning("No close-date history: the snapshot store cannot be read", exc_info=True)
