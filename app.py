@@ -132,14 +132,13 @@ if export is not None:
     )
     rates = shared.rates_for(export)
     session_data = shared.SessionData(
-        con=shared.session_connection(export, targets, reps, rates),
+        con=shared.session_connection(export, targets, reps, rates, settings.as_of),
         export=export,
         targets=targets,
         reps=reps,
         settings=settings,
         source="sample data" if source == "Sample data" else export.report.file_name,
     )
-    shared.register_push_counts(session_data.con, export, settings.as_of)
 st.session_state.session_data = session_data
 
 # Above whichever page is open: a file that could not be used, and what is shown instead.

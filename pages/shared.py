@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import streamlit as st
 
 from lib import changes, overview, store
@@ -114,45 +115,45 @@ def session_connection(
     targets: LoadedTargets | None,
     reps: LoadedReps | None,
     rates: dict[str, float] | None,
+    as_of: date,
 ) -> duckdb.DuckDBPyConnection:
-    """This session's own DuckDB connection, rebuilt only when what it holds changes."""
-    key = (id(export), id(targets), id(reps), json.dumps(rates or {}, sort_keys=True))
-    if st.session_state.get("db_key") != key:
-        old = st.session_state.get("db")
-        if old is not None:
-            old.close()
-        st.session_state.db = open_database(
-            export.deals,
-            targets.targets if targets else None,
-            reps.reps if reps else None,
-            rates,
-        )
-        st.session_state.db_key = key
-    return st.session_state.db
+    """A DuckDB connection of this session's own, new for every run of the script.
+
+    A click during a run starts the next run while the old one is still finishing its query;
+    one connection used by two threads at once fails ("connection is busy"). Opening one costs
+    next to nothing: the Arrow tables are registered, not copied.
+    """
+    return open_database(
+        export.deals,
+        targets.targets if targets else None,
+        reps.reps if reps else None,
+        rates,
+        session_push_counts(export, as_of),
+    )
 
 
-def register_push_counts(con: duckdb.DuckDBPyConnection, export: LoadedExport, as_of: date) -> None:
-    """Counts this session's close-date pushes (saved snapshots before the as-of date, then the
-    loaded export) into its connection's `push_counts`, for the close-today flags and the
-    slipping warning; recounted only when the store, the export or the date changes."""
+def session_push_counts(export: LoadedExport, as_of: date) -> pa.Table:
+    """This session's close-date pushes (saved snapshots before the as-of date, then the loaded
+    export), for the close-today flags and the slipping warning; counted again only when the
+    store, the export or the date changes."""
     path = store.store_path()
-    key = (id(con), id(export), as_of, str(path), _file_state(path))
-    if st.session_state.get("push_counts_key") == key:
-        return
+    key = (id(export), as_of, str(path), _file_state(path))
+    cached = st.session_state.get("push_counts")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    counts = NO_PUSHES
     try:
         # Without a snapshot before this export there is nothing to count pushes against.
         if any(entry["as_of"] < as_of for entry in store.list_snapshots(path)):
             history = store.close_date_history(
                 as_of, path, unsaved=[store.snapshot_of_export(export, as_of)]
             )
-            con.register("push_counts", changes.push_counts(history))
-        else:
-            con.register("push_counts", NO_PUSHES)
+            counts = changes.push_counts(history)
     except store.StoreError:
         # The changes page shows what is wrong with the store; the other pages go without.
         LOG.warning("No close-date history: the snapshot store cannot be read", exc_info=True)
-        con.register("push_counts", NO_PUSHES)
-    st.session_state.push_counts_key = key
+    st.session_state.push_counts = (key, counts)
+    return counts
 
 
 def _file_state(path: Path) -> tuple:
