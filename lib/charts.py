@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 from itertools import accumulate
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -88,7 +90,7 @@ def pacing_chart(series, report, currency: str | None, title: str) -> go.Figure:
         template=TEMPLATE, title=title, hovermode="x unified", yaxis=money_axis(currency),
         height=460,
     )  # fmt: skip
-    return figure
+    return escape_text(figure)
 
 
 def attainment_chart(report, currency: str | None) -> go.Figure:
@@ -127,7 +129,7 @@ def attainment_chart(report, currency: str | None) -> go.Figure:
         height=max(320, 34 * len(reps) + 120),
         showlegend=False,
     )  # fmt: skip
-    return figure
+    return escape_text(figure)
 
 
 def close_today_chart(reps, currency: str | None, title: str) -> go.Figure:
@@ -160,7 +162,7 @@ def close_today_chart(reps, currency: str | None, title: str) -> go.Figure:
         yaxis={"autorange": "reversed", "ticksuffix": "  "},
         height=max(300, 34 * len(reps) + 150),
     )  # fmt: skip
-    return figure
+    return escape_text(figure)
 
 
 def pipeline_waterfall_chart(changes: Changes, title: str) -> go.Figure:
@@ -202,7 +204,7 @@ def pipeline_waterfall_chart(changes: Changes, title: str) -> go.Figure:
         xaxis={"categoryorder": "array", "categoryarray": labels},
         yaxis={**money_axis(currency), "range": [max(0.0, low - 1.5 * span), high + 0.3 * span]},
     )  # fmt: skip
-    return figure
+    return escape_text(figure)
 
 
 def pipeline_by_deal_chart(blocks, concentration_warn: float, currency: str | None) -> go.Figure:
@@ -250,7 +252,7 @@ def pipeline_by_deal_chart(blocks, concentration_warn: float, currency: str | No
         template=TEMPLATE, barmode="stack", title=title, xaxis=money_axis(currency),
         yaxis={"autorange": "reversed"}, height=max(320, 30 * len(owners) + 120),
     )  # fmt: skip
-    return figure
+    return escape_text(figure)
 
 
 def coverage_chart(rows, target: float, critical: float) -> go.Figure:
@@ -273,7 +275,7 @@ def coverage_chart(rows, target: float, critical: float) -> go.Figure:
         yaxis={"autorange": "reversed"}, xaxis={"ticksuffix": "×"}, showlegend=False,
         height=max(320, 30 * len(rows) + 120),
     )  # fmt: skip
-    return figure
+    return escape_text(figure)
 
 
 def created_heatmap(weeks, created: dict[str, list[float]], currency: str | None) -> go.Figure:
@@ -294,7 +296,7 @@ def created_heatmap(weeks, created: dict[str, list[float]], currency: str | None
         yaxis={"autorange": "reversed"}, xaxis={"tickformat": "%b %-d"},
         height=max(320, 26 * len(owners) + 120),
     )  # fmt: skip
-    return figure
+    return escape_text(figure)
 
 
 # Pipeline age bands from fresh to old: pale to ink, the oldest in the accent colour, so that
@@ -330,7 +332,7 @@ def stage_age_chart(rows, bands: tuple[str, ...], currency: str | None, title: s
         legend={"title": {"text": "Age since created  "}, "traceorder": "normal"},
         height=max(240, 26 * len(rows) + 130), margin={"t": 50},
     )  # fmt: skip
-    return figure
+    return escape_text(figure)
 
 
 def referrals_chart(reps, target: float, highlight: str | None = None) -> go.Figure:
@@ -381,4 +383,28 @@ def referrals_chart(reps, target: float, highlight: str | None = None) -> go.Fig
         yaxis={"title": {"text": "Referral deals created (R)"},
                "range": [0, max(highest, target * most_won) * 1.05]},
     )  # fmt: skip
+    return escape_text(figure)
+
+
+# Plotly reads <a href=…>, <b>, <br> in any text as markup; text from a file goes through this.
+TEXT_ATTRIBUTES = ("x", "y", "text", "customdata", "labels", "ids", "hovertext")
+
+
+def _escaped(value: object) -> object:
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, list | tuple) or (isinstance(value, np.ndarray) and value.dtype == object):
+        return [_escaped(item) for item in value]
+    return value
+
+
+def escape_text(figure: go.Figure) -> go.Figure:
+    """The figure with every name and label from the data shown as typed: a rep called
+    <a href="http://…">Ann</a> reads so on the chart and never becomes a link."""
+    for trace in figure.data:
+        for attribute in TEXT_ATTRIBUTES:
+            if attribute in trace and trace[attribute] is not None:
+                trace[attribute] = _escaped(trace[attribute])
+    if figure.layout.title and figure.layout.title.text:
+        figure.layout.title.text = html.escape(figure.layout.title.text, quote=False)
     return figure
