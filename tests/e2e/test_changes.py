@@ -43,10 +43,13 @@ def success(page: Page):
 
 
 def metric_value(page: Page, label: str):
+    """The value of the metric with this label; the last one, because while the page reruns
+    after a save, the comparison it replaces (this upload against itself: two metrics with the
+    same date) can still be on screen."""
     card = page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
     )
-    return card.get_by_test_id("stMetricValue")
+    return card.get_by_test_id("stMetricValue").last
 
 
 def test_last_weeks_upload_and_this_weeks_are_saved_and_compared(
