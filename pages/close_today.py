@@ -33,8 +33,8 @@ SCREEN_COLUMNS = ("Rep", "Deal", "Amount", "Close date", "Days overdue", "Next s
                   "Days since activity", "Stage", "Probability", "Weighted", "Forecast category",
                   "Account")  # fmt: skip
 PUSHES_NOTE = (
-    "Close-date pushes (“pushed ≥ 2 times”) are flagged once close-date history exists: saved "
-    "snapshots of earlier exports, or Salesforce's OpportunityHistory."
+    "Close-date pushes (“pushed ≥ 2 times”) are flagged once close-date history exists: save "
+    "each week's export as a snapshot on “What changed since last week?”."
 )
 
 heading = st.container()
