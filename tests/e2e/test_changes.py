@@ -19,6 +19,7 @@ from tests.test_changes_page import LAST_WEEK, SAMPLE, SAMPLE_DATE, earlier_expo
 
 pytestmark = pytest.mark.timeout(180)
 RERUN_TIMEOUT_MS = 30_000
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 def open_changes(page: Page, server_url: str) -> None:
@@ -35,6 +36,9 @@ def save_as(page: Page, day: date) -> None:
     field = page.get_by_test_id("stDateInput").filter(has_text="Save this export as the snapshot")
     field.locator("input").fill(day.isoformat())
     field.locator("input").press("Enter")
+    # The new date reaches the app in a rerun; a click before it ends would save the old date.
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE, timeout=RERUN_TIMEOUT_MS)
     page.get_by_role("button", name="Save as snapshot").click()
 
 
