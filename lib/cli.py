@@ -98,7 +98,7 @@ def load_session(args: argparse.Namespace) -> tuple[duckdb.DuckDBPyConnection, S
         else None
     )
     reps = load_reps(Path(args.reps).read_bytes(), Path(args.reps).name).reps if args.reps else None
-    currency = export.report.currencies[0] if export.report.currencies else None
+    currency = export.report.display_currency
     rates = {currency: 1.0} if len(export.report.currencies) > 1 else None
     return open_database(export.deals, targets, reps, rates), settings, currency
 

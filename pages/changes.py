@@ -16,10 +16,7 @@ MONEY_COLUMNS = ("Moved", "Amount before", "Amount now")
 DATE_COLUMNS = ("Close date before", "Close date now", "First close date")
 
 st.title("What changed since last week?")
-data = shared.current()
-if data is None:
-    st.info("Load an opportunities export in the sidebar, or switch to the sample data.")
-    st.stop()
+data = shared.loaded_or_stop()
 st.caption(shared.as_of_caption(data.settings, data.source))
 path = store.store_path()
 upload = store.snapshot_of_export(data.export, data.settings.as_of)

@@ -45,7 +45,7 @@ if data is None:
     st.stop()
 
 report = data.export.report
-currency = report.currencies[0] if report.currencies else None
+currency = report.display_currency
 reps = [WHOLE_TEAM, *owners(data.con)["owner"]]
 if st.session_state.get("close_rep") not in reps:
     st.session_state.close_rep = WHOLE_TEAM

@@ -68,11 +68,8 @@ ROWS_SHOWN = 30
 st.html(PRINT_CSS)
 with st.container(key="screen_only_title"):
     st.title("How do we coach each rep?")
-data = shared.current()
-if data is None:
-    st.info("Load an export on the Data page first.", icon=":material/upload_file:")
-    st.stop()
-currency = data.export.report.currencies[0] if data.export.report.currencies else None
+data = shared.loaded_or_stop()
+currency = data.export.report.display_currency
 
 with st.container(key="coaching_controls"):
     st.caption(shared.as_of_caption(data.settings, data.source))

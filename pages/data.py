@@ -81,7 +81,7 @@ if data is None:
     st.stop()
 
 report = data.export.report
-currency = report.currencies[0] if report.currencies else None
+currency = report.display_currency
 st.caption(shared.as_of_caption(data.settings, data.source))
 
 summary = export_summary(data.con)

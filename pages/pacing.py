@@ -25,11 +25,8 @@ PACE_METHODS = {
 }
 
 st.title("Are we on pace?")
-data = shared.current()
-if data is None:
-    st.info("Load an export on the Data page first.", icon=":material/upload_file:")
-    st.stop()
-currency = data.export.report.currencies[0] if data.export.report.currencies else None
+data = shared.loaded_or_stop()
+currency = data.export.report.display_currency
 st.caption(shared.as_of_caption(data.settings, data.source))
 
 kind_column, period_column, team_column, method_column = st.columns([1, 1.3, 1.3, 1.6])

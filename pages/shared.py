@@ -165,6 +165,18 @@ def _file_state(path: Path) -> tuple:
     )
 
 
+def loaded_or_stop() -> SessionData:
+    """This session's data; without any, the page says where to load it and stops there."""
+    data = current()
+    if data is None:
+        st.info(
+            "Load an opportunities export in the sidebar, or switch to the sample data.",
+            icon=":material/upload_file:",
+        )
+        st.stop()
+    return data
+
+
 def current() -> SessionData | None:
     """What the sidebar loaded for this session, or None when nothing is loaded yet."""
     return st.session_state.get("session_data")

@@ -15,12 +15,9 @@ from lib.warnings import (
 from pages import shared
 
 st.title("Who is about to drive off the cliff?")
-data = shared.current()
-if data is None:
-    st.info("Load an export on the Data page first.", icon=":material/upload_file:")
-    st.stop()
+data = shared.loaded_or_stop()
 settings = data.settings
-currency = data.export.report.currencies[0] if data.export.report.currencies else None
+currency = data.export.report.display_currency
 st.caption(shared.as_of_caption(settings, data.source))
 
 found = pipeline_warnings(data.con, settings, currency)

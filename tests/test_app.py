@@ -192,3 +192,15 @@ def test_a_file_that_is_not_a_mapping_says_so():
     at.run()
     assert "That is not a Closeboard column mapping" in errors(at)
     assert metrics(at)["Deals loaded"] == "3"
+
+
+def test_every_question_page_says_where_to_load_an_export_before_one_is_loaded():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["source"] = "My uploads"
+    at.run()
+    for page in ("pages/pacing.py", "pages/warnings.py", "pages/coaching.py", "pages/changes.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert [info.value for info in at.info] == [
+            "Load an opportunities export in the sidebar, or switch to the sample data."
+        ], page

@@ -74,6 +74,11 @@ class LoadReport:
     currencies: tuple[str, ...] = field(default_factory=tuple)
 
     @property
+    def display_currency(self) -> str | None:
+        """The currency figures are shown in: the export's most common one, None without any."""
+        return self.currencies[0] if self.currencies else None
+
+    @property
     def rows_rejected(self) -> int:
         return sum(self.rejected.values())
 
