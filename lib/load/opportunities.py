@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from lib.load.errors import LoadError
@@ -126,7 +127,12 @@ def normalise(
     con = duckdb.connect()
     try:
         install_value_macros(con)
-        con.register("raw", raw.table)
+        # Rows are numbered here, not with a window over the whole table in SQL: that window
+        # would hold every column of a million rows in one partition.
+        numbered = raw.table.append_column(
+            "source_row", pa.array(np.arange(1, raw.table.num_rows + 1, dtype=np.int64))
+        )
+        con.register("raw", numbered)
         readings = {
             key: detect_date_format(con, "raw", columns[key], layout.day_first)
             for key in DATE_FIELDS
@@ -259,7 +265,7 @@ def _cells_sql(columns: dict[str, str]) -> str:
     return f"""
         CREATE TABLE cells AS
         SELECT
-            row_number() OVER () AS source_row,
+            source_row,
             {parsed}{"," if raw_text else ""}
             {raw_text}
         FROM raw
@@ -376,11 +382,19 @@ def _deals_sql() -> str:
             lead_source, type, last_activity_date, next_step, team, manager, late_stage,
             coalesce(
                 row_problem,
-                CASE WHEN row_problem IS NULL AND opportunity_id IS NOT NULL AND row_number()
-                    OVER (PARTITION BY opportunity_id, row_problem IS NULL ORDER BY source_row) > 1
-                    THEN $duplicate END
+                CASE WHEN source_row > repeated.first_row THEN $duplicate END
             ) AS reject_reason
         FROM checked
+        -- IDs seen on more than one usable row, with the first such row: a grouping, which is
+        -- cheaper than numbering every row of every ID.
+        LEFT JOIN (
+            SELECT opportunity_id AS repeated_id, min(source_row) AS first_row
+            FROM checked
+            WHERE row_problem IS NULL AND opportunity_id IS NOT NULL
+            GROUP BY opportunity_id
+            HAVING count(*) > 1
+        ) AS repeated
+            ON repeated.repeated_id = checked.opportunity_id AND checked.row_problem IS NULL
     """
 
 
