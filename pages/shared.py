@@ -64,40 +64,44 @@ class SessionData:
 
 
 # Parsing is cached by content across sessions: the same bytes give the same immutable result,
-# so another session can only ever get it back by uploading the very same file.
+# so another session can only ever get it back by uploading the very same file. The file name is
+# part of the key because the result names its file: the same bytes uploaded as another name
+# must not show the first uploader's file name.
 @st.cache_resource(max_entries=8, show_spinner="Reading the export…")
-def _cached_export(digest: str, _upload: Upload, mapping_json: str, edits_json: str):
+def _cached_export(digest: str, name: str, _upload: Upload, mapping_json: str, edits_json: str):
     mapping = json.loads(mapping_json) or None
     return load_opportunities(_upload.data, _upload.name, mapping, json.loads(edits_json))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _cached_targets(digest: str, _upload: Upload, fiscal_start: int, named_by_end: bool, as_of):
+def _cached_targets(
+    digest: str, name: str, _upload: Upload, fiscal_start: int, named_by_end: bool, as_of
+):
     settings = Settings(as_of, fiscal_start, named_by_end)
     return load_targets(_upload.data, _upload.name, settings)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _cached_reps(digest: str, _upload: Upload):
+def _cached_reps(digest: str, name: str, _upload: Upload):
     return load_reps(_upload.data, _upload.name)
 
 
 def read_export(upload: Upload, mapping: Mapping | None, stage_edits: dict) -> LoadedExport:
     return _cached_export(
-        upload.digest, upload, json.dumps(mapping or {}, sort_keys=True),
+        upload.digest, upload.name, upload, json.dumps(mapping or {}, sort_keys=True),
         json.dumps(stage_edits, sort_keys=True),
     )  # fmt: skip
 
 
 def read_targets(upload: Upload, settings: Settings) -> LoadedTargets:
     return _cached_targets(
-        upload.digest, upload, settings.fiscal_year_start_month,
+        upload.digest, upload.name, upload, settings.fiscal_year_start_month,
         settings.fiscal_year_named_by_end, settings.as_of,
     )  # fmt: skip
 
 
 def read_reps(upload: Upload) -> LoadedReps:
-    return _cached_reps(upload.digest, upload)
+    return _cached_reps(upload.digest, upload.name, upload)
 
 
 def sample_upload(kind: str) -> Upload:

@@ -106,6 +106,13 @@ def test_an_uploaded_export_replaces_the_sample_for_this_session():
     assert at.date_input(key="as_of").value == date(2026, 11, 2)
 
 
+def test_the_same_bytes_uploaded_under_another_name_are_shown_under_that_name():
+    upload(run_app(source="My uploads"), "dana-pipeline.csv", HUBSPOT)
+    at = upload(run_app(source="My uploads"), "lee-pipeline.csv", HUBSPOT)
+    shown = re.sub(r"\\(.)", r"\1", " ".join(m.value for m in at.markdown))
+    assert "lee-pipeline.csv" in shown and "dana-pipeline.csv" not in shown
+
+
 def test_a_bad_upload_shows_why_and_keeps_the_data_already_loaded():
     at = upload(run_app(source="My uploads"), "hubspot.csv", HUBSPOT)
     at.file_uploader(key="upload_opportunities").set_value(
