@@ -3,11 +3,12 @@ holding links, images and scripts, which must show as typed and never run or lin
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from tests.e2e.test_upload import (
     RERUN_TIMEOUT_MS,
@@ -29,21 +30,6 @@ pytestmark = pytest.mark.timeout(120)
 @pytest.fixture(scope="module")
 def server_options() -> tuple[str, ...]:
     return ("--server.maxUploadSize", str(UPLOAD_LIMIT_MB))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def app_has_run_once(browser: Browser, server_url: str) -> None:
-    """A fresh server answers its first link to a page with a "Page not found" dialog, which
-    blocks the page under it: open the front page once before the tests."""
-    context = browser.new_context()
-    try:
-        front = context.new_page()
-        front.goto(server_url)
-        expect(front.get_by_role("heading", name="Are we on pace?")).to_be_visible(
-            timeout=RERUN_TIMEOUT_MS
-        )
-    finally:
-        context.close()
 
 
 def test_a_file_over_the_upload_limit_is_refused_in_the_browser_naming_the_limit(
@@ -125,3 +111,29 @@ def test_links_images_and_scripts_in_cells_show_as_typed_and_never_run(
         expect(page.locator(hostile)).to_have_count(0)
     assert dialogs == []
     expect_no_traceback(page)
+
+
+def test_tables_offer_only_the_download_that_neutralises_formula_cells(
+    page: Page, server_url: str
+) -> None:
+    open_app(page, server_url)
+    switch_to_uploads(page)
+    upload_export(page, BAD / "formula-cells.csv")
+    expect(page.get_by_text("Salesforce report · formula-cells.csv")).to_be_visible(
+        timeout=RERUN_TIMEOUT_MS
+    )
+    page.get_by_test_id("stSidebarNav").get_by_text("What can we close today?").click()
+    table = page.get_by_test_id("stDataFrame").first
+    table.hover()
+    toolbar = page.get_by_test_id("stBaseButton-elementToolbar")
+    expect(toolbar.first).to_be_visible()
+    labels = [toolbar.nth(i).get_attribute("aria-label") for i in range(toolbar.count())]
+    # Streamlit's own "Download as CSV" would write =HYPERLINK(…) as it came.
+    assert "Fullscreen" in labels and "Download as CSV" not in labels, labels
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download this list (CSV)").click()
+    with Path(download.value.path()).open(encoding="utf-8-sig", newline="") as saved:
+        cells = [cell for row in csv.reader(saved) for cell in row]
+    assert '\'=HYPERLINK("http://evil.example","Click")' in cells
+    assert [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t"))] == []
