@@ -19,6 +19,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVER_START_TIMEOUT_S = 60
 SERVER_STOP_TIMEOUT_S = 10
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 def free_port() -> int:
@@ -63,7 +64,7 @@ def server_options() -> tuple[str, ...]:
 
 @pytest.fixture(scope="module")
 def server_url(
-    tmp_path_factory: pytest.TempPathFactory, server_options: tuple[str, ...]
+    tmp_path_factory: pytest.TempPathFactory, server_options: tuple[str, ...], browser: Browser
 ) -> Iterator[str]:
     """`streamlit run app.py` from the repo root, stopped when the test module is done."""
     port = free_port()
@@ -90,9 +91,24 @@ def server_url(
         )
     try:
         wait_until_healthy(url, server, log)
+        warm_up(browser, url)
         yield url
     finally:
         stop(server)
+
+
+def warm_up(browser: Browser, url: str) -> None:
+    """Opens the front page once. Until a first script run calls st.navigation, Streamlit 1.67
+    treats the pages/ folder as old-style pages, and a first visitor arriving on a deep link sees
+    a "Page not found" dialog over the page (README, "Limits"); every later visitor does not.
+    Each test then starts as any visitor after the first, whatever order the tests run in."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.locator(IDLE).wait_for(timeout=SERVER_START_TIMEOUT_S * 1000)
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_OPPORTUNITIES = REPO_ROOT / "sample_data" / "opportunities.csv"
 # Streamlit reruns the script after each change; give a cold server and a slow CI machine room.
 RERUN_TIMEOUT_MS = 30_000
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -48,10 +49,10 @@ def write(directory: Path, name: str, content: str | bytes) -> Path:
     return path
 
 
-def spreadsheet(deals: int) -> str:
+def spreadsheet(deals: int, owner: str = "Owner") -> str:
     """A plain sheet of `deals` rows, one owner each, that loads without a rejected row."""
     rows = [
-        f"Owner {n},Deal {n},Prospecting,{1000 * n},2025-06-{n:02d},D-{n}"
+        f"{owner} {n},Deal {n},Prospecting,{1000 * n},2025-06-{n:02d},D-{n}"
         for n in range(1, deals + 1)
     ]
     return "\n".join(["Owner,Deal Name,Stage,Amount,Close Date,Opportunity ID", *rows])
@@ -184,31 +185,42 @@ def test_bad_second_upload_keeps_the_good_export_on_the_page(
     expect_no_traceback(page)
 
 
-def test_two_sessions_uploading_at_once_each_see_only_their_own_export(
+def test_two_sessions_uploading_at_once_each_see_only_their_own_export_on_every_page(
     browser: Browser, server_url: str, tmp_path: Path
 ) -> None:
-    first_export = write(tmp_path, "first-team.csv", spreadsheet(3))
-    second_export = write(tmp_path, "second-team.csv", spreadsheet(7))
+    teams = {"first-team.csv": ("Avery North", 3), "second-team.csv": ("Blake South", 7)}
+    exports = [
+        write(tmp_path, name, spreadsheet(deals, owner)) for name, (owner, deals) in teams.items()
+    ]
     contexts = [browser.new_context(viewport={"width": 1440, "height": 1000}) for _ in range(2)]
     try:
-        first, second = (context.new_page() for context in contexts)
-        for page in (first, second):
+        pages = [context.new_page() for context in contexts]
+        for page in pages:
             open_app(page, server_url)
             switch_to_uploads(page)
 
-        upload_export(first, first_export)
-        upload_export(second, second_export)
+        for page, export in zip(pages, exports, strict=True):
+            upload_export(page, export)
+        for page, (name, (_, deals)) in zip(pages, teams.items(), strict=True):
+            expect(page.get_by_text(f"Spreadsheet · {name}")).to_be_visible(
+                timeout=RERUN_TIMEOUT_MS
+            )
+            expect_counts(page, read=deals, loaded=deals, not_loaded=0)
 
-        expect(first.get_by_text("Spreadsheet · first-team.csv")).to_be_visible(
-            timeout=RERUN_TIMEOUT_MS
-        )
-        expect(second.get_by_text("Spreadsheet · second-team.csv")).to_be_visible(
-            timeout=RERUN_TIMEOUT_MS
-        )
-        expect_counts(first, read=3, loaded=3, not_loaded=0)
-        expect_counts(second, read=7, loaded=7, not_loaded=0)
-        expect(first.locator("body")).not_to_contain_text("second-team.csv")
-        expect(second.locator("body")).not_to_contain_text("first-team.csv")
+        # Every page of each session, the two sessions clicking at the same time.
+        links = pages[0].get_by_test_id("stSidebarNavLink")
+        addresses = [links.nth(i).get_attribute("href") for i in range(links.count())]
+        assert len(addresses) >= 6, addresses
+        for address in addresses:
+            for page in pages:
+                page.locator(f'[data-testid="stSidebarNavLink"][href="{address}"]').click()
+            for page, (other_file, (other_owner, _)) in zip(
+                pages, reversed(teams.items()), strict=True
+            ):
+                page.locator(IDLE).wait_for(timeout=RERUN_TIMEOUT_MS)
+                expect_no_traceback(page)
+                expect(page.locator("body")).not_to_contain_text(other_owner)
+                expect(page.locator("body")).not_to_contain_text(other_file)
     finally:
         for context in contexts:
             context.close()
