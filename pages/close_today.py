@@ -27,6 +27,12 @@ WHOLE_TEAM = "Whole team"
 WINDOWS = {"Due today or overdue": 0, "Within 7 days": 7, "Within N days": None}
 FORECAST_CATEGORIES = ("Commit", "Best Case", "Pipeline")
 CARDS_PER_ROW = 4
+# A large sales floor has hundreds of reps and tens of thousands of deals due: the chart, the
+# cards and the table show the first of them and say so; the rep picker has every rep and each
+# CSV every deal.
+CHART_REPS = 25
+CARD_REPS = 12
+SHOWN_DEALS = 1_000
 # On screen, what to act on comes first, within the width of the page; the CSV has every
 # column, the opportunity ID too, to find the deal in the CRM.
 SCREEN_COLUMNS = ("Rep", "Deal", "Amount", "Close date", "Days overdue", "Next step", "Flags",
@@ -95,9 +101,10 @@ heading.caption(f"{shared.as_of_caption(data.settings, data.source)} · late sta
 def show_table(deals: list[DealToClose], with_owner: bool, download_as: str) -> None:
     """The deals as a table (overdue close dates in red), with its CSV download."""
     table = deals_table(deals, with_owner)
-    overdue = table["Days overdue"] > 0
+    shown = table.head(SHOWN_DEALS)
+    overdue = shown["Days overdue"] > 0
     red = f"color: {BEHIND}; font-weight: 600"
-    styled = table.style.apply(
+    styled = shown.style.apply(
         lambda column: [red if late else "" for late in overdue],
         subset=["Close date", "Days overdue"],
     )
@@ -114,6 +121,11 @@ def show_table(deals: list[DealToClose], with_owner: bool, download_as: str) -> 
             "Flags": st.column_config.TextColumn(width="large"),
         },
     )
+    if len(table) > len(shown):
+        st.caption(
+            f"The first {len(shown):,} of {len(table):,} deals, in the order above; the CSV holds "
+            "every one."
+        )
     st.download_button(
         "Download this list (CSV)",
         safe_csv(table),
@@ -188,15 +200,20 @@ if rep == WHOLE_TEAM:
     else:
         st.plotly_chart(
             close_today_chart(
-                reps_table(lists), currency, headline(lists, settings.close_window_days, currency)
+                reps_table(lists[:CHART_REPS]),
+                currency,
+                headline(lists, settings.close_window_days, currency),
             ),
             width="stretch",
             theme=None,
             config={"displayModeBar": False},
         )
-        for start in range(0, len(lists), CARDS_PER_ROW):
+        if len(lists) > CHART_REPS:
+            st.caption(f"The {CHART_REPS} reps with the most to close, of {len(lists):,}.")
+        cards = lists[:CARD_REPS]
+        for start in range(0, len(cards), CARDS_PER_ROW):
             for column, rep_list in zip(
-                st.columns(CARDS_PER_ROW), lists[start : start + CARDS_PER_ROW], strict=False
+                st.columns(CARDS_PER_ROW), cards[start : start + CARDS_PER_ROW], strict=False
             ):
                 overdue = sum(1 for deal in rep_list.deals if deal.days_overdue)
                 with column.container(border=True):
@@ -211,6 +228,10 @@ if rep == WHOLE_TEAM:
                         "Open list", key=f"open_{rep_list.owner}", on_click=pick,
                         args=(rep_list.owner,), icon=":material/arrow_forward:",
                     )  # fmt: skip
+        if len(lists) > len(cards):
+            st.caption(
+                f"{len(lists) - len(cards):,} more reps have deals to close: pick one under Rep."
+            )
         st.subheader("Every deal", anchor=False)
         show_table([deal for rep_list in lists for deal in rep_list.deals], True, "close-team")
 else:
