@@ -79,7 +79,13 @@ def closeboard(folder: Path) -> dict:
     from lib.pacing import cumulative_series, linearity, pacing, periods_to_choose
     from lib.report import report
     from lib.settings import Settings
-    from lib.warnings import coverage_by_rep, created_by_week, pipeline_blocks, pipeline_warnings
+    from lib.warnings import (
+        coverage_by_rep,
+        created_by_week,
+        pipeline_blocks,
+        pipeline_figures,
+        pipeline_warnings,
+    )
 
     settings = Settings(as_of=AS_OF)
     data = (folder / "opportunities.csv").read_bytes()
@@ -96,10 +102,11 @@ def closeboard(folder: Path) -> dict:
         periods_to_choose(con, settings, "quarter")
 
     def warnings_page():
-        pipeline_warnings(con, settings, None)
+        figures = pipeline_figures(con, settings)
+        pipeline_warnings(con, settings, None, figures)
         pipeline_blocks(con, settings)
-        coverage_by_rep(con, settings)
-        created_by_week(con, settings)
+        coverage_by_rep(figures)
+        created_by_week(con, settings, figures.owners)
 
     pages = {
         "data_page": lambda: (export_summary(con), owners(con), quota_grid(con)),

@@ -10,7 +10,7 @@ import duckdb
 
 from lib.fiscal import fiscal_quarter, next_quarter, previous_quarter
 from lib.format import money, percent
-from lib.pacing import pacing
+from lib.pacing import PacingReport, pacing
 from lib.settings import Settings
 
 KINDS = (
@@ -465,9 +465,36 @@ def trailing_win_rates(con: duckdb.DuckDBPyConnection, settings: Settings) -> di
     return {owner: float(rate) for owner, rate in rows if rate}
 
 
-def pipeline_warnings(con: duckdb.DuckDBPyConnection, settings: Settings,
-                      currency: str | None) -> Warnings:  # fmt: skip
-    """Every warning of PRODUCT.md's "Pipeline warnings" for the as-of date's quarter."""
+@dataclass(frozen=True)
+class PipelineFigures:
+    """What the warnings and the warnings page's charts are drawn from, read once per page: the
+    quarter's pacing (its reps, budgets and bookings) and each rep's open pipeline."""
+
+    this_quarter: PacingReport
+    pipelines: dict[str, RepPipeline]
+
+    @property
+    def owners(self) -> list[str]:
+        return [rep.owner for rep in self.this_quarter.reps]
+
+
+def pipeline_figures(con: duckdb.DuckDBPyConnection, settings: Settings) -> PipelineFigures:
+    period = fiscal_quarter(settings.as_of, settings)
+    return PipelineFigures(
+        this_quarter=pacing(con, settings, period),
+        pipelines={rep.owner: rep for rep in rep_pipelines(con, settings)},
+    )
+
+
+def pipeline_warnings(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    currency: str | None,
+    figures: PipelineFigures | None = None,
+) -> Warnings:
+    """Every warning of PRODUCT.md's "Pipeline warnings" for the as-of date's quarter; `figures`
+    when the caller has read them already (pipeline_figures), so they are not read twice."""
+    figures = figures or pipeline_figures(con, settings)
     period = fiscal_quarter(settings.as_of, settings)
     upcoming = next_quarter(period, settings)
     has_created, has_activity = con.execute(COLUMN_FILLED_SQL).fetchone()
@@ -478,10 +505,9 @@ def pipeline_warnings(con: duckdb.DuckDBPyConnection, settings: Settings,
     if not has_created:
         skipped["prospecting_stall"] = "the export has no created date"
 
-    pipelines = {rep.owner: rep for rep in rep_pipelines(con, settings)}
+    pipelines, this_quarter = figures.pipelines, figures.this_quarter
     slipped = slipped_by_rep(con, settings)
     pushed = pushed_by_rep(con, settings)
-    this_quarter = pacing(con, settings, period)
     next_budgets = {rep.owner: rep.pacing.budget for rep in pacing(con, settings, upcoming).reps}
     if not any(rep.pacing.budget for rep in this_quarter.reps):
         skipped["coverage"] = "no quota file gives the reps a budget"
@@ -592,15 +618,14 @@ class RepCoverage:
         return self.pipeline / self.remaining
 
 
-def coverage_by_rep(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[RepCoverage]:
+def coverage_by_rep(figures: PipelineFigures) -> list[RepCoverage]:
     """Each rep with budget still to close: this quarter's pipeline against it, thinnest first."""
-    period = fiscal_quarter(settings.as_of, settings)
-    closing = {rep.owner: rep.closing_amount for rep in rep_pipelines(con, settings)}
+    closing = {owner: rep.closing_amount for owner, rep in figures.pipelines.items()}
     rows = [
         RepCoverage(
             rep.owner, closing.get(rep.owner, 0.0), rep.pacing.budget - rep.pacing.closed_to_date
         )  # fmt: skip
-        for rep in pacing(con, settings, period).reps
+        for rep in figures.this_quarter.reps
         if rep.pacing.budget and rep.pacing.closed_to_date < rep.pacing.budget
     ]
     return sorted(rows, key=lambda row: (row.ratio, row.owner))
@@ -614,18 +639,16 @@ CREATED_BY_WEEK_SQL = """
 """
 
 
-def created_by_week(con: duckdb.DuckDBPyConnection, settings: Settings,
+def created_by_week(con: duckdb.DuckDBPyConnection, settings: Settings, owners: list[str],
                     weeks: int = 13) -> tuple[list[date], dict[str, list[float]]]:  # fmt: skip
-    """Pipeline created per rep per week (weeks start on Monday) over the last `weeks` weeks,
-    every rep of the pacing table included so that a rep who created nothing shows a blank row."""
+    """Pipeline created per rep per week (weeks start on Monday) over the last `weeks` weeks;
+    every one of `owners` (the pacing table's reps) is included, so that a rep who created
+    nothing shows a blank row."""
     this_week = settings.as_of - timedelta(days=settings.as_of.weekday())
     starts = [this_week - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
     rows = con.execute(
         CREATED_BY_WEEK_SQL, {"first": starts[0], "as_of": settings.as_of}
     ).fetchall()
     amounts = {(owner, week): float(total) for owner, week, total in rows}
-    owners = [
-        rep.owner for rep in pacing(con, settings, fiscal_quarter(settings.as_of, settings)).reps
-    ]
-    owners += sorted({owner for owner, _ in amounts} - set(owners))
+    owners = [*owners, *sorted({owner for owner, _ in amounts} - set(owners))]
     return starts, {owner: [amounts.get((owner, week), 0.0) for week in starts] for owner in owners}

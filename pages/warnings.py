@@ -10,6 +10,7 @@ from lib.warnings import (
     coverage_by_rep,
     created_by_week,
     pipeline_blocks,
+    pipeline_figures,
     pipeline_warnings,
 )
 from pages import shared
@@ -20,7 +21,8 @@ settings = data.settings
 currency = data.export.report.display_currency
 st.caption(shared.as_of_caption(settings, data.source))
 
-found = pipeline_warnings(data.con, settings, currency)
+figures = pipeline_figures(data.con, settings)
+found = pipeline_warnings(data.con, settings, currency, figures)
 team_of = team_of_each_rep(data.con)
 
 team_column, rep_column, kind_column = st.columns(3)
@@ -72,7 +74,7 @@ with pipeline:
         theme=None,
     )
 with coverage:
-    rows = [row for row in coverage_by_rep(data.con, settings) if in_view(row.owner)]
+    rows = [row for row in coverage_by_rep(figures) if in_view(row.owner)]
     if rows:
         st.plotly_chart(
             coverage_chart(rows, settings.coverage_warn, settings.coverage_critical),
@@ -85,6 +87,6 @@ with created:
     if "prospecting_stall" in found.skipped:
         st.info(f"Not drawn: {found.skipped['prospecting_stall']}.")
     else:
-        weeks, by_rep = created_by_week(data.con, settings)
+        weeks, by_rep = created_by_week(data.con, settings, figures.owners)
         by_rep = {owner: amounts for owner, amounts in by_rep.items() if in_view(owner)}
         st.plotly_chart(created_heatmap(weeks, by_rep, currency), width="stretch", theme=None)

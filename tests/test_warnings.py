@@ -15,8 +15,11 @@ from lib.warnings import (
     chase_mode,
     concentration,
     coverage,
+    coverage_by_rep,
+    created_by_week,
     gone_dark,
     next_period_coverage,
+    pipeline_figures,
     pipeline_warnings,
     prospecting_stall,
     pushed_by_rep,
@@ -293,3 +296,35 @@ def test_thresholds_come_from_the_settings():
         w.owner for w in warnings_for(settings=lenient).warnings if w.kind == "concentration"
     ]
     assert flagged == ["Bo"]
+
+
+def export_figures():
+    con = open_database(
+        load_opportunities(EXPORT, "export.csv").deals,
+        load_targets(TARGETS, "targets.csv", SETTINGS).targets,
+    )
+    return con, pipeline_figures(con, SETTINGS)
+
+
+def test_coverage_by_rep_lists_reps_with_budget_left_thinnest_first():
+    # Ann: 100K closing this quarter against 40K left (2.5×). Bo won 50K of his 40K: no row.
+    _, figures = export_figures()
+    assert [
+        (row.owner, row.pipeline, row.remaining, row.ratio) for row in coverage_by_rep(figures)
+    ] == [("Ann", 100000.0, 40000.0, 2.5)]
+
+
+def test_created_by_week_gives_every_rep_thirteen_mondays_blank_when_nothing_was_created():
+    # Ann's 90K deal was created on Tuesday 1 September (week of Monday 31 August, the 2nd of the
+    # 13 weeks ending with the as-of date's week, Monday 16 November) and her 10K deal on
+    # Tuesday 10 November (week of Monday 9 November, the 12th).
+    con, figures = export_figures()
+    weeks, by_rep = created_by_week(con, SETTINGS, figures.owners)
+    assert (weeks[0], weeks[-1], len(weeks)) == (date(2026, 8, 24), date(2026, 11, 16), 13)
+    # Cy's only deal was created on 1 August, before the first week: a blank row.
+    assert list(by_rep) == figures.owners and set(by_rep) == {"Ann", "Bo", "Cy"}
+    assert by_rep["Cy"] == [0.0] * 13
+    assert by_rep["Ann"] == [0.0, 90000.0] + [0.0] * 9 + [10000.0, 0.0]
+    # Bo's 5K deal of 1 October falls in the week of Monday 28 September.
+    assert by_rep["Bo"][weeks.index(date(2026, 9, 28))] == 5000.0
+    assert sum(by_rep["Bo"]) == 5000.0
