@@ -80,11 +80,12 @@ with st.sidebar:
         if files["mapping"] and opportunities:
             shared.apply_mapping_file(files["mapping"], opportunities, problems)
 
-export = (
-    shared.keep_last_good("opportunities", opportunities, shared.load_export, problems)
-    if opportunities
-    else None
-)
+if opportunities is None:
+    export = None
+elif source == "Sample data":
+    export = shared.keep_last_good("opportunities", opportunities, shared.load_export, problems)
+else:
+    export = shared.read_upload_with_status(opportunities, problems)
 
 with st.sidebar:
     if export is not None:

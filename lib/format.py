@@ -32,6 +32,11 @@ def money(amount: float | None, currency: str | None = None) -> str:
     return f"{sign}{currency_symbol(currency)}{value:,.0f}"
 
 
+def file_size(size: int) -> str:
+    """A file's size as a reader says it: "1.2 GB", "201.5 MB", "0.3 MB"."""
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:,.1f} MB"
+
+
 def percent(share: float | None, signed: bool = False) -> str:
     """84 %, from the fraction 0.84 (+14 % when signed); "–" when there is no share."""
     if share is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,7 +16,7 @@ import streamlit as st
 
 from lib import changes, overview, store
 from lib.db import NO_PUSHES, open_database
-from lib.format import currency_symbol, markdown_text
+from lib.format import currency_symbol, file_size, markdown_text
 from lib.load.errors import LoadError
 from lib.load.mapping import (
     Mapping,
@@ -231,6 +232,30 @@ def load_export(upload: Upload) -> LoadedExport:
     if mapping or edits:
         loaded = read_export(upload, mapping, edits)
     return loaded
+
+
+def read_upload_with_status(upload: Upload, problems: list[str]) -> LoadedExport | None:
+    """The uploaded export (keep_last_good), read under a status line the first time this
+    session sees the file: a large export takes seconds, and the line says which file is being
+    read, how large it is, and then how many deals it gave and how long it took."""
+    seen = st.session_state.setdefault("uploads_read", set())
+    if upload.digest in seen:
+        return keep_last_good("opportunities", upload, load_export, problems)
+    with st.status(f"Reading {upload.name} ({file_size(len(upload.data))})…") as status:
+        started, problems_before = time.perf_counter(), len(problems)
+        export = keep_last_good("opportunities", upload, load_export, problems)
+        seconds = time.perf_counter() - started
+        if len(problems) > problems_before:
+            status.update(label=f"{upload.name} could not be read.", state="error")
+        else:
+            deals = export.report.rows_loaded
+            status.update(
+                label=f"Read {upload.name}: {deals:,} deal{'' if deals == 1 else 's'} in "
+                f"{seconds:.1f} s.",
+                state="complete",
+            )
+    seen.add(upload.digest)
+    return export
 
 
 def default_as_of(export: LoadedExport) -> date:

@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 from python_calamine import CalamineError, CalamineWorkbook
 
+from lib.format import file_size
 from lib.load.errors import LoadError
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -471,8 +472,8 @@ def _read_xlsx(
     )
     if inflated > MAX_XLSX_UNCOMPRESSED_BYTES or bomb:
         raise LoadError(
-            f"{filename} would expand from {_size(len(data))} to {_size(inflated)} when opened, "
-            "far more than any export of deals; it was not opened."
+            f"{filename} would expand from {file_size(len(data))} to {file_size(inflated)} when "
+            "opened, far more than any export of deals; it was not opened."
         )
     fallback = None
     for sheet, rows in _sheets(data, filename):
@@ -485,10 +486,6 @@ def _read_xlsx(
     if fallback:
         return _rows_to_table(*fallback, filename)
     raise LoadError(f"{filename} has no sheet with a header row and data.")
-
-
-def _size(size: int) -> str:
-    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:,.1f} MB"
 
 
 def _sheets(data: bytes, filename: str) -> Iterator[tuple[str, list[list[object]]]]:
