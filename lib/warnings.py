@@ -607,6 +607,16 @@ def pipeline_blocks(con: duckdb.DuckDBPyConnection, settings: Settings,
     return [PipelineBlock(*row) for row in rows]
 
 
+def largest_pipelines(blocks: list[PipelineBlock], reps: int) -> list[PipelineBlock]:
+    """The blocks of the `reps` reps with the most open pipeline (ties by name), so that a chart
+    of hundreds of reps shows the ones that matter most."""
+    totals: dict[str, float] = {}
+    for block in blocks:
+        totals[block.owner] = totals.get(block.owner, 0.0) + block.amount
+    kept = set(sorted(totals, key=lambda owner: (-totals[owner], owner))[:reps])
+    return [block for block in blocks if block.owner in kept]
+
+
 @dataclass(frozen=True)
 class RepCoverage:
     owner: str

@@ -64,6 +64,8 @@ PRINTABLE_WIDTH = 700
 # A table row's height in pixels: tables show a team of up to 30 reps without scrolling.
 ROW_HEIGHT = 35
 ROWS_SHOWN = 30
+# A 1:1 is about the deals to work first; a rep with a hundred due gets the first of them.
+SHEET_DEALS = 25
 
 st.html(PRINT_CSS)
 with st.container(key="screen_only_title"):
@@ -137,11 +139,17 @@ with one_on_one:
         if deals:
             st.caption("The nearest late-stage deals:")
     if deals:
-        rows = [[markdown_text(text) for text in row] for row in deal_rows(deals, currency)]
-        for row, deal in zip(rows, deals, strict=True):
+        listed = deals[:SHEET_DEALS]
+        rows = [[markdown_text(text) for text in row] for row in deal_rows(listed, currency)]
+        for row, deal in zip(rows, listed, strict=True):
             if deal.days_overdue:
                 row[4] = f":red[**{row[4]}**]"
         st.table(pd.DataFrame(rows, columns=DEAL_COLUMNS), hide_index=True, border="horizontal")
+        if len(deals) > len(listed):
+            st.caption(
+                f"The first {len(listed)} of {len(deals):,}, in the order to work them: “What can "
+                "we close today?” lists them all."
+            )
 
     st.subheader("Warnings", anchor=False)
     if not sheet.warnings:

@@ -9,11 +9,17 @@ from lib.warnings import (
     KIND_LABELS,
     coverage_by_rep,
     created_by_week,
+    largest_pipelines,
     pipeline_blocks,
     pipeline_figures,
     pipeline_warnings,
 )
 from pages import shared
+
+# On a floor of hundreds of reps the list and the charts show the first of them (most severe,
+# most money, thinnest coverage) and say how many more there are; the filters narrow them down.
+SHOWN_WARNINGS = 40
+CHART_REPS = 30
 
 st.title("Who is about to drive off the cliff?")
 data = shared.loaded_or_stop()
@@ -55,32 +61,51 @@ st.subheader(
     if shown
     else "No warnings: every rep's pipeline passes every check"
 )
-for warning in shown:
+for warning in shown[:SHOWN_WARNINGS]:
     text = f"**{KIND_LABELS[warning.kind]}** · {markdown_text(warning.message)}"
     if warning.severity == "critical":
         st.error(text, icon=":material/report:")
     else:
         st.warning(text, icon=":material/warning:")
+if len(shown) > SHOWN_WARNINGS:
+    st.caption(
+        f"The first {SHOWN_WARNINGS} of {len(shown):,} warnings, the most severe and the most "
+        "money at stake first: pick a team, a rep or a kind above to see the others."
+    )
 for kind, reason in found.skipped.items():
     st.caption(f"{KIND_LABELS[kind]}: not checked, {reason}.")
 
 st.subheader("The pictures")
 pipeline, coverage, created = st.tabs(["Pipeline by deal", "Coverage", "Pipeline created per week"])
 blocks = [block for block in pipeline_blocks(data.con, settings) if in_view(block.owner)]
+
+
+def more_reps_note(shown: int, of: int, which: str) -> None:
+    if of > shown:
+        st.caption(f"The {shown} reps {which}, of {of:,}: pick a team or a rep above for others.")
+
+
 with pipeline:
+    largest = largest_pipelines(blocks, CHART_REPS)
     st.plotly_chart(
-        pipeline_by_deal_chart(blocks, settings.concentration_warn, currency),
+        pipeline_by_deal_chart(largest, settings.concentration_warn, currency),
         width="stretch",
         theme=None,
+    )
+    more_reps_note(
+        len({b.owner for b in largest}),
+        len({b.owner for b in blocks}),
+        "with the most open pipeline",
     )
 with coverage:
     rows = [row for row in coverage_by_rep(figures) if in_view(row.owner)]
     if rows:
         st.plotly_chart(
-            coverage_chart(rows, settings.coverage_warn, settings.coverage_critical),
+            coverage_chart(rows[:CHART_REPS], settings.coverage_warn, settings.coverage_critical),
             width="stretch",
             theme=None,
         )
+        more_reps_note(min(len(rows), CHART_REPS), len(rows), "with the thinnest coverage")
     else:
         st.info("No rep has budget still to close this quarter (or no quota file is loaded).")
 with created:
@@ -89,4 +114,6 @@ with created:
     else:
         weeks, by_rep = created_by_week(data.con, settings, figures.owners)
         by_rep = {owner: amounts for owner, amounts in by_rep.items() if in_view(owner)}
-        st.plotly_chart(created_heatmap(weeks, by_rep, currency), width="stretch", theme=None)
+        first = dict(list(by_rep.items())[:CHART_REPS])
+        st.plotly_chart(created_heatmap(weeks, first, currency), width="stretch", theme=None)
+        more_reps_note(len(first), len(by_rep), "first in the pacing table")

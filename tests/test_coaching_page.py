@@ -226,3 +226,22 @@ def test_outliers_are_named_in_sentences_under_the_scorecard():
     # Lukas Becker's win rate is the lowest of the team by far: a concern, listed first.
     assert sentences.startswith(f"- Win rate: Lukas Becker {percent(lukas['win_rate'])}, far below")
     assert "(a concern)" in sentences.splitlines()[0]
+
+
+def test_a_rep_with_many_deals_due_sees_the_first_25_on_the_sheet_and_where_the_rest_are():
+    rows = ["Owner,Deal Name,Stage,Amount,Close Date,Probability,Opportunity ID"]
+    rows += [f"Ana Ruiz,Deal {n},Negotiation,{1000 + n},2026-11-{n % 19 + 1:02d},90,D-{n}"
+             for n in range(30)]  # fmt: skip
+    at = open_page(source="My uploads")
+    at.file_uploader(key="upload_opportunities").upload(
+        "ana.csv", "\n".join(rows).encode(), "text/csv"
+    )
+    at.run()
+    at.date_input(key="as_of").set_value(date(2026, 11, 20)).run()
+    assert not at.exception, at.exception
+    assert unescaped(at.subheader[1].value).startswith("What Ana Ruiz can close today: 30 deals")
+    assert len(at.table[0].value) == 25
+    assert (
+        "The first 25 of 30, in the order to work them: “What can we close today?” lists them all."
+        in [caption.value for caption in at.caption]
+    )

@@ -12,12 +12,14 @@ from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
 from lib.settings import Settings
 from lib.warnings import (
+    PipelineBlock,
     chase_mode,
     concentration,
     coverage,
     coverage_by_rep,
     created_by_week,
     gone_dark,
+    largest_pipelines,
     next_period_coverage,
     pipeline_figures,
     pipeline_warnings,
@@ -328,3 +330,15 @@ def test_created_by_week_gives_every_rep_thirteen_mondays_blank_when_nothing_was
     # Bo's 5K deal of 1 October falls in the week of Monday 28 September.
     assert by_rep["Bo"][weeks.index(date(2026, 9, 28))] == 5000.0
     assert sum(by_rep["Bo"]) == 5000.0
+
+
+def test_largest_pipelines_keeps_every_block_of_the_reps_with_the_most_pipeline():
+    blocks = [
+        PipelineBlock("Ann", "Big", None, 50.0, 1),
+        PipelineBlock("Ann", None, None, 10.0, 4),
+        PipelineBlock("Bo", "Mid", None, 55.0, 1),
+        PipelineBlock("Cy", "Small", None, 60.0, 1),
+    ]
+    # Totals: Ann 60 (two blocks), Bo 55, Cy 60: the two largest are Ann and Cy, tied, by name.
+    assert largest_pipelines(blocks, 2) == [blocks[0], blocks[1], blocks[3]]
+    assert largest_pipelines(blocks, 5) == blocks

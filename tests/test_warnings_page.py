@@ -1,5 +1,7 @@
 """The warnings page on the sample data: the planted stories are found and named."""
 
+from datetime import date
+
 from streamlit.testing.v1 import AppTest
 
 from sample_data.generate import (
@@ -68,3 +70,30 @@ def test_an_export_without_activity_dates_says_which_checks_were_skipped():
     assert "Gone dark: not checked, the export has no last-activity date." in captions
     assert "Stopped prospecting: not checked, the export has no created date." in captions
     assert any("One big deal" in message for message in messages(at))
+
+
+def test_a_large_floor_lists_the_first_warnings_and_charts_and_says_how_many_more():
+    # 45 reps, each with one open deal whose close date passed: one slipping warning and one
+    # critical concentration warning (the deal is all of the rep's pipeline) each, 90 in all.
+    rows = ["Owner,Deal Name,Stage,Amount,Close Date,Probability,Opportunity ID"]
+    rows += [
+        f"Rep {n:02d},Deal {n},Prospecting,{1000 * n},2026-11-02,10,D-{n}" for n in range(1, 46)
+    ]
+    at = open_warnings(source="My uploads")
+    at.file_uploader(key="upload_opportunities").upload(
+        "floor.csv", "\n".join(rows).encode(), "text/csv"
+    )
+    at.run()
+    at.date_input(key="as_of").set_value(date(2026, 11, 20)).run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == "90 warnings, 45 critical"
+    assert len(messages(at)) == 40
+    captions = [caption.value for caption in at.caption]
+    assert (
+        "The first 40 of 90 warnings, the most severe and the most money at stake first: pick a "
+        "team, a rep or a kind above to see the others." in captions
+    )
+    assert (
+        "The 30 reps with the most open pipeline, of 45: pick a team or a rep above for others."
+        in captions
+    )
