@@ -59,6 +59,14 @@ def upload(at: AppTest, name: str, data: bytes, kind: str = "opportunities") -> 
     return at
 
 
+def upload_as_of(at: AppTest, name: str, data: bytes, as_of: date) -> AppTest:
+    """Uploads an export on whichever page `at` shows, then sets the as-of date."""
+    upload(at, name, data)
+    at.date_input(key="as_of").set_value(as_of).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def sample_by_stage() -> dict[str, tuple[int, Decimal]]:
     """Counts and sums of the sample export by stage, read with the csv module alone."""
     text = SAMPLE.read_text(encoding="utf-8")

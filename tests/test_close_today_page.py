@@ -11,6 +11,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from lib.format import money
+from tests.test_app import upload_as_of
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -163,17 +164,8 @@ def test_a_large_floor_shows_the_first_reps_and_deals_and_says_how_many_more():
             f"90,D-{rep}-{n}"
             for n in range(40)
         ]
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("pages/close_today.py")
-    at.session_state["source"] = "My uploads"
-    at.run()
-    at.file_uploader(key="upload_opportunities").upload(
-        "floor.csv", "\n".join(rows).encode(), "text/csv"
-    )
-    at.run()
-    at.date_input(key="as_of").set_value(SAMPLE_DATE).run()
-    assert not at.exception, at.exception
+    at = open_page(source="My uploads")
+    upload_as_of(at, "floor.csv", "\n".join(rows).encode(), SAMPLE_DATE)
     assert chart_title(at).startswith("1200 deals worth")
     cards = [m.value for m in at.markdown if m.value.startswith("####")]
     assert [unescaped(card) for card in cards] == [f"#### Rep {rep}" for rep in range(30, 18, -1)]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from streamlit.testing.v1 import AppTest
 
 from lib.format import money, percent
-from tests.test_app import APP, ROOT
+from tests.test_app import APP, ROOT, upload_as_of
 
 PAGE = "pages/coaching.py"
 SAMPLE_DATE = date(2026, 11, 20)
@@ -233,12 +233,7 @@ def test_a_rep_with_many_deals_due_sees_the_first_25_on_the_sheet_and_where_the_
     rows += [f"Ana Ruiz,Deal {n},Negotiation,{1000 + n},2026-11-{n % 19 + 1:02d},90,D-{n}"
              for n in range(30)]  # fmt: skip
     at = open_page(source="My uploads")
-    at.file_uploader(key="upload_opportunities").upload(
-        "ana.csv", "\n".join(rows).encode(), "text/csv"
-    )
-    at.run()
-    at.date_input(key="as_of").set_value(date(2026, 11, 20)).run()
-    assert not at.exception, at.exception
+    upload_as_of(at, "ana.csv", "\n".join(rows).encode(), date(2026, 11, 20))
     assert unescaped(at.subheader[1].value).startswith("What Ana Ruiz can close today: 30 deals")
     assert len(at.table[0].value) == 25
     assert (

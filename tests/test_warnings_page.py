@@ -11,7 +11,7 @@ from sample_data.generate import (
     STALLED_REP,
     WHALE_ACCOUNT,
 )
-from tests.test_app import APP
+from tests.test_app import APP, upload_as_of
 
 PAGE = "pages/warnings.py"
 
@@ -80,12 +80,7 @@ def test_a_large_floor_lists_the_first_warnings_and_charts_and_says_how_many_mor
         f"Rep {n:02d},Deal {n},Prospecting,{1000 * n},2026-11-02,10,D-{n}" for n in range(1, 46)
     ]
     at = open_warnings(source="My uploads")
-    at.file_uploader(key="upload_opportunities").upload(
-        "floor.csv", "\n".join(rows).encode(), "text/csv"
-    )
-    at.run()
-    at.date_input(key="as_of").set_value(date(2026, 11, 20)).run()
-    assert not at.exception, at.exception
+    upload_as_of(at, "floor.csv", "\n".join(rows).encode(), date(2026, 11, 20))
     assert at.subheader[0].value == "90 warnings, 45 critical"
     assert len(messages(at)) == 40
     captions = [caption.value for caption in at.caption]
