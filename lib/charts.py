@@ -93,10 +93,14 @@ def pacing_chart(series, report, currency: str | None, title: str) -> go.Figure:
     return escape_text(figure)
 
 
-def attainment_chart(report, currency: str | None) -> go.Figure:
-    """Attainment by rep, best first, against the share of the budget due by now."""
+def attainment_chart(report, currency: str | None, most_reps: int = 30) -> go.Figure:
+    """Attainment by rep, best first, against the share of the budget due by now. A floor of
+    more than `most_reps` reps shows the best and the furthest behind, half each; the title
+    counts every rep."""
     symbol = currency_symbol(currency)
-    reps = [rep for rep in report.reps if rep.pacing.attainment is not None]
+    every_rep = [rep for rep in report.reps if rep.pacing.attainment is not None]
+    half = most_reps // 2
+    reps = every_rep if len(every_rep) <= most_reps else every_rep[:half] + every_rep[-half:]
     names = [rep.owner for rep in reps]
     attainment = [rep.pacing.attainment for rep in reps]
     colours = [AHEAD if (rep.pacing.pacing_index or 0) >= 1 else BEHIND for rep in reps]
@@ -120,10 +124,10 @@ def attainment_chart(report, currency: str | None) -> go.Figure:
         x=report.elapsed_share, y=1, yref="paper", yanchor="bottom", showarrow=False,
         text=f"due by now: {report.elapsed_share:.0%}",
     )  # fmt: skip
-    behind = sum(1 for rep in reps if (rep.pacing.pacing_index or 0) < 1)
+    behind = sum(1 for rep in every_rep if (rep.pacing.pacing_index or 0) < 1)
     figure.update_layout(
         template=TEMPLATE,
-        title=f"{behind} of {len(reps)} reps behind pace",
+        title=f"{behind} of {len(every_rep)} reps behind pace",
         xaxis={"tickformat": ".0%", "range": [0, max([*attainment, 1]) * 1.3]},
         yaxis={"autorange": "reversed"},
         height=max(320, 34 * len(reps) + 120),

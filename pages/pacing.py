@@ -23,6 +23,8 @@ PACE_METHODS = {
     "calendar": "Calendar days",
     "last_year": "Last year's shape",
 }
+# A floor of hundreds of reps: the chart shows the best and the furthest behind, the table all.
+CHART_REPS = 30
 
 st.title("Are we on pace?")
 data = shared.loaded_or_stop()
@@ -129,8 +131,14 @@ if shares:
     )
 
 st.subheader("By rep")
-if any(rep.pacing.attainment is not None for rep in report.reps):
-    st.plotly_chart(attainment_chart(report, currency), width="stretch", theme=None)
+with_budget = sum(1 for rep in report.reps if rep.pacing.attainment is not None)
+if with_budget:
+    st.plotly_chart(attainment_chart(report, currency, CHART_REPS), width="stretch", theme=None)
+if with_budget > CHART_REPS:
+    st.caption(
+        f"The {CHART_REPS // 2} reps with the highest attainment and the {CHART_REPS // 2} with "
+        f"the lowest, of {with_budget:,}: the table below has every rep."
+    )
 rows = pd.DataFrame(rep_rows(report))
 # Shares show as whole percentages: 84 %, not 0.8437.
 for share in ("attainment", "pacing_index", "yoy"):
