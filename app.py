@@ -65,17 +65,21 @@ with st.sidebar:
         reps_upload = shared.sample_upload("reps")
     else:
         files = {
-            kind: st.file_uploader(label, type=types, key=f"upload_{kind}")
-            for kind, label, types in (
-                ("opportunities", "Opportunities export", ["csv", "xlsx", "txt"]),
-                ("targets", "Quotas / budgets (optional)", ["csv", "xlsx", "txt"]),
-                ("reps", "Reps and teams (optional)", ["csv", "xlsx", "txt"]),
-                ("mapping", "Saved column mapping (optional)", ["json"]),
+            kind: st.file_uploader(label, type=types, key=f"upload_{kind}", **options)
+            for kind, label, types, options in (
+                # Several files: the ZIPs of a Salesforce Data Export, or its CSVs.
+                ("opportunities", "Opportunities export", ["csv", "xlsx", "txt", "zip"],
+                 {"accept_multiple_files": True,
+                  "help": "A CSV or Excel export, or a Salesforce Data Export: its ZIP as it "
+                  "comes, or Opportunity.csv with User.csv, OpportunityHistory.csv…"}),
+                ("targets", "Quotas / budgets (optional)", ["csv", "xlsx", "txt"], {}),
+                ("reps", "Reps and teams (optional)", ["csv", "xlsx", "txt"], {}),
+                ("mapping", "Saved column mapping (optional)", ["json"], {}),
             )
-        }
-        opportunities, targets_upload, reps_upload = (
-            shared.upload_of(files[kind]) if files[kind] else None
-            for kind in ("opportunities", "targets", "reps")
+        }  # fmt: skip
+        opportunities = shared.upload_of_files(files["opportunities"], problems)
+        targets_upload, reps_upload = (
+            shared.upload_of(files[kind]) if files[kind] else None for kind in ("targets", "reps")
         )
         if files["mapping"] and opportunities:
             shared.apply_mapping_file(files["mapping"], opportunities, problems)
@@ -90,6 +94,7 @@ with st.sidebar:
     if export is not None:
         if st.session_state.get("as_of_for") is not export:
             st.session_state.as_of = shared.default_as_of(export)
+            shared.follow_export_calendar(export)
             st.session_state.as_of_for = export
         as_of = st.date_input("As of", key="as_of", format="YYYY-MM-DD")
     fiscal_start = st.selectbox(
@@ -118,6 +123,7 @@ with st.sidebar:
 session_data = None
 if export is not None:
     settings = Settings(as_of, fiscal_start, named_by_end, holidays=holidays, **thresholds)
+    targets_upload = targets_upload or shared.quotas_upload(export)
     targets = (
         shared.keep_last_good(
             "targets", targets_upload, lambda u: shared.read_targets(u, settings), problems
