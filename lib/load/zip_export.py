@@ -112,12 +112,14 @@ class DataExport:
 
 
 def is_data_export(data: bytes, filename: str) -> bool:
-    """A ZIP that is not an Excel workbook: a .zip name, or an archive without a workbook's
-    [Content_Types].xml."""
+    """A ZIP that is not an Excel workbook: a .zip name, or a name that does not say workbook
+    on an archive without a workbook's [Content_Types].xml."""
     if not data.startswith(b"PK\x03\x04"):
         return False
     if filename.lower().endswith(".zip"):
         return True
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        return False  # the Excel reader says what is wrong with it
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return "[Content_Types].xml" not in archive.namelist()
@@ -314,7 +316,7 @@ def read_data_export(data: bytes, filename: str, limits: ZipLimits | None = None
     used = [FileUsed(names["opportunity"], _opportunities_taken(opportunities))]
     if users is not None:
         used.append(FileUsed(names["user"], f"names of {len(users):,} users, and their managers"))
-    if roles is not None:
+    if roles is not None and users is not None:
         used.append(FileUsed(names["userrole"], f"{len(roles):,} role names, as teams"))
     if accounts is not None:
         used.append(FileUsed(names["account"], f"{len(accounts):,} account names"))
@@ -338,7 +340,7 @@ def read_data_export(data: bytes, filename: str, limits: ZipLimits | None = None
         "period": fiscal_key != "period" or not start_month,
         "forecastingquota": not quotas,
         "user": users is None,
-        "userrole": roles is None,
+        "userrole": roles is None or users is None,
         "account": accounts is None,
     }
     not_used = [*members.not_used, *unreadable]
