@@ -103,9 +103,9 @@ with st.sidebar:
         format_func=lambda month: calendar.month_name[month],
         key="fiscal_start",
     )
-    named_by_end = st.toggle(
-        "Name the fiscal year by the year it ends", value=True, key="fiscal_named_by_end"
-    )
+    # A default set here, not by value=: a Data Export's fiscal year may have set it already.
+    st.session_state.setdefault("fiscal_named_by_end", True)
+    named_by_end = st.toggle("Name the fiscal year by the year it ends", key="fiscal_named_by_end")
     with st.expander("Settings", icon=":material/tune:"):
         holidays, not_dates = parse_holidays(
             st.text_area(
@@ -123,13 +123,12 @@ with st.sidebar:
 session_data = None
 if export is not None:
     settings = Settings(as_of, fiscal_start, named_by_end, holidays=holidays, **thresholds)
-    targets_upload = targets_upload or shared.quotas_upload(export)
     targets = (
         shared.keep_last_good(
             "targets", targets_upload, lambda u: shared.read_targets(u, settings), problems
         )
         if targets_upload
-        else None
+        else shared.export_quotas(export, settings)
     )
     reps = (
         shared.keep_last_good("reps", reps_upload, shared.read_reps, problems)

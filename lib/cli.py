@@ -18,8 +18,8 @@ from lib.load.errors import LoadError
 from lib.load.mapping import mapping_from_json
 from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import load_reps
-from lib.load.targets import load_targets
-from lib.load.zip_export import DataExportFiles, history_push_counts
+from lib.load.targets import load_quota_rows, load_targets
+from lib.load.zip_export import QUOTA_FILE, DataExportFiles, history_push_counts
 from lib.overview import default_as_of, export_summary
 from lib.report import json_ready, report
 from lib.settings import PACE_METHODS, REFERRAL_KEYWORDS, Settings
@@ -112,13 +112,12 @@ def load_session(args: argparse.Namespace) -> tuple[duckdb.DuckDBPyConnection, S
     # A Data Export brings its own fiscal year, quotas, rates and close-date history; the
     # options given on the command line win.
     settings = settings_from_args(args, as_of, files)
+    targets = None
     if args.targets:
-        quotas = (Path(args.targets).read_bytes(), Path(args.targets).name)
-    elif files and files.quotas_csv:
-        quotas = (files.quotas_csv, "ForecastingQuota.csv")
-    else:
-        quotas = None
-    targets = load_targets(*quotas, settings).targets if quotas else None
+        path = Path(args.targets)
+        targets = load_targets(path.read_bytes(), path.name, settings).targets
+    elif files and files.quotas:
+        targets = load_quota_rows(files.quotas, QUOTA_FILE, settings).targets
     reps = load_reps(Path(args.reps).read_bytes(), Path(args.reps).name).reps if args.reps else None
     currency = export.report.display_currency
     rates = {currency: 1.0} if len(export.report.currencies) > 1 else None

@@ -104,7 +104,8 @@ lost.metric("Lost", f"{summary['deals_lost']:,} · {money(summary['amount_lost']
 files = data.export.export_files
 if files is not None:
     st.subheader("Files of the Data Export", anchor=False)
-    st.dataframe(
+    # A few rows, all of them worth reading: a plain table rather than a scrolling grid.
+    st.table(
         pd.DataFrame(
             {
                 "File": [used.file for used in files.files_used],

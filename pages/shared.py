@@ -25,8 +25,8 @@ from lib.load.mapping import (
 )
 from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import LoadedReps, load_reps
-from lib.load.targets import LoadedTargets, load_targets
-from lib.load.zip_export import bundle, history_push_counts
+from lib.load.targets import LoadedTargets, load_quota_rows, load_targets
+from lib.load.zip_export import QUOTA_FILE, bundle, history_push_counts
 from lib.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -327,12 +327,13 @@ def rates_for(export: LoadedExport) -> dict[str, float] | None:
     return {currencies[0]: 1.0}
 
 
-def quotas_upload(export: LoadedExport) -> Upload | None:
-    """A Data Export's ForecastingQuota as a quota file, for when no quota file is uploaded."""
+def export_quotas(export: LoadedExport, settings: Settings) -> LoadedTargets | None:
+    """A Data Export's ForecastingQuota, for when no quota file is uploaded: a few rows, read
+    again on each run because their periods depend on the fiscal year chosen."""
     files = export.export_files
-    if files is None or files.quotas_csv is None:
+    if files is None or not files.quotas:
         return None
-    return Upload.of("ForecastingQuota.csv", files.quotas_csv)
+    return load_quota_rows(files.quotas, QUOTA_FILE, settings)
 
 
 def follow_export_calendar(export: LoadedExport) -> None:

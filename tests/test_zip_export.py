@@ -16,7 +16,7 @@ from lib.db import open_database
 from lib.deal_history import changes_of_deal, deals_with_history
 from lib.load.errors import LoadError
 from lib.load.opportunities import LoadedExport, load_opportunities
-from lib.load.targets import load_targets
+from lib.load.targets import load_quota_rows
 from lib.load.zip_export import (
     ZipLimits,
     bundle,
@@ -128,7 +128,7 @@ def test_the_fiscal_year_and_quotas_come_from_the_export(export):
     files = export.export_files
     assert (files.fiscal_start_month, files.fiscal_named_by_end) == (2, True)
     settings = Settings(AS_OF, files.fiscal_start_month, files.fiscal_named_by_end)
-    quotas = load_targets(files.quotas_csv, "ForecastingQuota.csv", settings).targets.to_pylist()
+    quotas = load_quota_rows(files.quotas, "ForecastingQuota.csv", settings).targets.to_pylist()
     assert [(q["owner"], q["period_label"], q["amount"]) for q in quotas] == [
         ("Ana García", "Q4 FY2027", 30000.0),
         ("Ben Okafor", "Q4 FY2027", 20000.0),

@@ -4,7 +4,6 @@ FiscalYearSettings / Period and ForecastingQuota add to it."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -58,6 +57,8 @@ OWNER_HEADER = "Owner (User.csv)"
 MANAGER_HEADER = "Manager (User.csv)"
 TEAM_HEADER = "Team (UserRole.csv)"
 ACCOUNT_HEADER = "Account (Account.csv)"
+# What the quotas of a Data Export are called where a quota file's name is shown.
+QUOTA_FILE = "ForecastingQuota.csv"
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class DataExportFiles:
     `history` has a row per OpportunityHistory change (opportunity_id, changed_at, changed_on,
     stage, amount, close_date, close_date_before, amount_before, stage_before, pushed, regressed,
     amount_changed), empty without the file; `rates` turn 1 unit of a currency into the corporate
-    currency; `quotas_csv` is ForecastingQuota as a long-form quota file (owner, period, amount).
+    currency; `quotas` are ForecastingQuota's (owner, period start, amount) rows.
     """
 
     files_used: tuple[FileUsed, ...]
@@ -95,7 +96,7 @@ class DataExportFiles:
     rates: dict[str, float] = field(default_factory=dict)
     fiscal_start_month: int | None = None
     fiscal_named_by_end: bool | None = None
-    quotas_csv: bytes | None = None
+    quotas: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -330,9 +331,9 @@ def read_data_export(data: bytes, filename: str, limits: ZipLimits | None = None
     start_month, named_by_end = _fiscal_year(tables.get(fiscal_key))
     if start_month:
         used.append(FileUsed(names[fiscal_key], _fiscal_taken(start_month, named_by_end)))
-    quotas = _quotas_csv(tables.get("forecastingquota"), users)
+    quotas = _quota_rows(tables.get("forecastingquota"), users)
     if quotas:
-        used.append(FileUsed(names["forecastingquota"], f"{quotas[1]:,} quotas"))
+        used.append(FileUsed(names["forecastingquota"], f"{len(quotas):,} quotas"))
     unused = {
         "opportunityhistory": history is None,
         "currencytype": not rates,
@@ -361,7 +362,7 @@ def read_data_export(data: bytes, filename: str, limits: ZipLimits | None = None
             rates=rates,
             fiscal_start_month=start_month,
             fiscal_named_by_end=named_by_end,
-            quotas_csv=quotas[0] if quotas else None,
+            quotas=quotas,
         ),
     )
 
@@ -741,35 +742,33 @@ def _fiscal_taken(start_month: int, named_by_end: bool | None) -> str:
     )
 
 
-def _quotas_csv(raw: RawTable | None, users: dict[str, _User] | None) -> tuple[bytes, int] | None:
-    """ForecastingQuota as a long-form quota file (owner, period, amount) with owner names, and
-    how many quotas it holds. Of several forecast types, the one with the most quotas is used:
-    adding them would count each quota twice."""
+def _quota_rows(
+    raw: RawTable | None, users: dict[str, _User] | None
+) -> tuple[tuple[str, str, str], ...]:
+    """ForecastingQuota as (owner, period start, amount) rows with owner names. Of several
+    forecast types, the one with the most quotas is used: adding them would count each quota
+    twice."""
     if raw is None:
-        return None
+        return ()
     owners, starts, amounts = (
         _column(raw, "quotaownerid"),
         _column(raw, "startdate"),
         _column(raw, "quotaamount"),
     )
     if owners is None or starts is None or amounts is None:
-        return None
+        return ()
     kinds = _column(raw, "forecastingtypeid") or [None] * len(owners)
     rows = [
         (owner, start, amount, kind)
         for owner, start, amount, kind in zip(owners, starts, amounts, kinds, strict=True)
         if owner and start and amount
     ]
-    if not rows:
-        return None
     counts: dict[str | None, int] = {}
     for *_, kind in rows:
         counts[kind] = counts.get(kind, 0) + 1
-    main_kind = max(counts, key=lambda kind: counts[kind])
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["owner", "period", "amount"])
-    kept = [row for row in rows if row[3] == main_kind]
-    for owner, start, amount, _ in kept:
-        writer.writerow([_name(users, owner) if users else owner, start[:10], amount])
-    return text.getvalue().encode("utf-8"), len(kept)
+    main_kind = max(counts, key=lambda kind: counts[kind], default=None)
+    return tuple(
+        (_name(users, owner) if users else owner, start, amount)
+        for owner, start, amount, kind in rows
+        if kind == main_kind
+    )
