@@ -338,16 +338,17 @@ if has_history:
         rows = picked.selection.rows
         if rows:
             deal = changed.iloc[rows[0]]
+            deal_currency = deal["Currency"] if pd.notna(deal["Currency"]) else None
             st.markdown(
                 f"**{markdown_text(deal['Deal'])}** · {markdown_text(deal['Rep'])}",
                 anchors=False,
             )
             st.dataframe(
-                changes_of_deal(files.history, deal["Opportunity ID"], deal["Currency"]),
+                changes_of_deal(files.history, deal["Opportunity ID"], deal_currency),
                 hide_index=True,
                 column_config={
                     "What changed": st.column_config.TextColumn(width="large"),
-                    "Amount": shared.money_column("Amount", deal["Currency"]),
+                    "Amount": shared.money_column("Amount", deal_currency),
                     "Changed on": st.column_config.DateColumn(format="D MMM YYYY"),
                     "Close date": st.column_config.DateColumn(format="D MMM YYYY"),
                 },
