@@ -321,9 +321,9 @@ if len(report.currencies) > 1:
 if has_history:
     with tabs[-1]:
         st.write(
-            f"Every change OpportunityHistory.csv records: {markdown_text(files.history_file)}. "
-            "Pick a deal to see its close date, stage and amount over time. Close-date pushes "
-            "flag deals on the close-today page and in the slipping warning."
+            f"The deals {markdown_text(files.history_file)} records changes of, the most "
+            "pushed first. Tick a deal to see its close date, stage and amount over time. "
+            "Close-date pushes flag deals on the close-today page and in the slipping warning."
         )
         changed = deals_with_history(files.history, data.export.deals)
         picked = st.dataframe(
