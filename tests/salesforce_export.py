@@ -114,10 +114,9 @@ def change(
             deleted]  # fmt: skip
 
 
-HISTORY = csv_text(
-    ["Id", "OpportunityId", "CreatedById", "CreatedDate", "StageName", "Amount", "CloseDate",
-     "PrevCloseDate", "PrevAmount", "IsDeleted"],
-    [
+HISTORY_HEADER = ["Id", "OpportunityId", "CreatedById", "CreatedDate", "StageName", "Amount",
+                  "CloseDate", "PrevCloseDate", "PrevAmount", "IsDeleted"]  # fmt: skip
+HISTORY_ROWS = [
         change("008h01", O1, "2026-08-01 09:00", "Prospección", "10000", "2026-09-30"),
         change("008h02", O1, "2026-09-20 10:00", "Negociación", "10000", "2026-10-31",
                "2026-09-30", "10000"),
@@ -139,8 +138,8 @@ HISTORY = csv_text(
                "2026-12-31", "5000"),
         change("008h12", O6, "2026-11-12 09:00", "Prospección", "5000", "2027-02-15",
                "2027-01-15", "5000", deleted="1"),
-    ],
-)  # fmt: skip
+]  # fmt: skip
+HISTORY = csv_text(HISTORY_HEADER, HISTORY_ROWS)
 CURRENCIES = csv_text(
     ["Id", "IsoCode", "ConversionRate", "DecimalPlaces", "IsActive", "IsCorporate"],
     [

@@ -278,3 +278,29 @@ def test_cli_report_of_the_zip_uses_its_quotas_fiscal_year_rates_and_pushes(tmp_
     assert [(w["owner"], w["opportunity_ids"]) for w in slipping] == [
         ("Ana García", [sf.O1]), ("Ben Okafor", [sf.O6])
     ]  # fmt: skip
+
+
+def test_an_older_history_without_prev_close_date_counts_pushes_from_the_row_before():
+    kept = [i for i, name in enumerate(sf.HISTORY_HEADER) if not name.startswith("Prev")]
+    older = sf.csv_text(
+        [sf.HISTORY_HEADER[i] for i in kept], [[row[i] for i in kept] for row in sf.HISTORY_ROWS]
+    )
+    files = {**sf.FILES, "OpportunityHistory.csv": older}
+    loaded = load_opportunities(zip_of(files), "WE_1.zip")
+    # O6's first row has no row before it: its move from 15 Dec is not seen, so one push less.
+    assert pushes(loaded, AS_OF) == {sf.O1: 2, sf.O6: 1}
+
+
+def test_the_fiscal_year_comes_from_period_csv_without_fiscal_year_settings():
+    period = sf.csv_text(
+        ["Id", "Type", "StartDate", "EndDate", "Number"],
+        [["026x1", "Year", "2025-10-01", "2026-09-30", "1"],
+         ["026x2", "Quarter", "2025-10-01", "2025-12-31", "1"],
+         ["026x3", "Year", "2026-10-01", "2027-09-30", "1"]],
+    )  # fmt: skip
+    files = {**sf.FILES, "Period.csv": period}
+    del files["FiscalYearSettings.csv"]
+    loaded = load_opportunities(zip_of(files), "WE_1.zip")
+    assert (loaded.export_files.fiscal_start_month, loaded.export_files.fiscal_named_by_end) == (
+        10, True
+    )  # fmt: skip
