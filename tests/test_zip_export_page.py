@@ -73,3 +73,11 @@ def test_history_pushes_flag_the_slipping_deals_on_the_warnings_page():
 def test_the_close_today_page_says_where_pushes_come_from():
     at = uploaded(("WE_1.zip", sf.full_export()), page="pages/close_today.py")
     assert any("counted from OpportunityHistory.csv" in c.value for c in at.caption)
+
+
+def test_a_deal_pushed_twice_in_the_history_is_flagged_on_the_close_today_list():
+    at = uploaded(("WE_1.zip", sf.full_export()), page="pages/close_today.py")
+    at.radio(key="close_window").set_value("Within N days").run()  # 14 days: to 4 Dec
+    deals = next(frame.value for frame in at.dataframe if "Flags" in frame.value.columns)
+    assert list(deals["Deal"]) == ["Acme ampliación"]  # Commit, 90 %, closing 30 Nov
+    assert "close date pushed 2 times" in deals["Flags"].iloc[0]
