@@ -65,17 +65,21 @@ with st.sidebar:
         reps_upload = shared.sample_upload("reps")
     else:
         files = {
-            kind: st.file_uploader(label, type=types, key=f"upload_{kind}")
-            for kind, label, types in (
-                ("opportunities", "Opportunities export", ["csv", "xlsx", "txt"]),
-                ("targets", "Quotas / budgets (optional)", ["csv", "xlsx", "txt"]),
-                ("reps", "Reps and teams (optional)", ["csv", "xlsx", "txt"]),
-                ("mapping", "Saved column mapping (optional)", ["json"]),
+            kind: st.file_uploader(label, type=types, key=f"upload_{kind}", **options)
+            for kind, label, types, options in (
+                # Several files: the ZIPs of a Salesforce Data Export, or its CSVs.
+                ("opportunities", "Opportunities export", ["csv", "xlsx", "txt", "zip"],
+                 {"accept_multiple_files": True,
+                  "help": "A CSV or Excel export, or a Salesforce Data Export: its ZIP as it "
+                  "comes, or Opportunity.csv with User.csv, OpportunityHistory.csv…"}),
+                ("targets", "Quotas / budgets (optional)", ["csv", "xlsx", "txt"], {}),
+                ("reps", "Reps and teams (optional)", ["csv", "xlsx", "txt"], {}),
+                ("mapping", "Saved column mapping (optional)", ["json"], {}),
             )
-        }
-        opportunities, targets_upload, reps_upload = (
-            shared.upload_of(files[kind]) if files[kind] else None
-            for kind in ("opportunities", "targets", "reps")
+        }  # fmt: skip
+        opportunities = shared.upload_of_files(files["opportunities"], problems)
+        targets_upload, reps_upload = (
+            shared.upload_of(files[kind]) if files[kind] else None for kind in ("targets", "reps")
         )
         if files["mapping"] and opportunities:
             shared.apply_mapping_file(files["mapping"], opportunities, problems)
@@ -91,6 +95,7 @@ with st.sidebar:
     if export is not None:
         if st.session_state.get("as_of_for") is not export:
             st.session_state.as_of = shared.default_as_of(export)
+            shared.follow_export_calendar(export)
             st.session_state.as_of_for = export
         as_of = st.date_input("As of", key="as_of", format="YYYY-MM-DD")
     fiscal_start = st.selectbox(
@@ -99,9 +104,9 @@ with st.sidebar:
         format_func=lambda month: calendar.month_name[month],
         key="fiscal_start",
     )
-    named_by_end = st.toggle(
-        "Name the fiscal year by the year it ends", value=True, key="fiscal_named_by_end"
-    )
+    # A default set here, not by value=: a Data Export's fiscal year may have set it already.
+    st.session_state.setdefault("fiscal_named_by_end", True)
+    named_by_end = st.toggle("Name the fiscal year by the year it ends", key="fiscal_named_by_end")
     with st.expander("Settings", icon=":material/tune:"):
         holidays, not_dates = parse_holidays(
             st.text_area(
@@ -124,7 +129,7 @@ if export is not None:
             "targets", targets_upload, lambda u: shared.read_targets(u, settings), problems
         )
         if targets_upload
-        else None
+        else shared.export_quotas(export, settings)
     )
     reps = (
         shared.keep_last_good("reps", reps_upload, shared.read_reps, problems)

@@ -18,7 +18,8 @@ from lib.load.errors import LoadError
 from lib.load.mapping import mapping_from_json
 from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import load_reps
-from lib.load.targets import load_targets
+from lib.load.targets import load_quota_rows, load_targets
+from lib.load.zip_export import QUOTA_FILE, DataExportFiles, history_push_counts
 from lib.overview import default_as_of, export_summary
 from lib.report import json_ready, report
 from lib.settings import PACE_METHODS, REFERRAL_KEYWORDS, Settings
@@ -27,7 +28,9 @@ from lib.settings import PACE_METHODS, REFERRAL_KEYWORDS, Settings
 def inspect_report(loaded: LoadedExport) -> dict[str, object]:
     """What the Data page shows about a load, as JSON-ready values (dates ISO, shares 0–1)."""
     report = loaded.report
-    summary = export_summary(open_database(loaded.deals))
+    # Amounts in the display currency: a Data Export's corporate one, converted by its rates.
+    rates = loaded.export_files.rates if loaded.export_files else None
+    summary = export_summary(open_database(loaded.deals, rates=rates or None))
     return {
         "file": report.file_name,
         "format": report.layout,
@@ -63,10 +66,24 @@ def inspect_report(loaded: LoadedExport) -> dict[str, object]:
             for r in report.stage_rules
         ],  # fmt: skip
         "currencies": list(report.currencies),
+        **_export_files(loaded),
         **{
             key: value.isoformat() if isinstance(value, date) else value
             for key, value in summary.items()
         },
+    }
+
+
+def _export_files(loaded: LoadedExport) -> dict[str, object]:
+    """What a Salesforce Data Export's files gave: "files_used" [{"file", "taken"}] and
+    "files_not_used"; nothing for an export of one file."""
+    files = loaded.export_files
+    if files is None:
+        return {}
+    return {
+        "files_used": [{"file": used.file, "taken": used.taken} for used in files.files_used],
+        "files_not_used": list(files.not_used),
+        "display_currency": loaded.report.display_currency,
     }
 
 
@@ -91,22 +108,38 @@ def load_session(args: argparse.Namespace) -> tuple[duckdb.DuckDBPyConnection, S
     path = Path(args.opportunities)
     export = load_opportunities(path.read_bytes(), path.name, mapping)
     as_of = args.as_of or default_as_of(export.deals)
-    settings = settings_from_args(args, as_of)
-    targets = (
-        load_targets(Path(args.targets).read_bytes(), Path(args.targets).name, settings).targets
-        if args.targets
-        else None
-    )
+    files = export.export_files
+    # A Data Export brings its own fiscal year, quotas, rates and close-date history; the
+    # options given on the command line win.
+    settings = settings_from_args(args, as_of, files)
+    targets = None
+    if args.targets:
+        path = Path(args.targets)
+        targets = load_targets(path.read_bytes(), path.name, settings).targets
+    elif files and files.quotas:
+        targets = load_quota_rows(files.quotas, QUOTA_FILE, settings).targets
     reps = load_reps(Path(args.reps).read_bytes(), Path(args.reps).name).reps if args.reps else None
     currency = export.report.display_currency
     rates = {currency: 1.0} if len(export.report.currencies) > 1 else None
-    return open_database(export.deals, targets, reps, rates), settings, currency
+    pushes = None
+    if files is not None:
+        rates = files.rates or rates
+        if files.history_file is not None:
+            pushes = history_push_counts(files.history, export.deals, as_of)
+    return open_database(export.deals, targets, reps, rates, pushes), settings, currency
 
 
-def settings_from_args(args: argparse.Namespace, as_of: date) -> Settings:
+def settings_from_args(
+    args: argparse.Namespace, as_of: date, files: DataExportFiles | None = None
+) -> Settings:
+    """The options as Settings; without --fiscal-year-start, a Data Export's fiscal year."""
+    from_export = files is not None and files.fiscal_start_month and not args.fiscal_year_start
     return Settings(
         as_of=as_of,
-        fiscal_year_start_month=args.fiscal_year_start,
+        fiscal_year_start_month=args.fiscal_year_start
+        or (files.fiscal_start_month if from_export else None)
+        or 1,
+        fiscal_year_named_by_end=files.fiscal_named_by_end is not False if from_export else True,
         pace_method=getattr(args, "pace", "business"),
         close_window_days=getattr(args, "window_days", 0),
         late_min_probability=getattr(args, "min_probability", 0.6),
@@ -223,15 +256,18 @@ def add_snapshot_commands(commands) -> None:
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     """The sidebar's data options, shared by every command that reports figures."""
-    parser.add_argument("--opportunities", required=True, help="opportunities export (CSV/XLSX)")
+    parser.add_argument(
+        "--opportunities", required=True, help="opportunities export (CSV/XLSX/Data Export ZIP)"
+    )
     parser.add_argument("--targets", help="quotas / budgets file")
     parser.add_argument("--reps", help="reps file: owner, team, manager")
     parser.add_argument("--mapping", help="a column mapping saved from the Data page (JSON)")
     parser.add_argument(
         "--as-of", type=date.fromisoformat, help="YYYY-MM-DD (default: the export's date)"
     )
-    parser.add_argument("--fiscal-year-start", type=int, default=1, metavar="MONTH",
-                        help="month the fiscal year starts, 1-12 (default 1)")  # fmt: skip
+    parser.add_argument("--fiscal-year-start", type=int, metavar="MONTH",
+                        help="month the fiscal year starts, 1-12 (default: a Data Export's "
+                        "FiscalYearSettings, else 1)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print one JSON object (the default)")
 
 
@@ -239,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     inspect = commands.add_parser("inspect", help="what Closeboard understands of an export")
-    inspect.add_argument("file", help="an opportunities export (CSV or XLSX)")
+    inspect.add_argument(
+        "file", help="an opportunities export (CSV or XLSX) or a Salesforce Data Export ZIP"
+    )
     inspect.add_argument("--mapping", help="a column mapping saved from the Data page (JSON)")
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
     inspect.set_defaults(run=_inspect)

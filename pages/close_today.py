@@ -249,4 +249,10 @@ else:
             deal_card(deal)
         show_table(list(mine.deals), False, f"close-{rep}")
 
-st.caption(PUSHES_NOTE)
+files = data.export.export_files
+st.caption(
+    "Close-date pushes are counted from OpportunityHistory.csv; pick a deal on the Data page's "
+    "History tab to see its history."
+    if files is not None and files.history_file is not None
+    else PUSHES_NOTE
+)

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from lib.deal_history import changes_of_deal, deals_with_history
 from lib.format import markdown_text, money
 from lib.load.files import DELIMITER_NAMES
 from lib.load.mapping import (
@@ -100,7 +101,30 @@ open_, won, lost, _ = st.columns(4)
 open_.metric("Open", f"{summary['deals_open']:,} · {money(summary['amount_open'], currency)}")
 won.metric("Won", f"{summary['deals_won']:,} · {money(summary['amount_won'], currency)}")
 lost.metric("Lost", f"{summary['deals_lost']:,} · {money(summary['amount_lost'], currency)}")
-if len(report.currencies) > 1:
+files = data.export.export_files
+if files is not None:
+    st.subheader("Files of the Data Export", anchor=False)
+    # A few rows, all of them worth reading: a plain table rather than a scrolling grid.
+    st.table(
+        pd.DataFrame(
+            {
+                "File": [used.file for used in files.files_used],
+                "What was taken": [used.taken for used in files.files_used],
+            }
+        ),
+        hide_index=True,
+    )
+    if files.not_used:
+        st.caption("Not used: " + markdown_text("; ".join(files.not_used)))
+    if not files.owners_named:
+        st.info(
+            "Owners show as Salesforce user IDs: this export has no User.csv. To see their "
+            "names, tick User in Setup → Data Export for the next export, or upload a User.csv "
+            "with this one: choose both files at once in the opportunities uploader.",
+            icon=":material/badge:",
+        )
+rates = shared.rates_for(data.export)
+if len(report.currencies) > 1 and not (files is not None and files.rates):
     st.warning(
         f"This export mixes {len(report.currencies)} currencies "
         f"({markdown_text(', '.join(report.currencies))}). "
@@ -109,8 +133,10 @@ if len(report.currencies) > 1:
         icon=":material/currency_exchange:",
     )
 
+has_history = files is not None and files.history_file is not None
 tabs = st.tabs(["Columns", "Stages", "Rows not loaded", "Data quality", "Owners", "Quotas"]
-               + (["Currencies"] if len(report.currencies) > 1 else []))  # fmt: skip
+               + (["Currencies"] if len(report.currencies) > 1 else [])
+               + (["History"] if has_history else []))  # fmt: skip
 
 with tabs[0]:
     st.write(
@@ -265,12 +291,15 @@ with tabs[5]:
 
 if len(report.currencies) > 1:
     with tabs[6]:
-        display = report.currencies[0]
-        st.write(
-            f"Rates into {display}, the export's most common currency: 1 unit = rate {display}."
+        display = currency
+        source = (
+            "the corporate currency, with the rates of CurrencyType.csv until you change them"
+            if files is not None and files.rates
+            else "the export's most common currency"
         )
+        st.write(f"Rates into {display}, {source}: 1 unit = rate {display}.")
         rates_key = shared.headers_key(report.headers)
-        current = shared.remembered("rates").get(rates_key, {})
+        current = rates or {}
         frame = pd.DataFrame(
             {
                 "Currency": list(report.currencies),
@@ -288,3 +317,39 @@ if len(report.currencies) > 1:
                 row.Currency: float(row.Rate) for row in edited.itertuples() if pd.notna(row.Rate)
             }
             st.rerun()
+
+if has_history:
+    with tabs[-1]:
+        st.write(
+            f"The deals {markdown_text(files.history_file)} records changes of, the most "
+            "pushed first. Tick a deal to see its close date, stage and amount over time. "
+            "Close-date pushes flag deals on the close-today page and in the slipping warning."
+        )
+        changed = deals_with_history(files.history, data.export.deals)
+        picked = st.dataframe(
+            changed,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key="history_deals",
+            column_order=[c for c in changed.columns if c not in ("Currency", "Opportunity ID")],
+            column_config={"Close date now": st.column_config.DateColumn(format="D MMM YYYY")},
+        )
+        rows = picked.selection.rows
+        if rows:
+            deal = changed.iloc[rows[0]]
+            deal_currency = deal["Currency"] if pd.notna(deal["Currency"]) else None
+            st.markdown(
+                f"**{markdown_text(deal['Deal'])}** · {markdown_text(deal['Rep'])}",
+                anchors=False,
+            )
+            st.dataframe(
+                changes_of_deal(files.history, deal["Opportunity ID"], deal_currency),
+                hide_index=True,
+                column_config={
+                    "What changed": st.column_config.TextColumn(width="large"),
+                    "Amount": shared.money_column("Amount", deal_currency),
+                    "Changed on": st.column_config.DateColumn(format="D MMM YYYY"),
+                    "Close date": st.column_config.DateColumn(format="D MMM YYYY"),
+                },
+            )

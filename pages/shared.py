@@ -26,7 +26,8 @@ from lib.load.mapping import (
 )
 from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import LoadedReps, load_reps
-from lib.load.targets import LoadedTargets, load_targets
+from lib.load.targets import LoadedTargets, load_quota_rows, load_targets
+from lib.load.zip_export import QUOTA_FILE, bundle, history_push_counts
 from lib.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -147,6 +148,12 @@ def session_push_counts(export: LoadedExport, as_of: date) -> pa.Table:
     if cached is not None and cached[0] == key:
         return cached[1]
     counts = NO_PUSHES
+    files = export.export_files
+    if files is not None and files.history_file is not None:
+        # OpportunityHistory records every change: snapshots would only count some of them again.
+        counts = history_push_counts(files.history, export.deals, as_of)
+        st.session_state.push_counts = (key, counts)
+        return counts
     try:
         # Without a snapshot before this export there is nothing to count pushes against.
         if any(entry["as_of"] < as_of for entry in store.list_snapshots(path)):
@@ -335,13 +342,61 @@ def apply_mapping_file(mapping_file, opportunities: Upload, problems: list[str])
 
 
 def rates_for(export: LoadedExport) -> dict[str, float] | None:
-    """Rates into the display currency (the export's most common one) for an export that mixes
-    currencies: the user's, or until they are entered only the display currency's own, so that
-    no total adds euros to dollars."""
+    """Rates into the display currency for an export that mixes currencies: the user's, else a
+    Data Export's CurrencyType rates into its corporate currency, else only the display
+    currency's own (the export's most common one), so that no total adds euros to dollars."""
+    entered = remembered("rates").get(headers_key(export.report.headers))
+    if entered:
+        return entered
+    if export.export_files is not None and export.export_files.rates:
+        return export.export_files.rates
     currencies = export.report.currencies
     if len(currencies) < 2:
         return None
-    return remembered("rates").get(headers_key(export.report.headers), {currencies[0]: 1.0})
+    return {currencies[0]: 1.0}
+
+
+def export_quotas(export: LoadedExport, settings: Settings) -> LoadedTargets | None:
+    """A Data Export's ForecastingQuota, for when no quota file is uploaded: a few rows, read
+    again on each run because their periods depend on the fiscal year chosen."""
+    files = export.export_files
+    if files is None or not files.quotas:
+        return None
+    return load_quota_rows(files.quotas, QUOTA_FILE, settings)
+
+
+def follow_export_calendar(export: LoadedExport) -> None:
+    """The sidebar's fiscal year as a Data Export's FiscalYearSettings gives it; the user may
+    still change it afterwards."""
+    files = export.export_files
+    if files is not None and files.fiscal_start_month:
+        st.session_state.fiscal_start = files.fiscal_start_month
+        st.session_state.fiscal_named_by_end = files.fiscal_named_by_end is not False
+
+
+def upload_of_files(uploaded: list, problems: list[str]) -> Upload | None:
+    """The opportunities uploader's files as one Upload: one file as it is; the files of a
+    Salesforce Data Export (its ZIPs, or Opportunity.csv with User.csv…) packed together;
+    of other files, the last one chosen, and a note that the others are left aside."""
+    if not uploaded:
+        return None
+    if len(uploaded) == 1:
+        return upload_of(uploaded[0])
+    key = tuple(file.file_id for file in uploaded)
+    bundles = st.session_state.setdefault("upload_bundles", {})
+    if key not in bundles:
+        packed = bundle([(file.name, file.getvalue()) for file in uploaded])
+        bundles.clear()  # one bundle per session is enough: the uploader holds one set of files
+        bundles[key] = Upload.of(*packed) if packed else None
+    if bundles[key] is None:
+        latest = uploaded[-1]
+        problems.append(
+            f"{len(uploaded)} files are in the opportunities uploader and they are not the files "
+            f"of one Salesforce Data Export: using the last one, {latest.name}. Remove the "
+            "others (×) to keep this clear."
+        )
+        return upload_of(latest)
+    return bundles[key]
 
 
 # The warning thresholds the sidebar's Settings offer: (field, label, kind), where a share is

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import numpy as np
@@ -27,6 +27,12 @@ from lib.load.values import (
     detect_decimal_comma,
     detect_percent_scale,
     install_value_macros,
+)
+from lib.load.zip_export import (
+    DataExportFiles,
+    is_data_export,
+    read_data_export,
+    with_history,
 )
 
 TEXT_FIELDS = ("opportunity_id", "name", "account", "owner", "stage", "lead_source", "type",
@@ -73,11 +79,14 @@ class LoadReport:
     decimal_comma: bool = False
     probability_percent: bool | None = None
     currencies: tuple[str, ...] = field(default_factory=tuple)
+    # A Salesforce Data Export's CurrencyType names the currency its rates convert into.
+    corporate_currency: str | None = None
 
     @property
     def display_currency(self) -> str | None:
-        """The currency figures are shown in: the export's most common one, None without any."""
-        return self.currencies[0] if self.currencies else None
+        """The currency figures are shown in: the corporate currency when the export gives
+        rates into it, else the export's most common one, None without any."""
+        return self.corporate_currency or (self.currencies[0] if self.currencies else None)
 
     @property
     def rows_rejected(self) -> int:
@@ -95,6 +104,8 @@ class LoadedExport:
 
     deals: pa.Table
     report: LoadReport
+    # The other files of a Salesforce Data Export (names, history, rates…); None for one file.
+    export_files: DataExportFiles | None = None
 
 
 def load_opportunities(
@@ -103,10 +114,30 @@ def load_opportunities(
     mapping: Mapping | None = None,
     stage_edits: dict[str, dict[str, object]] | None = None,
 ) -> LoadedExport:
-    """Reads an export file into canonical deals; LoadError when it cannot be used."""
+    """Reads an export file (or a Salesforce Data Export ZIP) into canonical deals; LoadError
+    when it cannot be used."""
+    if is_data_export(data, filename):
+        return _load_data_export(data, filename, mapping, stage_edits)
     # A workbook may hold a summary or notes before the deals: read the sheet that has them.
     raw = read_table(data, filename, lambda headers: not missing_required(propose_mapping(headers)))
     return normalise(raw, filename, mapping, stage_edits)
+
+
+def _load_data_export(
+    data: bytes,
+    filename: str,
+    mapping: Mapping | None,
+    stage_edits: dict[str, dict[str, object]] | None,
+) -> LoadedExport:
+    export = read_data_export(data, filename)
+    loaded = normalise(export.opportunities, filename, mapping or export.mapping, stage_edits)
+    report = replace(
+        loaded.report,
+        file_kind="Salesforce Data Export (ZIP of CSV files), Opportunity.csv",
+        corporate_currency=export.files.corporate_currency,
+    )
+    files = with_history(export.files, loaded.report.stage_rules)
+    return LoadedExport(loaded.deals, report, files)
 
 
 def normalise(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -74,12 +75,27 @@ def load_targets(data: bytes, filename: str, settings: Settings) -> LoadedTarget
         form = "long"
     for malformed in raw.malformed:
         rejected.append(f"line {malformed.line}: {malformed.reason}")
+    return _loaded(targets, rejected, filename, form, raw.rows_read)
+
+
+def load_quota_rows(
+    rows: Sequence[Sequence[str | None]], filename: str, settings: Settings
+) -> LoadedTargets:
+    """Quotas already in (owner, period, amount) rows, as a Salesforce Data Export's
+    ForecastingQuota gives them once its owner IDs are names."""
+    targets, rejected = _long(rows, 0, 1, 2, settings)
+    return _loaded(targets, rejected, filename, "long", len(rows))
+
+
+def _loaded(
+    targets: list[_Target], rejected: list[str], filename: str, form: str, rows_read: int
+) -> LoadedTargets:
     return LoadedTargets(
         targets=_to_table(targets),
         report=TargetsReport(
             file_name=filename,
             form=form,
-            rows_read=raw.rows_read,
+            rows_read=rows_read,
             targets_loaded=len({(t.owner, t.period.start) for t in targets}),
             rejected=_count_reasons(rejected),
             rejected_examples=tuple(rejected[:20]),

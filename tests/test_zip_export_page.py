@@ -1,0 +1,83 @@
+"""Uploading the hand-built Salesforce Data Export ZIP in the app, run headless with AppTest."""
+
+from __future__ import annotations
+
+import re
+
+from streamlit.testing.v1 import AppTest
+
+from tests import salesforce_export as sf
+from tests.test_app import APP, metrics
+
+
+def text(value: str) -> str:
+    """Markdown as the reader sees it (AppTest keeps the escapes)."""
+    return re.sub(r"\\(.)", r"\1", value)
+
+
+def uploaded(*files: tuple[str, bytes], page: str = "pages/data.py") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["source"] = "My uploads"
+    at.run()
+    at.switch_page(page).run()
+    at.file_uploader(key="upload_opportunities").set_value(
+        [(name, data, "application/zip") for name, data in files]
+    ).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_uploaded_zip_loads_with_names_converted_totals_and_the_export_calendar():
+    at = uploaded(("WE_00D5g000000_1.ZIP", sf.full_export()))
+    shown = metrics(at)
+    assert (shown["Rows read"], shown["Deals loaded"], shown["Rows not loaded"]) == ("6", "5", "1")
+    # 22,750 USD open and 6,000 USD won, in the corporate currency (CurrencyType.csv).
+    assert (shown["Open"], shown["Won"]) == ("3 · $22.8K", "1 · $6K")
+    assert at.selectbox(key="fiscal_start").value == 2
+    assert at.date_input(key="as_of").value.isoformat() == sf.AS_OF
+    files = at.table[0].value
+    assert list(files["File"]) == [
+        "Opportunity.csv", "User.csv", "UserRole.csv", "Account.csv", "CurrencyType.csv",
+        "FiscalYearSettings.csv", "ForecastingQuota.csv", "OpportunityHistory.csv",
+    ]  # fmt: skip
+    assert files["What was taken"].iloc[-1] == sf.HISTORY_SUMMARY
+    owners = next(frame.value for frame in at.dataframe if "open_deals" in frame.value.columns)
+    assert sorted(owners["owner"]) == ["Ana García", "Ben Okafor"]
+    assert not at.warning  # rates are known: no call to enter them
+    assert not [i for i in at.info if "user IDs" in i.value]
+
+
+def test_without_user_csv_the_data_page_says_how_to_get_names():
+    at = uploaded(("WE_1.zip", sf.export_without("User.csv")))
+    note = next(text(i.value) for i in at.info if "user IDs" in i.value)
+    assert note.startswith("Owners show as Salesforce user IDs: this export has no User.csv.")
+    owners = next(frame.value for frame in at.dataframe if "open_deals" in frame.value.columns)
+    assert sorted(owners["owner"]) == [sf.ANA, sf.BEN]
+
+
+def test_the_export_csvs_chosen_together_load_as_the_zip_does():
+    at = uploaded(*sf.FILES.items())
+    assert metrics(at)["Open"] == "3 · $22.8K"
+    assert any("Opportunity.csv and 7 more files" in text(m.value) for m in at.markdown), (
+        "the source names the files"
+    )
+
+
+def test_history_pushes_flag_the_slipping_deals_on_the_warnings_page():
+    at = uploaded(("WE_1.zip", sf.full_export()), page="pages/warnings.py")
+    messages = " ".join(text(alert.value) for alert in [*at.error, *at.warning])
+    assert "Ana García: 1 open deal with a close date pushed 2 times or more" in messages
+    assert "Ben Okafor: 1 open deal with a close date pushed 2 times or more" in messages
+
+
+def test_the_close_today_page_says_where_pushes_come_from():
+    at = uploaded(("WE_1.zip", sf.full_export()), page="pages/close_today.py")
+    assert any("counted from OpportunityHistory.csv" in c.value for c in at.caption)
+
+
+def test_a_deal_pushed_twice_in_the_history_is_flagged_on_the_close_today_list():
+    at = uploaded(("WE_1.zip", sf.full_export()), page="pages/close_today.py")
+    at.radio(key="close_window").set_value("Within N days").run()  # 14 days: to 4 Dec
+    deals = next(frame.value for frame in at.dataframe if "Flags" in frame.value.columns)
+    assert list(deals["Deal"]) == ["Acme ampliación"]  # Commit, 90 %, closing 30 Nov
+    assert "close date pushed 2 times" in deals["Flags"].iloc[0]
