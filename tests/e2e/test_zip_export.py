@@ -10,7 +10,6 @@ from playwright.sync_api import Page, expect
 from tests import salesforce_export as sf
 
 # A fresh server answers its first link to a page with a dialog: open the front page first.
-from tests.e2e.test_bad_upload import app_has_run_once  # noqa: F401 - an autouse fixture
 from tests.e2e.test_upload import (
     RERUN_TIMEOUT_MS,
     expect_counts,
