@@ -64,19 +64,20 @@ with st.sidebar:
         targets_upload = shared.sample_upload("targets")
         reps_upload = shared.sample_upload("reps")
     else:
-        files = {
-            kind: st.file_uploader(label, type=types, key=f"upload_{kind}", **options)
-            for kind, label, types, options in (
-                # Several files: the ZIPs of a Salesforce Data Export, or its CSVs.
-                ("opportunities", "Opportunities export", ["csv", "xlsx", "txt", "zip"],
-                 {"accept_multiple_files": True,
-                  "help": "A CSV or Excel export, or a Salesforce Data Export: its ZIP as it "
-                  "comes, or Opportunity.csv with User.csv, OpportunityHistory.csv…"}),
-                ("targets", "Quotas / budgets (optional)", ["csv", "xlsx", "txt"], {}),
-                ("reps", "Reps and teams (optional)", ["csv", "xlsx", "txt"], {}),
-                ("mapping", "Saved column mapping (optional)", ["json"], {}),
-            )
-        }  # fmt: skip
+        files = {}
+        for kind, label, types, options in (
+            # Several files: the ZIPs of a Salesforce Data Export, or its CSVs.
+            ("opportunities", "Opportunities export", ["csv", "xlsx", "txt", "zip"],
+             {"accept_multiple_files": True,
+              "help": "A CSV or Excel export, or a Salesforce Data Export: its ZIP as it "
+              "comes, or Opportunity.csv with User.csv, OpportunityHistory.csv…"}),
+            ("targets", "Quotas / budgets (optional)", ["csv", "xlsx", "txt"], {}),
+            ("reps", "Reps and teams (optional)", ["csv", "xlsx", "txt"], {}),
+            ("mapping", "Saved column mapping (optional)", ["json"], {}),
+        ):  # fmt: skip
+            files[kind] = st.file_uploader(label, type=types, key=f"upload_{kind}", **options)
+            if kind == "opportunities":
+                reading = st.container()  # the export's status line, right under its uploader
         opportunities = shared.upload_of_files(files["opportunities"], problems)
         targets_upload, reps_upload = (
             shared.upload_of(files[kind]) if files[kind] else None for kind in ("targets", "reps")
@@ -89,7 +90,8 @@ if opportunities is None:
 elif source == "Sample data":
     export = shared.keep_last_good("opportunities", opportunities, shared.load_export, problems)
 else:
-    export = shared.read_upload_with_status(opportunities, problems)
+    with reading:
+        export = shared.read_upload_with_status(opportunities, problems)
 
 with st.sidebar:
     if export is not None:

@@ -242,26 +242,30 @@ def load_export(upload: Upload) -> LoadedExport:
 
 
 def read_upload_with_status(upload: Upload, problems: list[str]) -> LoadedExport | None:
-    """The uploaded export (keep_last_good), read under a status line the first time this
-    session sees the file: a large export takes seconds, and the line says which file is being
-    read, how large it is, and then how many deals it gave and how long it took."""
-    seen = st.session_state.setdefault("uploads_read", set())
-    if upload.digest in seen:
+    """The uploaded export (keep_last_good) under a status line: while a new file is read it
+    says which file and how large (a large export takes seconds), then how many deals it gave
+    and how long it took, and it stays so while the file is in use: nothing on the page moves
+    when the next click reruns the script."""
+    outcomes = st.session_state.setdefault("upload_outcomes", {})
+    key = (upload.digest, upload.name)
+    if key in outcomes:
+        label, state = outcomes[key]
+        st.status(label, state=state)
         return keep_last_good("opportunities", upload, load_export, problems)
     with st.status(f"Reading {upload.name} ({file_size(len(upload.data))})…") as status:
         started, problems_before = time.perf_counter(), len(problems)
         export = keep_last_good("opportunities", upload, load_export, problems)
         seconds = time.perf_counter() - started
         if len(problems) > problems_before:
-            status.update(label=f"{upload.name} could not be read.", state="error")
+            label, state = f"{upload.name} could not be read.", "error"
         else:
             deals = export.report.rows_loaded
-            status.update(
-                label=f"Read {upload.name}: {deals:,} deal{'' if deals == 1 else 's'} in "
-                f"{seconds:.1f} s.",
-                state="complete",
+            label = (
+                f"Read {upload.name}: {deals:,} deal{'' if deals == 1 else 's'} in {seconds:.1f} s."
             )
-    seen.add(upload.digest)
+            state = "complete"
+        status.update(label=label, state=state)
+    outcomes[key] = (label, state)
     return export
 
 
