@@ -29,14 +29,14 @@ from lib.load.values import (
 )
 
 TEXT_FIELDS = ("opportunity_id", "name", "account", "owner", "stage", "lead_source", "type",
-               "next_step", "team", "manager", "status")  # fmt: skip
+               "next_step", "team", "manager", "status", "loss_reason")  # fmt: skip
 BOOL_FIELDS = ("is_won", "is_closed", "is_deleted")
 # Fields whose unreadable cells are counted and shown (a blank cell is missing, not unreadable).
 PARSED_FIELDS = (*AMOUNT_FIELDS, *DATE_FIELDS, "probability")
 CANONICAL_COLUMNS = ("source_row", "opportunity_id", "name", "account", "owner", "stage",
                      "status", "amount", "currency", "close_date", "created_date", "probability",
                      "forecast_category", "lead_source", "type", "last_activity_date",
-                     "next_step", "team", "manager", "late_stage")  # fmt: skip
+                     "next_step", "team", "manager", "late_stage", "loss_reason")  # fmt: skip
 SAMPLE_SIZE = 5
 
 
@@ -374,6 +374,7 @@ def _deals_sql() -> str:
                 ELSE 'Pipeline'
             END AS forecast_category,
             lead_source, type, last_activity_date, next_step, team, manager, late_stage,
+            CASE WHEN status = 'lost' THEN loss_reason END AS loss_reason,
             coalesce(
                 row_problem,
                 CASE WHEN row_problem IS NULL AND opportunity_id IS NOT NULL AND row_number()
