@@ -19,7 +19,14 @@ from lib.format import money, percent
 from lib.load.stages import status_from_stage_name
 from lib.pacing import CumulativeSeries, PacingReport, cumulative_series, pacing
 from lib.settings import Settings
-from lib.warnings import RepCoverage, Warning, pipeline_warnings, rep_pipelines
+from lib.warnings import (
+    PipelineBlock,
+    RepCoverage,
+    Warning,
+    pipeline_blocks,
+    pipeline_warnings,
+    rep_pipelines,
+)
 
 TOP_WINS = 10
 # The warnings that say the open pipeline hangs on a few deals or on one rep.
@@ -160,6 +167,9 @@ class Qbr:
     coverage: Coverage | None
     coverage_note: str | None
     concentration: tuple[Warning, ...]
+    # Each rep's open pipeline deal by deal, and the share of it one deal may take.
+    pipeline: tuple[PipelineBlock, ...]
+    concentration_warn: float
     referrals: Coaching
     rep_referrals: tuple[RepReferrals, ...]
 
@@ -202,6 +212,8 @@ def qbr(
         coverage=coverage,
         coverage_note=coverage_note,
         concentration=tuple(w for w in found if w.kind in CONCENTRATION_KINDS),
+        pipeline=tuple(pipeline_blocks(con, settings)),
+        concentration_warn=settings.concentration_warn,
         referrals=team,
         rep_referrals=tuple(
             RepReferrals(owner, f.won_deals, f.referral_deals_created, f.referral_ratio)
