@@ -86,6 +86,8 @@ present = st.session_state.get("qbr_present", False)
 if present:
     st.html(PRESENTATION_CSS)
 
+controls = st.container(key="qbr_controls")
+controls.title("What story do we tell at the QBR?")
 data = shared.loaded_or_stop()
 currency = data.export.report.display_currency
 quarters = periods_to_choose(data.con, data.settings, "quarter")
@@ -93,8 +95,7 @@ asked = st.query_params.get("quarter")
 if "qbr_quarter" not in st.session_state and asked in [q.label for q in quarters]:
     st.session_state.qbr_quarter = next(q for q in quarters if q.label == asked)
 
-with st.container(key="qbr_controls"):
-    st.title("What story do we tell at the QBR?")
+with controls:
     st.caption(shared.as_of_caption(data.settings, data.source))
     quarter_column, budget_column, present_column = st.columns(
         [1.4, 2, 1.4], vertical_alignment="bottom"
