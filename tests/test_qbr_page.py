@@ -1,6 +1,7 @@
 """The QBR page on the sample data, and its presentation mode, figures checked against the files
 themselves."""
 
+import json
 import re
 from datetime import date
 
@@ -110,3 +111,19 @@ def test_the_toggle_sets_the_address_and_leaving_clears_it():
     assert "present" not in at.query_params
     assert at.toggle(key="qbr_present").value is False
     assert len(at.dataframe) == 4
+
+
+def test_every_chart_saves_its_png_at_a_fixed_size_so_titles_stay_legible():
+    at = open_qbr()
+    charts = at.get("plotly_chart")
+    # Pacing, attainment, top wins, coverage and pipeline by deal; the sample's losses have
+    # neither a stage before the loss nor a reason to chart.
+    assert len(charts) == 5
+    for chart in charts:
+        config = json.loads(chart.proto.config)
+        assert config["toImageButtonOptions"] == {
+            "format": "png",
+            "width": 1600,
+            "height": 900,
+            "scale": 2,
+        }
