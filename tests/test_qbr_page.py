@@ -8,7 +8,9 @@ from datetime import date
 from streamlit.testing.v1 import AppTest
 
 from lib.format import money, percent
-from tests.test_pacing_page import APP, sample_team_budget, sample_won
+from lib.load.opportunities import load_opportunities
+from lib.store import save_snapshot, snapshot_of_export
+from tests.test_pacing_page import APP, ROOT, sample_team_budget, sample_won
 
 PAGE = "pages/qbr.py"
 
@@ -127,3 +129,25 @@ def test_every_chart_saves_its_png_at_a_fixed_size_so_titles_stay_legible():
             "height": 900,
             "scale": 2,
         }
+
+
+def test_a_saved_snapshot_places_a_lost_deal_at_the_stage_it_was_lost_at(snapshot_store):
+    # On 1 November the $184K Kestrel deal, lost on 6 November, was still in negotiation.
+    text = (ROOT / "sample_data" / "opportunities.csv").read_text(encoding="utf-8")
+    row = '"Kestrel Wind Power - Data Warehouse Connectors","Closed Lost","Q4-2026"'
+    assert text.count(row) == 1
+    earlier = text.replace(row, row.replace("Closed Lost", "Negotiation/Review"))
+    export = load_opportunities(earlier.encode(), "opportunities.csv")
+    save_snapshot(snapshot_of_export(export, date(2026, 11, 1)), snapshot_store)
+    at = open_qbr()
+    by_stage = next(
+        json.loads(chart.proto.spec)
+        for chart in at.get("plotly_chart")
+        if "by stage lost at" in json.loads(chart.proto.spec)["layout"]["title"]["text"]
+    )
+    assert by_stage["data"][0]["y"][-1] == "Negotiation/Review"
+    assert by_stage["data"][0]["text"][-1] == "$184K · 1 deal"
+    assert any(
+        unescaped(caption.value).startswith("217 of 218 lost deals show only a closing stage")
+        for caption in at.caption
+    )
