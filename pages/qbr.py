@@ -92,8 +92,12 @@ data = shared.loaded_or_stop()
 currency = data.export.report.display_currency
 quarters = periods_to_choose(data.con, data.settings, "quarter")
 asked = st.query_params.get("quarter")
-if "qbr_quarter" not in st.session_state and asked in [q.label for q in quarters]:
+chosen = st.session_state.get("qbr_quarter")
+if chosen is None and asked in [q.label for q in quarters]:
     st.session_state.qbr_quarter = next(q for q in quarters if q.label == asked)
+elif chosen is not None and chosen not in quarters:
+    # Another fiscal year start or as-of date: the quarter picked before may not be one now.
+    del st.session_state.qbr_quarter
 
 with controls:
     st.caption(shared.as_of_caption(data.settings, data.source))

@@ -151,3 +151,14 @@ def test_a_saved_snapshot_places_a_lost_deal_at_the_stage_it_was_lost_at(snapsho
         unescaped(caption.value).startswith("217 of 218 lost deals show only a closing stage")
         for caption in at.caption
     )
+
+
+def test_a_new_fiscal_year_start_replaces_a_quarter_picked_under_the_old_one():
+    at = open_qbr()
+    picker = at.selectbox(key="qbr_quarter")
+    picker.set_value(next(q for q in picker.options if q == "Q2 FY2026")).run()
+    at.selectbox(key="fiscal_start").set_value(2).run()
+    assert not at.exception
+    # Under a February start named by its end, 20 November 2026 is in Q4 FY2027 (Nov–Jan).
+    assert at.selectbox(key="qbr_quarter").value.label == "Q4 FY2027"
+    assert unescaped(at.header[0].value).startswith("Q4 FY2027 so far (through 20 Nov)")
