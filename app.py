@@ -41,6 +41,12 @@ page = st.navigation(
             url_path="how-do-we-coach-each-rep",
         ),
         st.Page(
+            "pages/qbr.py",
+            title="What story do we tell at the QBR?",
+            icon=":material/slideshow:",
+            url_path="quarterly-business-review",
+        ),
+        st.Page(
             "pages/changes.py",
             title="What changed since last week?",
             icon=":material/history:",

@@ -39,6 +39,40 @@ pio.templates["closeboard"] = go.layout.Template(
 )
 TEMPLATE = "closeboard"
 
+# The same look for a room: black on white, type that reads from the back row, heavier lines.
+PRESENTATION_INK = "#000000"
+pio.templates["closeboard_presentation"] = go.layout.Template(
+    layout=go.Layout(
+        font={"family": "Source Sans Pro, Helvetica, Arial, sans-serif", "size": 24,
+              "color": PRESENTATION_INK},
+        title={"font": {"size": 36, "color": PRESENTATION_INK}, "x": 0, "xanchor": "left"},
+        colorway=[PRESENTATION_INK, PROJECTION, AHEAD, BEHIND, REFERENCE],
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        xaxis={"showgrid": False, "linecolor": PRESENTATION_INK, "linewidth": 2,
+               "zeroline": False, "automargin": True, "tickfont": {"size": 22}},
+        yaxis={"gridcolor": "#c9ced6", "linecolor": PRESENTATION_INK, "zeroline": False,
+               "automargin": True, "tickfont": {"size": 22}},
+        legend={"orientation": "h", "y": -0.15, "x": 0, "font": {"size": 22}},
+        margin={"l": 20, "r": 20, "t": 110, "b": 20},
+        hoverlabel={"font": {"size": 20}},
+    )
+)  # fmt: skip
+PRESENTATION_TEMPLATE = "closeboard_presentation"
+# The toolbar's "download as PNG": a fixed 16:9 size at twice the pixels, so that a chart
+# pasted into slides keeps its title legible whatever the size of the window it was taken from.
+IMAGE_EXPORT_CONFIG = {
+    "toImageButtonOptions": {"format": "png", "width": 1600, "height": 900, "scale": 2},
+    "displaylogo": False,
+}
+
+
+def presented(figure: go.Figure, height: int) -> go.Figure:
+    """A copy of the figure in the presentation look, `height` pixels high."""
+    copy = go.Figure(figure)
+    copy.update_layout(template=PRESENTATION_TEMPLATE, height=height)
+    return copy
+
 
 def money_axis(currency: str | None) -> dict:
     """Axis settings that write money as $1.2M."""
@@ -167,6 +201,46 @@ def close_today_chart(reps, currency: str | None, title: str) -> go.Figure:
         height=max(300, 34 * len(reps) + 150),
     )  # fmt: skip
     return escape_text(figure)
+
+
+def ranked_bars_chart(labels, amounts, texts, colour: str, currency: str | None,
+                      title: str) -> go.Figure:  # fmt: skip
+    """Amounts as horizontal bars in the order given (the first at the top), each with its
+    text at the end of the bar."""
+    figure = go.Figure(
+        go.Bar(
+            x=amounts, y=labels, orientation="h", marker_color=colour, text=texts,
+            textposition="outside", cliponaxis=False,
+            hovertemplate=f"%{{y}}: {currency_symbol(currency)}%{{x:,.0f}}<extra></extra>",
+        )
+    )  # fmt: skip
+    figure.update_layout(
+        template=TEMPLATE, title=title, showlegend=False,
+        xaxis={**money_axis(currency), "range": [0, max([*amounts, 1]) * 1.35]},
+        yaxis={"autorange": "reversed", "ticksuffix": "  "},
+        height=max(260, 36 * len(labels) + 130),
+    )  # fmt: skip
+    return escape_text(figure)
+
+
+def top_wins_chart(wins, currency: str | None, title: str) -> go.Figure:
+    """The quarter's largest wins, largest at the top, each named with its account and rep."""
+    labels = [
+        f"{win.name} ({win.account})" if win.account and win.account not in win.name
+        else win.name
+        for win in wins
+    ]  # fmt: skip
+    texts = [f"{money(win.amount, currency)} · {win.owner}" for win in wins]
+    return ranked_bars_chart(labels, [win.amount for win in wins], texts, AHEAD, currency, title)
+
+
+def losses_chart(groups, currency: str | None, title: str) -> go.Figure:
+    """Lost amount per group (the stage lost at, or the reason), the most money at the top."""
+    texts = [f"{money(group.amount, currency)} · {group.deals} deal"
+             f"{'' if group.deals == 1 else 's'}" for group in groups]  # fmt: skip
+    return ranked_bars_chart([group.label for group in groups],
+                             [group.amount for group in groups], texts, BEHIND, currency,
+                             title)  # fmt: skip
 
 
 def pipeline_waterfall_chart(changes: Changes, title: str) -> go.Figure:

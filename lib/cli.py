@@ -1,5 +1,6 @@
-"""Closeboard from the command line: `inspect` an export, print the Monday `report`, keep
-`snapshot`s of each week's export and print the `changes` between two."""
+"""Closeboard from the command line: `inspect` an export, print the Monday `report`, write a
+quarter's `qbr` as one HTML file, keep `snapshot`s of each week's export and print the `changes`
+between two."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import duckdb
 from lib import changes, store
 from lib.coaching import parse_keywords
 from lib.db import open_database
+from lib.fiscal import fiscal_quarter, quarter_from_label
 from lib.load.errors import LoadError
 from lib.load.mapping import mapping_from_json
 from lib.load.opportunities import LoadedExport, load_opportunities
@@ -21,7 +23,9 @@ from lib.load.reps import load_reps
 from lib.load.targets import load_quota_rows, load_targets
 from lib.load.zip_export import QUOTA_FILE, DataExportFiles, history_push_counts
 from lib.overview import default_as_of, export_summary
-from lib.report import json_ready, report
+from lib.qbr import qbr
+from lib.qbr_export import qbr_html
+from lib.report import json_ready, qbr_section, report
 from lib.settings import PACE_METHODS, REFERRAL_KEYWORDS, Settings
 
 
@@ -150,6 +154,24 @@ def settings_from_args(
 def _report(args: argparse.Namespace) -> int:
     con, settings, currency = load_session(args)
     print(json.dumps(json_ready(report(con, settings, currency)), indent=2))
+    return 0
+
+
+def _qbr(args: argparse.Namespace) -> int:
+    con, settings, currency = load_session(args)
+    quarter = quarter_from_label(args.quarter, settings)
+    if quarter is None:
+        raise ValueError(f"{args.quarter} is not a quarter: write it like 2026-Q3 or Q3 FY2026.")
+    if quarter.start > fiscal_quarter(settings.as_of, settings).start:
+        raise ValueError(
+            f"{quarter.label} has not started by the as-of date {settings.as_of}: pick an "
+            "earlier quarter, or a later --as-of."
+        )
+    result = qbr(con, settings, quarter, currency, store.last_open_stages(settings.as_of, args.db))
+    Path(args.out).write_text(
+        qbr_html(result, currency, Path(args.opportunities).name), encoding="utf-8"
+    )
+    print(json.dumps(json_ready(qbr_section(result, currency)), indent=2))
     return 0
 
 
@@ -312,6 +334,14 @@ def main(argv: list[str] | None = None) -> int:
         f"referral (default: {', '.join(REFERRAL_KEYWORDS)})",
     )
     monday.set_defaults(run=_report)
+    review = commands.add_parser(
+        "qbr", help="a quarter's QBR: one HTML file that opens offline, and its figures as JSON"
+    )
+    add_data_options(review)
+    review.add_argument("--quarter", required=True, help="the fiscal quarter: 2026-Q3, Q3 FY2026")
+    review.add_argument("--out", required=True, help="the HTML file to write")
+    add_store_option(review)
+    review.set_defaults(run=_qbr)
     add_snapshot_commands(commands)
     args = parser.parse_args(argv)
     try:

@@ -140,23 +140,8 @@ def coaching(con: duckdb.DuckDBPyConnection, settings: Settings) -> CoachingRepo
     """Every rep with a deal closed or created in the four quarters, an open deal, or a budget
     this quarter; and the team's totals over every deal."""
     window = trailing_four_quarters(settings)
-    has_created, has_lead_source, has_account = con.execute(COLUMNS_FILLED_SQL).fetchone()
-    skipped = {}
-    if not has_created:
-        reason = "the export has no created date"
-        skipped.update(referral_deals_created=reason, pipeline_created=reason)
-        skipped["sales_cycle_days"] = reason
-    elif not has_lead_source:
-        skipped["referral_deals_created"] = "the export has no lead source"
-    if not has_account:
-        skipped["repeat_business_deals"] = "the export has no account"
-
-    cursor = con.execute(
-        coaching_sql(),
-        {"start": window.start, "end": window.end, "keywords": list(settings.referral_keywords)},
-    )
-    names = [column[0] for column in cursor.description]
-    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    skipped = skipped_figures(con)
+    rows = _window_rows(con, settings, window)
     quarter = pacing(con, settings, fiscal_quarter(settings.as_of, settings))
     rep_pacing = {rep.owner: rep for rep in quarter.reps}
 
@@ -188,6 +173,42 @@ def coaching(con: duckdb.DuckDBPyConnection, settings: Settings) -> CoachingRepo
         keywords=settings.referral_keywords,
         skipped=skipped,
     )
+
+
+def skipped_figures(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The figures the export cannot give, each with the reason."""
+    has_created, has_lead_source, has_account = con.execute(COLUMNS_FILLED_SQL).fetchone()
+    skipped = {}
+    if not has_created:
+        reason = "the export has no created date"
+        skipped.update(referral_deals_created=reason, pipeline_created=reason)
+        skipped["sales_cycle_days"] = reason
+    elif not has_lead_source:
+        skipped["referral_deals_created"] = "the export has no lead source"
+    if not has_account:
+        skipped["repeat_business_deals"] = "the export has no account"
+    return skipped
+
+
+def _window_rows(con: duckdb.DuckDBPyConnection, settings: Settings, window: Period) -> list[dict]:
+    cursor = con.execute(
+        coaching_sql(),
+        {"start": window.start, "end": window.end, "keywords": list(settings.referral_keywords)},
+    )
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def figures_over(
+    con: duckdb.DuckDBPyConnection, settings: Settings, window: Period
+) -> tuple[Coaching, dict[str, Coaching]]:
+    """The team's figures and each rep's over any window (a QBR's quarter): the same
+    definitions as the trailing four quarters."""
+    skipped = skipped_figures(con)
+    rows = _window_rows(con, settings, window)
+    team = next(row for row in rows if row["is_team"])
+    reps = {row["owner"]: _figures(row, skipped) for row in rows if not row["is_team"]}
+    return _figures(team, skipped), reps
 
 
 def _figures(row: dict, skipped: dict[str, str]) -> Coaching:

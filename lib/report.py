@@ -12,6 +12,7 @@ from lib import coaching
 from lib.close_today import close_today, for_report
 from lib.fiscal import fiscal_quarter
 from lib.pacing import PacingReport, pacing
+from lib.qbr import Qbr
 from lib.settings import Settings
 from lib.warnings import pipeline_warnings
 
@@ -39,6 +40,60 @@ def pacing_section(result: PacingReport) -> dict:
         "owners": [
             {"owner": rep.owner, "team": rep.team, **asdict(rep.pacing)} for rep in result.reps
         ],
+    }
+
+
+def qbr_section(result: Qbr, currency: str | None) -> dict:
+    """A quarter's QBR as JSON: `python -m lib.cli qbr --json`."""
+    coverage = result.coverage
+    losses = result.losses
+    return {
+        "quarter": {
+            "label": result.quarter.label,
+            "start": result.quarter.start,
+            "end": result.quarter.end,
+        },
+        "through": result.through,
+        "complete": result.complete,
+        "currency": currency,
+        "headline": asdict(result.headline),
+        "pacing": pacing_section(result.pacing),
+        "top_wins": [asdict(win) for win in result.top_wins],
+        "losses": {
+            "count": losses.count,
+            "amount": losses.amount,
+            "deals": [asdict(loss) for loss in losses.deals],
+            "by_stage": [asdict(group) for group in losses.by_stage],
+            "by_reason": [asdict(group) for group in losses.by_reason],
+            "stage_note": losses.stage_note,
+        },
+        "next_quarter_coverage": None
+        if coverage is None
+        else {
+            "quarter": coverage.quarter.label,
+            "as_of": coverage.as_of,
+            "target": coverage.target,
+            "pipeline": coverage.pipeline,
+            "to_close": coverage.to_close,
+            "ratio": coverage.ratio,
+            "owners": [
+                {
+                    "owner": row.owner,
+                    "pipeline": row.pipeline,
+                    "to_close": row.remaining,
+                    "ratio": row.ratio,
+                }
+                for row in coverage.reps
+            ],  # fmt: skip
+        },
+        "coverage_note": result.coverage_note,
+        "concentration": [warning.as_json() for warning in result.concentration],
+        "referrals": {
+            "won_deals": result.referrals.won_deals,
+            "referral_deals_created": result.referrals.referral_deals_created,
+            "referral_ratio": result.referrals.referral_ratio,
+            "owners": [asdict(rep) for rep in result.rep_referrals],
+        },
     }
 
 

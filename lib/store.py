@@ -104,6 +104,16 @@ HISTORY_SQL = """
 """
 
 
+# Each deal's stage in the latest snapshot, on or before a date, that shows it open: for a deal
+# lost since, the stage it was lost at.
+LAST_OPEN_STAGES_SQL = """
+    SELECT opportunity_id, arg_max(stage, as_of)
+    FROM snapshot_deals
+    WHERE status = 'open' AND as_of <= $through
+    GROUP BY opportunity_id
+"""
+
+
 class StoreError(Exception):
     """The snapshot store cannot be used or refused an operation; the message says why."""
 
@@ -377,3 +387,13 @@ def history_of(snapshots: Sequence[Snapshot]) -> pa.Table:
     finally:
         con.close()
     return pa.concat_tables([empty_history(), *parts], promote_options="permissive")
+
+
+def last_open_stages(through: date, path: Path | None = None) -> dict[str, str]:
+    """Each deal's stage in the latest snapshot dated on or before `through` in which it was
+    open; empty when there is no store yet."""
+    path = path or store_path()
+    if not path.exists():
+        return {}
+    with _connection(path) as con:
+        return dict(con.execute(LAST_OPEN_STAGES_SQL, {"through": through}).fetchall())

@@ -50,3 +50,32 @@ def pacing_of(budget: float, closed: float) -> Pacing:
         projection_best_case=closed, gap=budget - closed, required_per_business_day=None,
         achieved_per_business_day=None,
     )  # fmt: skip
+
+
+def test_a_chart_presented_to_a_room_is_a_larger_copy_and_the_original_stays():
+    from lib.charts import PRESENTATION_TEMPLATE, losses_chart, presented
+    from lib.qbr import LossGroup
+
+    figure = losses_chart([LossGroup("Price", 2, 3000.0)], "USD", "Lost most to Price")
+    room = presented(figure, 700)
+    assert (room.layout.height, figure.layout.height) == (700, 260)
+    assert room.layout.template.layout.font.size == 24
+    assert room.layout.template.layout.title.font.size == 36
+    assert room.layout.title.text == "Lost most to Price"
+    assert figure.layout.template.layout.font.size == 15
+    assert PRESENTATION_TEMPLATE == "closeboard_presentation"
+
+
+def test_top_wins_name_the_account_once_and_the_rep_at_the_end_of_each_bar():
+    from datetime import date
+
+    from lib.charts import top_wins_chart
+    from lib.qbr import Win
+
+    wins = [
+        Win("1", "Acme - Renewal", "Acme", "Ann", 5000.0, date(2026, 7, 1), None, None, None),
+        Win("2", "Pilot <b>2</b>", "Bolt", "Bo", 3000.0, date(2026, 7, 2), None, None, None),
+    ]
+    (bar,) = top_wins_chart(wins, "USD", "Top wins").data
+    assert bar.y == ("Acme - Renewal", "Pilot &lt;b&gt;2&lt;/b&gt; (Bolt)")
+    assert bar.text == ("$5K · Ann", "$3K · Bo")

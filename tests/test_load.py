@@ -941,3 +941,25 @@ def test_a_crlf_export_with_a_byte_order_mark_and_a_sep_line_reads_every_deal():
     assert loaded.report.encoding == "UTF-8 with BOM"
     assert loaded.report.delimiter == ";"
     assert column(loaded, "owner") == ["Ana"]
+
+
+@pytest.mark.parametrize(
+    ("header", "deal_prefix"),
+    [
+        ("Loss Reason", ""),  # Salesforce
+        ("Closed lost reason", ""),  # HubSpot
+        ("Lost reason", "Deal - "),  # Pipedrive
+        ("Status Reason", ""),  # Dynamics
+    ],
+)
+def test_each_crms_loss_reason_is_kept_for_lost_deals_only(header, deal_prefix):
+    loaded = load(
+        lines(
+            f"Owner,Stage,Amount,Close Date,{deal_prefix}{header}",
+            "Ann,Closed Lost,100,2026-10-02,Went with a competitor",
+            "Ann,Proposal/Price Quote,200,2026-12-02,In Progress",
+            "Bo,Closed Won,300,2026-10-03,Won",
+        )
+    )
+    assert loaded.report.mapping["loss_reason"] == f"{deal_prefix}{header}"
+    assert column(loaded, "loss_reason") == ["Went with a competitor", None, None]

@@ -17,6 +17,7 @@ from lib.store import (
     StoreError,
     close_date_history,
     delete_snapshot,
+    last_open_stages,
     list_snapshots,
     read_snapshot,
     save_snapshot,
@@ -119,6 +120,26 @@ def test_an_unsaved_upload_takes_the_place_of_the_snapshot_of_its_date(path):
     # Without a store, the upload alone.
     alone = close_date_history(WEEK_2, path.with_name("none.duckdb"), unsaved=[upload])
     assert alone.num_rows == 3
+
+
+def test_a_lost_deals_last_open_stage_comes_from_the_latest_snapshot_showing_it_open(path):
+    save_snapshot(snapshot(WEEK_1), path)
+    # By week 2 Alpha moved on to Negotiation and Charlie was lost.
+    save_snapshot(
+        snapshot(
+            WEEK_2,
+            EXPORT.replace(
+                "Alpha,Acme,Ann,Prospecting", "Alpha,Acme,Ann,Negotiation/Review"
+            ).replace("Charlie,Bolt,Bo,Negotiation/Review", "Charlie,Bolt,Bo,Closed Lost"),
+        ),
+        path,
+    )
+    assert last_open_stages(WEEK_2, path) == {
+        "A-1": "Negotiation/Review",
+        "B-1": "Negotiation/Review",
+    }
+    assert last_open_stages(WEEK_1, path) == {"A-1": "Prospecting", "B-1": "Negotiation/Review"}
+    assert last_open_stages(WEEK_2, path.with_name("none.duckdb")) == {}
 
 
 def test_the_store_is_data_closeboard_duckdb_unless_closeboard_db_says(monkeypatch, tmp_path):

@@ -53,6 +53,10 @@ FIELDS: tuple[Field, ...] = (
     Field("last_activity_date", "Last activity date", ("lastactivity", "lastactivitydate",
           "lastactivitytime", "lastactivityon", "lastcontacted", "dateoflastactivity")),
     Field("next_step", "Next step", ("nextstep", "nextsteps", "nextaction")),
+    # Why a lost deal was lost. Dynamics' Status Reason also names the reason for open and won
+    # deals ("In Progress", "Won"); only a lost deal's is read as a loss reason.
+    Field("loss_reason", "Loss reason", ("lossreason", "closedlostreason", "lostreason",
+          "reasonlost", "reasonforloss", "statusreason")),
     Field("team", "Team", ("team", "salesteam", "regionaloffice", "region", "territory")),
     Field("manager", "Manager", ("manager", "salesmanager", "ownermanager", "reportsto")),
     # Columns that decide a deal's status and real close when the export has them.

@@ -36,14 +36,14 @@ from lib.load.zip_export import (
 )
 
 TEXT_FIELDS = ("opportunity_id", "name", "account", "owner", "stage", "lead_source", "type",
-               "next_step", "team", "manager", "status")  # fmt: skip
+               "next_step", "team", "manager", "status", "loss_reason")  # fmt: skip
 BOOL_FIELDS = ("is_won", "is_closed", "is_deleted")
 # Fields whose unreadable cells are counted and shown (a blank cell is missing, not unreadable).
 PARSED_FIELDS = (*AMOUNT_FIELDS, *DATE_FIELDS, "probability")
 CANONICAL_COLUMNS = ("source_row", "opportunity_id", "name", "account", "owner", "stage",
                      "status", "amount", "currency", "close_date", "created_date", "probability",
                      "forecast_category", "lead_source", "type", "last_activity_date",
-                     "next_step", "team", "manager", "late_stage")  # fmt: skip
+                     "next_step", "team", "manager", "late_stage", "loss_reason")  # fmt: skip
 SAMPLE_SIZE = 5
 
 
@@ -411,6 +411,7 @@ def _deals_sql() -> str:
                 ELSE 'Pipeline'
             END AS forecast_category,
             lead_source, type, last_activity_date, next_step, team, manager, late_stage,
+            CASE WHEN status = 'lost' THEN loss_reason END AS loss_reason,
             coalesce(
                 row_problem,
                 CASE WHEN source_row > repeated.first_row THEN $duplicate END

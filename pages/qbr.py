@@ -1,0 +1,269 @@
+"""What story do we tell at the QBR? One quarter in a few screens, for a room and for the mail."""
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from lib import store
+from lib.charts import IMAGE_EXPORT_CONFIG, presented
+from lib.coaching import REFERRAL_TARGET
+from lib.format import markdown_text, money
+from lib.pacing import periods_to_choose
+from lib.qbr import headline_cards, qbr, story
+from lib.qbr_export import (
+    MONEY,
+    MULTIPLES,
+    SECTION_TITLES,
+    SHARES,
+    SIGNED_SHARES,
+    csv_zip,
+    figures,
+    file_stem,
+    qbr_html,
+    screen_height,
+    tables,
+)
+from lib.warnings import KIND_LABELS
+from pages import shared
+
+# Presentation mode: the sidebar, Streamlit's chrome and the page's controls hidden; black on
+# white, large type, and each section at least a screen high. Our own constant CSS: no data.
+PRESENTATION_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+.st-key-qbr_controls { display: none !important; }
+.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
+  background: #ffffff !important; color: #000000 !important; }
+[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 2rem 4rem !important; }
+[class*="st-key-qbr_section"] { min-height: 100vh; }
+.stApp h1 { font-size: 56px !important; color: #000000 !important; }
+.stApp h2 { font-size: 44px !important; color: #000000 !important; }
+.stApp p, .stApp li { font-size: 28px !important; color: #000000 !important; }
+.stApp [data-testid="stMetricLabel"] p { font-size: 30px !important; }
+.stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] p {
+  font-size: 80px !important; font-weight: 700 !important; color: #000000 !important;
+  line-height: 1.15 !important; }
+.stApp [data-testid="stMetricDelta"] p, .stApp [data-testid="stMetricDelta"] div {
+  font-size: 24px !important; white-space: normal !important; overflow: visible !important; }
+</style>
+"""
+
+
+def follow_toggle() -> None:
+    """The URL says whether the page is presented, so that `?present=1` can be bookmarked."""
+    if st.session_state.qbr_present:
+        st.query_params["present"] = "1"
+    else:
+        st.query_params.pop("present", None)
+
+
+def leave_presentation() -> None:
+    st.session_state.qbr_present = False
+    follow_toggle()
+
+
+def show_table(frame: pd.DataFrame, currency: str | None) -> None:
+    """A QBR table with money as money and shares as percentages."""
+    shown = frame.copy()
+    config: dict[str, object] = {}
+    for column in shown.columns:
+        if column in MONEY:
+            config[column] = shared.money_column(column, currency)
+        elif column in (*SHARES, *SIGNED_SHARES):
+            shown[column] = shown[column] * 100
+            sign = "+" if column in SIGNED_SHARES else ""
+            config[column] = st.column_config.NumberColumn(column, format=f"%{sign}.0f %%")
+        elif column in MULTIPLES:
+            config[column] = st.column_config.NumberColumn(column, format="%.2f×")
+    st.dataframe(shown, hide_index=True, column_config=config)
+
+
+if st.query_params.get("present") == "1":
+    st.session_state.qbr_present = True
+present = st.session_state.get("qbr_present", False)
+if present:
+    st.html(PRESENTATION_CSS)
+
+controls = st.container(key="qbr_controls")
+controls.title("What story do we tell at the QBR?")
+data = shared.loaded_or_stop()
+currency = data.export.report.display_currency
+quarters = periods_to_choose(data.con, data.settings, "quarter")
+asked = st.query_params.get("quarter")
+chosen = st.session_state.get("qbr_quarter")
+if chosen is None and asked in [q.label for q in quarters]:
+    st.session_state.qbr_quarter = next(q for q in quarters if q.label == asked)
+elif chosen is not None and chosen not in quarters:
+    # Another fiscal year start or as-of date: the quarter picked before may not be one now.
+    del st.session_state.qbr_quarter
+
+with controls:
+    st.caption(shared.as_of_caption(data.settings, data.source))
+    quarter_column, budget_column, present_column = st.columns(
+        [1.4, 2, 1.4], vertical_alignment="bottom"
+    )
+    quarter = quarter_column.selectbox(
+        "Quarter", quarters, format_func=lambda q: q.label, key="qbr_quarter"
+    )
+    st.query_params["quarter"] = quarter.label
+    settings = data.settings
+    if data.targets is None:
+        typed = budget_column.number_input(
+            f"No quota file loaded: the team's budget for {quarter.label}",
+            min_value=0.0,
+            value=None,
+            step=10_000.0,
+            placeholder="type the budget",
+            key="qbr_budget",
+        )
+        settings = replace(settings, team_budget=typed)
+    present_column.toggle(
+        "Presentation mode",
+        key="qbr_present",
+        on_change=follow_toggle,
+        help="Full screen for a room: no sidebar or controls, large type. The address with "
+        "?present=1 opens the page this way.",
+    )
+
+try:
+    last_open_stages = store.last_open_stages(data.settings.as_of)
+except store.StoreError:
+    # The changes page says what is wrong with the store; the QBR goes without it.
+    last_open_stages = {}
+result = qbr(data.con, settings, quarter, currency, last_open_stages)
+charts = figures(result, currency)
+found = tables(result)
+
+
+def chart(key: str) -> None:
+    figure = charts[key]
+    if present:
+        figure = presented(figure, screen_height(figure))
+    st.plotly_chart(figure, width="stretch", theme=None, config=IMAGE_EXPORT_CONFIG)
+
+
+def section(key: str):
+    """A section of the story: a screen of its own when presented."""
+    container = st.container(key=f"qbr_section_{key}")
+    container.header(SECTION_TITLES[key], anchor=key)
+    return container
+
+
+with st.container(key="qbr_section_headline"):
+    st.header(markdown_text(story(result, currency)), anchor="headline")
+    if present:
+        st.caption(shared.as_of_caption(data.settings, data.source))
+    for column, (label, value, note) in zip(
+        st.columns(5), headline_cards(result, currency), strict=True
+    ):
+        column.metric(label, value, note, delta_color="gray", delta_arrow="off")
+    if result.headline.budget is None:
+        st.warning(
+            f"No budget for {quarter.label}: load a quota file (owner, period, amount) or type "
+            "the team's budget above.",
+            icon=":material/target:",
+        )
+
+with section("pacing"):
+    chart("pacing")
+
+with section("attainment"):
+    if "attainment" in charts:
+        chart("attainment")
+    else:
+        st.info(f"No rep has a budget for {quarter.label}.")
+    if not present:
+        show_table(found["attainment-by-rep"], currency)
+
+with section("top_wins"):
+    if "top_wins" in charts:
+        chart("top_wins")
+        if not present:
+            show_table(found["top-wins"], currency)
+    else:
+        st.info(f"No deal won in {quarter.label}.")
+
+with section("losses"):
+    losses = result.losses
+    if losses.deals:
+        st.markdown(
+            f"**{losses.count} deal{'' if losses.count == 1 else 's'} lost, "
+            f"{markdown_text(money(losses.amount, currency))}.**"
+        )
+        if "losses_by_stage" in charts:
+            chart("losses_by_stage")
+        if losses.stage_note:
+            st.caption(markdown_text(losses.stage_note))
+        if "losses_by_reason" in charts:
+            chart("losses_by_reason")
+        elif not losses.reason_exported:
+            st.caption(
+                "The export has no loss reason column (Salesforce Loss Reason, HubSpot Closed "
+                "lost reason, Pipedrive Lost reason): add it to see why deals were lost."
+            )
+        if not present:
+            show_table(found["losses"], currency)
+    else:
+        st.info(f"No deal lost in {quarter.label}.")
+
+with section("coverage"):
+    coverage = result.coverage
+    if coverage is None:
+        st.info(markdown_text(result.coverage_note or ""))
+    else:
+        ratio = "–" if coverage.ratio is None else f"{coverage.ratio:.1f}×"
+        st.markdown(
+            f"**{markdown_text(coverage.quarter.label)}: {markdown_text(ratio)}** — "
+            f"{markdown_text(money(coverage.pipeline, currency))} of open pipeline for "
+            f"{markdown_text(money(coverage.to_close, currency))} of budget still to close "
+            f"(target {coverage.target:.1f}×), as of {coverage.as_of:%-d %b %Y}."
+        )
+        if "coverage" in charts:
+            chart("coverage")
+
+with section("concentration"):
+    st.caption(f"The open pipeline as of {result.export_as_of:%-d %b %Y}.")
+    if not result.concentration:
+        st.success("No deal or rep carries too much of the open pipeline.")
+    for warning in result.concentration:
+        show = st.error if warning.severity == "critical" else st.warning
+        show(f"**{KIND_LABELS[warning.kind]}:** {markdown_text(warning.message)}")
+    if "concentration" in charts:
+        chart("concentration")
+
+with section("referrals"):
+    team = result.referrals
+    if team.referral_deals_created is None:
+        st.info("The export has no lead source or created date to count referrals by.")
+    else:
+        ratio = "–" if team.referral_ratio is None else f"{team.referral_ratio:.2f}"
+        st.markdown(
+            f"**{team.referral_deals_created} referral deals created for {team.won_deals} deals "
+            f"won: {markdown_text(ratio)} per win** (target {REFERRAL_TARGET:g})."
+        )
+        if not present:
+            show_table(found["referrals-by-rep"], currency)
+
+if present:
+    st.button("Leave presentation mode", on_click=leave_presentation, type="tertiary")
+else:
+    html_column, zip_column = st.columns(2)
+    html_column.download_button(
+        "Download the QBR (HTML)",
+        data=lambda: qbr_html(result, currency, data.source),
+        file_name=f"{file_stem(result)}.html",
+        mime="text/html",
+        on_click="ignore",
+        icon=":material/slideshow:",
+        help="One file that opens offline, charts and all: send it after the meeting.",
+    )
+    zip_column.download_button(
+        "Download every table (ZIP of CSVs)",
+        data=lambda: csv_zip(result),
+        file_name=f"{file_stem(result)}.zip",
+        mime="application/zip",
+        on_click="ignore",
+        icon=":material/folder_zip:",
+    )
