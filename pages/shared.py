@@ -252,17 +252,17 @@ def read_upload_with_status(upload: Upload, problems: list[str]) -> LoadedExport
         label, state = outcomes[key]
         st.status(label, state=state)
         return keep_last_good("opportunities", upload, load_export, problems)
-    with st.status(f"Reading {upload.name} ({file_size(len(upload.data))})…") as status:
+    # A label is Markdown: the file name, whatever its sender called it, is shown as typed.
+    name = markdown_text(upload.name)
+    with st.status(f"Reading {name} ({file_size(len(upload.data))})…") as status:
         started, problems_before = time.perf_counter(), len(problems)
         export = keep_last_good("opportunities", upload, load_export, problems)
         seconds = time.perf_counter() - started
         if len(problems) > problems_before:
-            label, state = f"{upload.name} could not be read.", "error"
+            label, state = f"{name} could not be read.", "error"
         else:
             deals = export.report.rows_loaded
-            label = (
-                f"Read {upload.name}: {deals:,} deal{'' if deals == 1 else 's'} in {seconds:.1f} s."
-            )
+            label = f"Read {name}: {deals:,} deal{'' if deals == 1 else 's'} in {seconds:.1f} s."
             state = "complete"
         status.update(label=label, state=state)
     outcomes[key] = (label, state)

@@ -117,7 +117,7 @@ def test_an_uploaded_export_replaces_the_sample_for_this_session():
 def test_a_new_upload_is_read_under_a_status_line_that_says_what_it_gave():
     at = upload(run_app(source="My uploads"), "hubspot.csv", HUBSPOT)
     (status,) = at.status
-    assert re.fullmatch(r"Read hubspot\.csv: 3 deals in \d+\.\d s\.", status.label)
+    assert re.fullmatch(r"Read hubspot\\\.csv: 3 deals in \d+\.\d s\.", status.label)
     # Reruns that read nothing new (a filter, a page switch) keep the line as it was.
     at.run()
     assert [line.label for line in at.status] == [status.label]
@@ -125,7 +125,7 @@ def test_a_new_upload_is_read_under_a_status_line_that_says_what_it_gave():
 
 def test_an_upload_that_cannot_be_read_says_so_in_its_status_line():
     at = upload(run_app(source="My uploads"), "notes.csv", b"just,a\nnote,here\n")
-    assert [status.label for status in at.status] == ["notes.csv could not be read."]
+    assert [status.label for status in at.status] == ["notes\\.csv could not be read."]
 
 
 def test_the_same_bytes_uploaded_under_another_name_are_shown_under_that_name():
