@@ -1,5 +1,6 @@
 """Closeboard from the command line: `inspect` an export, print the Monday `report`, keep
-`snapshot`s of each week's export and print the `changes` between two."""
+`snapshot`s of each week's export and print the `changes` between two, `explore` the deals
+and `query` them with SQL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from lib import changes, store
+from lib import changes, explore, query, store
 from lib.coaching import parse_keywords
 from lib.db import open_database
 from lib.load.errors import LoadError
@@ -20,6 +21,7 @@ from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import load_reps
 from lib.load.targets import load_targets
 from lib.overview import default_as_of, export_summary
+from lib.query import SessionTables
 from lib.report import json_ready, report
 from lib.settings import PACE_METHODS, REFERRAL_KEYWORDS, Settings
 
@@ -87,6 +89,17 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def load_session(args: argparse.Namespace) -> tuple[duckdb.DuckDBPyConnection, Settings, str]:
     """The same data options as the app's sidebar -> a database, the settings and the currency."""
+    tables, settings, currency = load_tables(args)
+    return (
+        open_database(tables.deals, tables.targets, tables.reps, tables.rates),
+        settings,
+        currency,
+    )
+
+
+def load_tables(args: argparse.Namespace) -> tuple[SessionTables, Settings, str]:
+    """The files the data options name, read as the sidebar reads them, with the settings and
+    the display currency."""
     mapping = mapping_from_json(Path(args.mapping).read_bytes()) if args.mapping else None
     path = Path(args.opportunities)
     export = load_opportunities(path.read_bytes(), path.name, mapping)
@@ -100,7 +113,7 @@ def load_session(args: argparse.Namespace) -> tuple[duckdb.DuckDBPyConnection, S
     reps = load_reps(Path(args.reps).read_bytes(), Path(args.reps).name).reps if args.reps else None
     currency = export.report.display_currency
     rates = {currency: 1.0} if len(export.report.currencies) > 1 else None
-    return open_database(export.deals, targets, reps, rates), settings, currency
+    return SessionTables(export.deals, targets, reps, rates), settings, currency
 
 
 def settings_from_args(args: argparse.Namespace, as_of: date) -> Settings:
@@ -111,7 +124,68 @@ def settings_from_args(args: argparse.Namespace, as_of: date) -> Settings:
         close_window_days=getattr(args, "window_days", 0),
         late_min_probability=getattr(args, "min_probability", 0.6),
         referral_keywords=getattr(args, "referral_keywords", REFERRAL_KEYWORDS),
+        query_timeout_seconds=getattr(args, "timeout", 10.0),
     )
+
+
+def _explore(args: argparse.Namespace) -> int:
+    con, settings, currency = load_session(args)
+    available = explore.dimensions(con.sql("SELECT * FROM loaded_deals LIMIT 0").columns)
+    filters: dict[str, tuple[str, ...]] = {}
+    for condition in args.where:
+        name, equals, value = condition.partition("=")
+        if not equals:
+            raise ValueError(f'--where takes DIMENSION=VALUE (owner="Ann Lee"), not "{condition}".')
+        key = explore.find_dimension(name.strip(), available).key
+        filters[key] = (*filters.get(key, ()), value)
+    view = explore.View(
+        deals=args.deals,
+        measure=args.measure,
+        by=explore.find_dimension(args.by, available).key,
+        split=explore.find_dimension(args.split, available).key if args.split else None,
+        filters=filters,
+        top=args.top,
+    )
+    result = explore.explore(con, view, available, settings)
+    print(json.dumps(explore.for_json(result, currency), indent=2))
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    tables, settings, _ = load_tables(args)
+    try:
+        result = query.run_query(args.sql, tables, settings.query_timeout_seconds)
+    except query.QueryRefused as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(json.dumps(json_ready({"columns": result.column_names, "rows": [
+        list(row.values()) for row in result.to_pylist()
+    ]}), indent=2, default=str))  # fmt: skip
+    return 0
+
+
+def add_explore_commands(commands) -> None:
+    """`explore` (a pivot of the deals) and `query` (one SELECT in the SQL box's sandbox)."""
+    pivot = commands.add_parser("explore", help="a measure of a set of deals by a dimension")
+    add_data_options(pivot)
+    pivot.add_argument("--deals", choices=list(explore.DEAL_SETS), default="won",
+                       help="which deals (default: won)")  # fmt: skip
+    pivot.add_argument("--measure", choices=list(explore.MEASURES), default="amount",
+                       help="what to show of them (default: amount)")  # fmt: skip
+    pivot.add_argument("--by", required=True, metavar="DIM",
+                       help="owner, team, stage, close_quarter… or a column")  # fmt: skip
+    pivot.add_argument("--split", metavar="DIM", help="a second dimension")
+    pivot.add_argument("--where", action="append", default=[], metavar="DIM=VALUE",
+                       help="keep deals whose DIM is VALUE (repeatable)")  # fmt: skip
+    pivot.add_argument("--top", type=int, default=explore.DEFAULT_TOP, metavar="N",
+                       help="the N largest values, then all others")  # fmt: skip
+    pivot.set_defaults(run=_explore)
+    sql = commands.add_parser("query", help="one SELECT over the loaded tables, as JSON")
+    add_data_options(sql)
+    sql.add_argument("sql", metavar="SQL", help=f"a SELECT over {', '.join(query.TABLES)}")
+    sql.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                     help="cancel the query after this long (default 10)")  # fmt: skip
+    sql.set_defaults(run=_query)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -275,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     monday.set_defaults(run=_report)
     add_snapshot_commands(commands)
+    add_explore_commands(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

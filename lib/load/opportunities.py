@@ -38,6 +38,9 @@ CANONICAL_COLUMNS = ("source_row", "opportunity_id", "name", "account", "owner",
                      "forecast_category", "lead_source", "type", "last_activity_date",
                      "next_step", "team", "manager", "late_stage")  # fmt: skip
 SAMPLE_SIZE = 5
+# Names the deals table (and the views over it) use besides the canonical columns: an export's
+# other column may not take one of them (DuckDB compares names without regard to case).
+RESERVED_NAMES = frozenset((*CANONICAL_COLUMNS, "amount_in_deal_currency", "deal_key"))
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ def normalise(
     }
     check_required(mapping, raw.headers, filename)
     columns = {key: raw.column_for(header) for key, header in mapping.items()}
+    extras = extra_column_names(raw.headers, set(mapping.values()))
 
     con = duckdb.connect()
     try:
@@ -146,11 +150,11 @@ def normalise(
         # DuckDB refuses a parameter the SQL does not use: only pass the scale when it is read.
         if percent is not None:
             parameters["percent_scale"] = percent
-        con.execute(_cells_sql(columns), parameters)
+        con.execute(_cells_sql(columns, [raw.column_for(h) for h in extras]), parameters)
         con.execute(STATED_STATUS_SQL)
         rules = apply_edits(stage_rules(_stages_in_order(con), layout), stage_edits or {})
         con.register("stage_rules", _rules_table(rules))
-        con.execute(_deals_sql(), {"duplicate": DUPLICATE_REASON})
+        con.execute(_deals_sql(len(extras)), {"duplicate": DUPLICATE_REASON})
         unreadable = _unreadable_cells(con, [key for key in PARSED_FIELDS if key in columns])
         rejected = dict(
             con.execute(
@@ -178,10 +182,13 @@ def normalise(
                 "GROUP BY currency ORDER BY count(*) DESC, currency"
             ).fetchall()
         )
+        kept = [*CANONICAL_COLUMNS, *(_extra_name(n) for n in range(len(extras)))]
         deals = con.sql(
-            f"SELECT {', '.join(CANONICAL_COLUMNS)} FROM deals "  # noqa: S608 - our own names
+            f"SELECT {', '.join(kept)} FROM deals "  # noqa: S608 - our own names
             "WHERE reject_reason IS NULL ORDER BY source_row"
         ).to_arrow_table()
+        # The export's names go on in Arrow, so that no text from the file enters the SQL.
+        deals = deals.rename_columns([*CANONICAL_COLUMNS, *extras.values()])
     except duckdb.Error as error:
         raise LoadError(f"{filename} could not be read: {str(error).splitlines()[0]}") from error
     finally:
@@ -248,9 +255,35 @@ def _sql_type(key: str) -> str:
     return "VARCHAR"
 
 
-def _cells_sql(columns: dict[str, str]) -> str:
+def extra_column_names(headers: tuple[str, ...], mapped: set[str]) -> dict[str, str]:
+    """Each header no field is mapped from -> the name its column takes beside the deals'
+    canonical columns: the header itself, or with " (2)" when that name is taken regardless of
+    case ("Owner" beside owner, "REGION" beside "Region")."""
+    taken = set(RESERVED_NAMES)
+    names = {}
+    for header in headers:
+        if header in mapped:
+            continue
+        name, copy = header, 1
+        while name.lower() in taken:
+            copy += 1
+            name = f"{header} ({copy})"
+        names[header] = name
+        taken.add(name.lower())
+    return names
+
+
+def _extra_name(position: int) -> str:
+    return f"extra_{position}"
+
+
+def _cells_sql(columns: dict[str, str], extra_columns: list[str]) -> str:
     keys = [*TEXT_FIELDS, *BOOL_FIELDS, *PARSED_FIELDS, "currency", "forecast_category"]
-    parsed = ",\n".join(f"{_cell(key, columns)} AS {key}" for key in keys)
+    parsed = ",\n".join(
+        [f"{_cell(key, columns)} AS {key}" for key in keys]
+        # The export's other columns ride along as text, to be explored beside the deals.
+        + [f"clean_text({raw}) AS {_extra_name(n)}" for n, raw in enumerate(extra_columns)]
+    )
     # The raw text of parsed fields is kept to count and show the cells that could not be read.
     raw_text = ",\n".join(
         f'clean_text("{columns[key]}") AS raw_{key}' for key in PARSED_FIELDS if key in columns
@@ -314,8 +347,9 @@ def _rules_table(rules: list[StageRule]) -> pa.Table:
     )
 
 
-def _deals_sql() -> str:
-    return """
+def _deals_sql(extra_count: int) -> str:
+    extras = "".join(f"{_extra_name(n)}, " for n in range(extra_count))
+    return f"""
         CREATE TABLE deals AS
         WITH classified AS (
             SELECT
@@ -374,14 +408,14 @@ def _deals_sql() -> str:
                 ELSE 'Pipeline'
             END AS forecast_category,
             lead_source, type, last_activity_date, next_step, team, manager, late_stage,
-            coalesce(
+            {extras}coalesce(
                 row_problem,
                 CASE WHEN row_problem IS NULL AND opportunity_id IS NOT NULL AND row_number()
                     OVER (PARTITION BY opportunity_id, row_problem IS NULL ORDER BY source_row) > 1
                     THEN $duplicate END
             ) AS reject_reason
         FROM checked
-    """
+    """  # noqa: S608 - our own column names only
 
 
 FORECAST_CATEGORY_SQL = """
