@@ -458,3 +458,74 @@ def for_json(result: ExploreResult, currency: str | None) -> dict:
         ],
         "total": result.total,
     }
+
+
+def series(result: ExploreResult) -> list[tuple[str | None, pd.DataFrame]]:
+    """The cells as one line per split value (one line without a split), in order of the
+    split's totals: how the chart draws a time dimension."""
+    if result.split is None:
+        return [(None, result.cells)]
+    return [
+        (split, result.cells[result.cells["split"] == split])
+        for split in result.split_totals["split"]
+    ]
+
+
+def selected_cell(result: ExploreResult, curve: int, point: int) -> tuple[str, str | None]:
+    """(row, split) of the point selected on the chart: a point of a line (curve = which
+    line) or a bar; the heatmap's cells are selected in the table beside it."""
+    split, rows = series(result)[curve] if result.by.is_time else (None, result.cells)
+    return rows["by"].iloc[point], split
+
+
+# The view in the URL: plain keys, a filter as "f." + its dimension, dates ISO.
+FILTER_PREFIX = "f."
+
+
+def to_query(view: View) -> dict[str, str | list[str]]:
+    """The view as query parameters (st.query_params): what was asked, never the data."""
+    query: dict[str, str | list[str]] = {
+        "deals": view.deals,
+        "measure": view.measure,
+        "by": view.by,
+    }
+    if view.split:
+        query["split"] = view.split
+    if view.top != DEFAULT_TOP:
+        query["top"] = str(view.top)
+    for name in ("close_from", "close_to", "created_from", "created_to"):
+        if getattr(view, name):
+            query[name] = getattr(view, name).isoformat()
+    for key, values in view.filters.items():
+        if values:
+            query[FILTER_PREFIX + key] = list(values)
+    return query
+
+
+def from_query(query: dict[str, list[str]], available: dict[str, Dimension]) -> View:
+    """The view a link holds; ValueError naming what does not fit the data loaded."""
+
+    def one(name: str, default: str | None) -> str | None:
+        return query[name][-1] if query.get(name) else default
+
+    try:
+        view = View(
+            deals=one("deals", "won"),
+            measure=one("measure", "amount"),
+            by=one("by", "owner"),
+            split=one("split", None),
+            filters={
+                name.removeprefix(FILTER_PREFIX): tuple(values)
+                for name, values in query.items()
+                if name.startswith(FILTER_PREFIX)
+            },
+            top=int(one("top", str(DEFAULT_TOP))),
+            **{
+                name: date.fromisoformat(one(name, None)) if one(name, None) else None
+                for name in ("close_from", "close_to", "created_from", "created_to")
+            },
+        )
+    except ValueError as error:
+        raise ValueError(f"The link's view cannot be read: {error}") from error
+    _check_dimensions(view, available)
+    return view
