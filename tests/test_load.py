@@ -917,3 +917,19 @@ def test_fields_the_export_lacks_are_typed_nulls_so_figures_still_compare_them()
     assert str(deals.schema.field("created_date").type) == "date32[day]"
     assert str(deals.schema.field("last_activity_date").type) == "date32[day]"
     assert str(deals.schema.field("account").type) == "string"
+
+
+def test_the_exports_other_columns_stay_with_the_deals_as_text():
+    loaded = load(
+        lines(
+            "Owner,Stage,Amount,Close Date,Product,Region__c,OWNER,Notes",
+            "Ana,Closed Won,100,2026-01-05, Widget ,EMEA,x,",
+            "Ben,Closed Lost,50,2026-01-06,Gadget,,y,=1+1",
+        )
+    )
+    # "Owner" feeds the owner field; the second owner column keeps its name with " (2)",
+    # since DuckDB does not tell OWNER from owner.
+    assert loaded.deals.column_names[-4:] == ["Product", "Region__c", "OWNER (2)", "Notes"]
+    assert column(loaded, "Product") == ["Widget", "Gadget"]
+    assert column(loaded, "Region__c") == ["EMEA", None]
+    assert column(loaded, "Notes") == [None, "=1+1"]
