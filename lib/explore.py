@@ -378,9 +378,10 @@ def deals_behind(
     settings: Settings,
     by: str | None,
     split: str | None = None,
+    limit: int | None = None,
 ) -> pd.DataFrame:
-    """The deals behind one row (by), one split column, or one cell of the view, largest first:
-    every column of the export, "All others" included."""
+    """The deals behind one row (by), one split column, or one cell of the view (None: every
+    row or column), largest first, the first `limit` of them: every column of the export."""
     _check_dimensions(view, available)
     params = _Parameters()
     conditions = ["TRUE"]
@@ -395,8 +396,23 @@ def deals_behind(
         FROM labelled
         WHERE {" AND ".join(conditions)}
         ORDER BY amount DESC NULLS LAST, opportunity_id
+        {f"LIMIT {params.add(limit)}" if limit is not None else ""}
     """  # noqa: S608 - our own SQL
     return params.execute(con, labelled + behind).df()
+
+
+def deals_in(result: ExploreResult, by: str | None, split: str | None) -> int:
+    """How many deals one cell, row or column of the answer holds (both None: all of them)."""
+    if by is None and split is None:
+        return result.deals
+    if split is None or result.split is None:
+        found = result.by_totals[result.by_totals["by"] == by]["deals"]
+    elif by is None:
+        found = result.split_totals[result.split_totals["split"] == split]["deals"]
+    else:
+        cells = result.cells
+        found = cells[(cells["by"] == by) & (cells["split"] == split)]["deals"]
+    return int(found.iloc[0]) if len(found) else 0
 
 
 def _check_dimensions(view: View, available: dict[str, Dimension]) -> None:

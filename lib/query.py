@@ -54,6 +54,11 @@ class SessionTables:
     rates: dict[str, float] | None = None
     push_counts: pa.Table | None = None
 
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """A new database over these tables, as the pages use (for work done outside a run of
+        the page, such as a download made when its button is clicked)."""
+        return open_database(self.deals, self.targets, self.reps, self.rates, self.push_counts)
+
 
 def check_statement(sql: str) -> None:
     """Refuses anything but one SELECT, read by DuckDB's own parser (not by a pattern)."""

@@ -48,6 +48,13 @@ def apply_link() -> bool:
 
 
 link_applied = apply_link()
+tables = query.SessionTables(
+    data.export.deals,
+    data.targets.targets if data.targets else None,
+    data.reps.reps if data.reps else None,
+    shared.rates_for(data.export),
+    shared.session_push_counts(data.export, settings.as_of),
+)
 explore_tab, sql_tab = st.tabs(["Pick and see", "SQL"])
 
 with explore_tab:
@@ -147,28 +154,35 @@ with explore_tab:
     if choice is not None:
         by_value, split_value = choice
         where = " · ".join(value for value in (by_value, split_value) if value) or "every row"
-        behind = explore.deals_behind(data.con, view, available, settings, by_value, split_value)
-        st.subheader(f"The deals behind {markdown_text(where)} ({len(behind):,})")
+        count = explore.deals_in(result, by_value, split_value)
+        behind = explore.deals_behind(
+            data.con, view, available, settings, by_value, split_value, explore.DEALS_SHOWN
+        )
+        st.subheader(f"The deals behind {markdown_text(where)} ({count:,})")
         st.dataframe(
-            behind.head(explore.DEALS_SHOWN), hide_index=True,
+            behind, hide_index=True,
             column_config=shared.money_columns(["amount", "amount_in_deal_currency"], currency),
         )  # fmt: skip
-        if len(behind) > explore.DEALS_SHOWN:
+        if count > explore.DEALS_SHOWN:
             st.caption(f"The first {explore.DEALS_SHOWN:,} shown; the download holds them all.")
+
+        def all_deals_behind() -> bytes:
+            # Made when the button is clicked, on another thread: with a connection of its own.
+            con = tables.connection()
+            try:
+                return safe_csv(
+                    explore.deals_behind(con, view, available, settings, by_value, split_value)
+                )
+            finally:
+                con.close()
+
         st.download_button(
-            "Download these deals (CSV)", safe_csv(behind),
+            "Download these deals (CSV)", all_deals_behind,
             csv_file_name("deals", by_value or "", split_value or ""),
             mime="text/csv", icon=":material/download:",
         )  # fmt: skip
 
 with sql_tab:
-    tables = query.SessionTables(
-        data.export.deals,
-        data.targets.targets if data.targets else None,
-        data.reps.reps if data.reps else None,
-        shared.rates_for(data.export),
-        shared.session_push_counts(data.export, settings.as_of),
-    )
     code_column, tables_column = st.columns([3, 1])
     with tables_column:
         st.markdown("**Tables**")
@@ -210,7 +224,7 @@ with sql_tab:
             if figure is not None:
                 st.plotly_chart(figure, width="stretch", theme=None)
             st.download_button(
-                "Download the whole result (CSV)", safe_csv(answer.to_pandas()),
+                "Download the whole result (CSV)", lambda: safe_csv(answer.to_pandas()),
                 csv_file_name("query", str(date.today())), mime="text/csv",
                 icon=":material/download:",
             )  # fmt: skip

@@ -15,6 +15,7 @@ from lib.explore import (
     ALL_OTHERS,
     View,
     deals_behind,
+    deals_in,
     dimension_values,
     dimensions,
     explore,
@@ -220,3 +221,22 @@ def test_json_rows_hold_each_cell(session):
         ],
         "total": 850.0,
     }  # fmt: skip
+
+
+def test_the_first_deals_behind_and_how_many_there_are(session):
+    con, available = session
+    view = View(deals="all", measure="count", by="owner", top=1)
+    result = explore(con, view, available, AS_OF)
+    behind = deals_behind(con, view, available, AS_OF, ALL_OTHERS, limit=2)
+    assert list(behind["opportunity_id"]) == ["6", "9"]
+    assert (deals_in(result, ALL_OTHERS, None), deals_in(result, None, None)) == (6, 10)
+
+
+def test_how_many_deals_a_cell_and_a_column_hold(session):
+    con, available = session
+    view = View(deals="won", measure="amount", by="Product", split="close_quarter")
+    result = explore(con, view, available, AS_OF)
+    assert deals_in(result, "Widget", "Q2 FY2026") == 1
+    assert deals_in(result, None, "Q1 FY2026") == 2
+    assert deals_in(result, "Widget", None) == 2
+    assert deals_in(result, "Gizmo", "Q1 FY2026") == 0
