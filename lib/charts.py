@@ -460,7 +460,9 @@ def explore_chart(result, currency: str | None) -> go.Figure:
         height = 460
     elif result.split is None:
         figure.add_bar(
-            x=list(cells["value"]), y=list(cells["by"]), orientation="h", marker_color=INK,
+            x=list(cells["value"]), y=list(cells["by"]), orientation="h",
+            # "All others" in grey: many values added up, not one to compare with the rest.
+            marker_color=[REFERENCE if by == explore.ALL_OTHERS else INK for by in cells["by"]],
             hovertemplate=f"%{{y}}: {_hover_value(kind, currency, 'x')}<extra></extra>",
         )  # fmt: skip
         figure.update_layout(
@@ -497,30 +499,38 @@ def explore_chart(result, currency: str | None) -> go.Figure:
     return escape_text(figure)
 
 
-def query_chart(frame) -> go.Figure | None:
+# A query result with more rows than this is a list, not something to draw.
+QUERY_CHART_MAX_ROWS = 200
+
+
+def query_chart(frame: pd.DataFrame) -> go.Figure | None:
     """A SQL result drawn when its shape fits: a label column then a number column, as bars, or
     as a line when the labels are dates; None for any other shape."""
-    if frame.shape[1] != 2 or frame.empty or len(frame) > 200:
+    if frame.shape[1] != 2 or frame.empty or len(frame) > QUERY_CHART_MAX_ROWS:
         return None
     labels, values = frame.columns
-    if not pd.api.types.is_numeric_dtype(frame[values]) or pd.api.types.is_bool_dtype(
-        frame[values]
+    # Sums of amounts come back as decimals: numbers all the same, not text.
+    numbers = pd.to_numeric(frame[values], errors="coerce")
+    if (
+        pd.api.types.is_bool_dtype(frame[values])
+        or numbers.isna().sum() > frame[values].isna().sum()
+        or pd.api.types.is_numeric_dtype(frame[labels])
     ):
         return None
-    if pd.api.types.is_numeric_dtype(frame[labels]):
-        return None
+    points = [None if pd.isna(number) else float(number) for number in numbers]
     figure = go.Figure()
-    numbers = [None if pd.isna(v) else float(v) for v in frame[values]]
     if pd.api.types.is_datetime64_any_dtype(frame[labels]) or all(
-        isinstance(v, date) for v in frame[labels]
+        isinstance(label, date) for label in frame[labels]
     ):
         figure.add_scatter(
-            x=list(frame[labels]), y=numbers, mode="lines+markers", line={"color": INK}
+            x=list(frame[labels]), y=points, mode="lines+markers", line={"color": INK}
         )
     else:
         figure.add_bar(
-            x=numbers, y=[str(v) for v in frame[labels]], orientation="h", marker_color=INK
-        )
+            x=points, orientation="h",
+            y=[explore.BLANK if pd.isna(label) else str(label) for label in frame[labels]],
+            marker_color=INK,
+        )  # fmt: skip
         figure.update_layout(
             yaxis={"autorange": "reversed", "type": "category"},
             height=max(320, 26 * len(frame) + 120),

@@ -37,7 +37,7 @@ def apply_link() -> bool:
         return False
     state = st.session_state
     state.explore_deals, state.explore_measure = view.deals, view.measure
-    state.explore_by, state.explore_split, state.explore_top = view.by, view.split, view.top
+    state.explore_by, state.explore_split, state.explore_top = view.by, view.split or "", view.top
     state.explore_filtered = list(view.filters)
     for key, values in view.filters.items():
         state[f"explore_filter_{key}"] = list(values)
@@ -70,10 +70,11 @@ with explore_tab:
     )  # fmt: skip
     label_of = {key: dimension.label for key, dimension in available.items()}
     by = by_column.selectbox("By", list(available), key="explore_by", format_func=label_of.get)
+    # "" for no split: a selectbox shows None as nothing chosen yet, not as a choice.
     split = split_column.selectbox(
-        "Split by", [None, *available], key="explore_split",
-        format_func=lambda key: "No split" if key is None else label_of[key],
-    )  # fmt: skip
+        "Split by", ["", *available], key="explore_split",
+        format_func=lambda key: label_of.get(key, "No split"),
+    ) or None  # fmt: skip
     top = top_column.number_input(
         "Top N", 1, 100, explore.DEFAULT_TOP, key="explore_top",
         help="Show the N largest values; the rest are added up as All others.",
@@ -160,7 +161,7 @@ with explore_tab:
         )
         st.subheader(f"The deals behind {markdown_text(where)} ({count:,})")
         st.dataframe(
-            behind, hide_index=True,
+            behind, hide_index=True, placeholder="–",
             column_config=shared.money_columns(["amount", "amount_in_deal_currency"], currency),
         )  # fmt: skip
         if count > explore.DEALS_SHOWN:
@@ -219,7 +220,7 @@ with sql_tab:
                     else ""
                 )
             )
-            st.dataframe(frame, hide_index=True)
+            st.dataframe(frame, hide_index=True, placeholder="–")
             figure = query_chart(frame)
             if figure is not None:
                 st.plotly_chart(figure, width="stretch", theme=None)

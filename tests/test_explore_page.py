@@ -41,6 +41,7 @@ def test_a_links_view_is_shown_and_an_extra_column_is_a_dimension():
     at = explore_page(deals="all", measure="count", by="Fiscal Period", split="type")
     assert at.selectbox(key="explore_by").value == "Fiscal Period"
     assert at.selectbox(key="explore_split").value == "type"
+    assert explore_page().selectbox(key="explore_split").value == ""
     table = at.dataframe[0].value
     assert list(table.columns)[0] == "Fiscal Period"
     assert list(table.columns)[-1] == "Total"
