@@ -47,6 +47,18 @@ def apply_link() -> bool:
     return True
 
 
+def forget_missing_columns() -> None:
+    """Choices of a column the loaded export lacks (the last export had it) go back to the
+    defaults: a widget refuses a value that is not among its options."""
+    state = st.session_state
+    if state.get("explore_by", "owner") not in available:
+        del state.explore_by
+    if state.get("explore_split", "") not in ("", *available):
+        del state.explore_split
+    state.explore_filtered = [key for key in state.get("explore_filtered", []) if key in available]
+
+
+forget_missing_columns()
 link_applied = apply_link()
 tables = query.SessionTables(
     data.export.deals,
@@ -89,7 +101,7 @@ with explore_tab:
             options = explore.dimension_values(data.con, available[key], settings)
             filters[key] = tuple(
                 st.multiselect(
-                    label_of[key], list(dict.fromkeys([*options, *chosen])),
+                    markdown_text(label_of[key]), list(dict.fromkeys([*options, *chosen])),
                     key=f"explore_filter_{key}", placeholder="Any",
                 )
             )  # fmt: skip

@@ -50,6 +50,19 @@ def test_a_links_view_is_shown_and_an_extra_column_is_a_dimension():
     assert table.iloc[-1]["Total"] == deals
 
 
+def test_a_column_the_last_export_had_goes_back_to_the_default():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["explore_by"] = "Product"
+    at.session_state["explore_split"] = "Region"
+    at.session_state["explore_filtered"] = ["Product", "owner"]
+    at.run()
+    at.switch_page("pages/explore.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="explore_by").value == "owner"
+    assert at.selectbox(key="explore_split").value == ""
+    assert at.multiselect(key="explore_filtered").value == ["owner"]
+
+
 def test_changing_the_view_rewrites_the_url():
     at = explore_page()
     at.selectbox(key="explore_measure").set_value("win_rate").run()

@@ -190,3 +190,11 @@ def test_an_empty_box_asks_for_a_query(tables):
 
 def test_a_query_duckdb_cannot_read_says_where(tables):
     assert refused("SELEC 1", tables).startswith("The query could not be read: Parser Error")
+
+
+def test_the_time_limit_is_a_positive_number_of_seconds():
+    from lib.settings import Settings
+
+    assert Settings(as_of=date(2026, 5, 15)).query_timeout_seconds == 10.0
+    with pytest.raises(ValueError, match="The SQL time limit is a number of seconds above 0"):
+        Settings(as_of=date(2026, 5, 15), query_timeout_seconds=0)
