@@ -225,8 +225,8 @@ class ExploreResult:
 class _Parameters:
     """Values for one query, each named where it is put into the SQL."""
 
-    def __init__(self, **values: object) -> None:
-        self.values: dict[str, object] = dict(values)
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
 
     def add(self, value: object) -> str:
         name = f"p{len(self.values)}"

@@ -1,5 +1,7 @@
 """Explore the data: any question of the deals in a few clicks, and a SQL box for the rest."""
 
+import hashlib
+import json
 from datetime import date
 
 import pandas as pd
@@ -122,12 +124,21 @@ with explore_tab:
             sorted((name, st.query_params.get_all(name)) for name in st.query_params),
         )
     result = explore.explore(data.con, view, available, settings)
+    # Widgets of their own for each view: a selection made on another view's chart or table
+    # must not point into this one.
+    view_key = hashlib.sha256(
+        json.dumps(explore.to_query(view), sort_keys=True).encode()
+    ).hexdigest()[:12]
+
+    def selected_on(source: str):
+        return lambda: st.session_state.update(explore_selected_on=source)
+
     if result.deals == 0:
         st.info("No deals fit this view: widen the filters or the dates, or pick other deals.")
         st.stop()
     chart_event = st.plotly_chart(
-        explore_chart(result, currency), width="stretch", theme=None, key="explore_chart",
-        on_select="rerun", selection_mode="points",
+        explore_chart(result, currency), width="stretch", theme=None,
+        key=f"explore_chart_{view_key}", on_select=selected_on("chart"), selection_mode="points",
     )  # fmt: skip
     table = explore.pivot_table(result)
     value_columns = [column for column in table.columns if column not in (result.by.label, "Deals")]
@@ -140,8 +151,9 @@ with explore_tab:
     }
     st.caption("Select a bar, a point, a cell or a row to see the deals behind it.")
     table_event = st.dataframe(
-        table, hide_index=True, column_config=column_config, key="explore_table", placeholder="–",
-        on_select="rerun", selection_mode=["single-row", "single-cell"],
+        table, hide_index=True, column_config=column_config, key=f"explore_table_{view_key}",
+        placeholder="–", on_select=selected_on("table"),
+        selection_mode=["single-row", "single-cell"],
     )  # fmt: skip
     st.download_button(
         "Download this table (CSV)", safe_csv(table), csv_file_name("explore", result.question),
@@ -150,11 +162,12 @@ with explore_tab:
 
     def selected() -> tuple[str | None, str | None] | None:
         """(row, split) of the bar, point, cell or row selected last; None for a Total."""
-        points = chart_event.selection.points if chart_event else []
-        if points:
+        points = chart_event.selection.points
+        cells, rows = table_event.selection.cells, table_event.selection.rows
+        on_chart = st.session_state.get("explore_selected_on") == "chart"
+        if points and (on_chart or not (cells or rows)):
             point = points[0]
             return explore.selected_cell(result, point["curve_number"], point["point_index"])
-        cells, rows = table_event.selection.cells, table_event.selection.rows
         if not cells and not rows:
             return None
         position, column = cells[0] if cells else (rows[0], None)
@@ -179,18 +192,16 @@ with explore_tab:
         if count > explore.DEALS_SHOWN:
             st.caption(f"The first {explore.DEALS_SHOWN:,} shown; the download holds them all.")
 
-        def all_deals_behind() -> bytes:
+        def all_deals_behind() -> pd.DataFrame:
             # Made when the button is clicked, on another thread: with a connection of its own.
             con = tables.connection()
             try:
-                return safe_csv(
-                    explore.deals_behind(con, view, available, settings, by_value, split_value)
-                )
+                return explore.deals_behind(con, view, available, settings, by_value, split_value)
             finally:
                 con.close()
 
         st.download_button(
-            "Download these deals (CSV)", all_deals_behind,
+            "Download these deals (CSV)", lambda: safe_csv(all_deals_behind()),
             csv_file_name("deals", by_value or "", split_value or ""),
             mime="text/csv", icon=":material/download:",
         )  # fmt: skip

@@ -1,8 +1,11 @@
 """The Explore page on the sample data: the default view, a link's view, and the SQL box."""
 
+import hashlib
+import json
 import re
 from datetime import date
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from tests.test_pacing_page import APP, sample_won
@@ -90,3 +93,25 @@ def test_the_sql_box_shows_a_result_and_refuses_a_write():
     at.text_area(key="explore_sql").input("DELETE FROM opportunities")
     at.button[0].click().run()
     assert unescaped(at.error[0].value).startswith("Only SELECT queries run here (this is DELETE)")
+
+
+def test_a_selected_cell_lists_the_deals_behind_it():
+    query = {"deals": "won", "measure": "amount", "by": "owner", "split": "close_quarter"}
+    at = explore_page(**query)
+    top_rep = at.dataframe[0].value.iloc[0]["Owner"]
+    table_key = (
+        "explore_table_"
+        + hashlib.sha256(json.dumps(query, sort_keys=True).encode()).hexdigest()[:12]
+    )
+    at.session_state[table_key] = {"selection": {"rows": [], "columns": [],
+                                                 "cells": [(0, "Q3 FY2026")]}}  # fmt: skip
+    at.run()
+    assert not at.exception, at.exception
+    heading = unescaped(at.subheader[-1].value)
+    assert heading.startswith(f"The deals behind {top_rep} · Q3 FY2026 (")
+    behind = at.dataframe[1].value
+    assert len(behind) > 0
+    assert heading == f"The deals behind {top_rep} · Q3 FY2026 ({len(behind)})"
+    assert set(behind["owner"]) == {top_rep} and set(behind["status"]) == {"won"}
+    closed = pd.to_datetime(behind["close_date"])
+    assert closed.min() >= pd.Timestamp(2026, 7, 1) and closed.max() <= pd.Timestamp(2026, 9, 30)
