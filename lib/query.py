@@ -12,6 +12,8 @@ Why the sandbox holds (the statement check below is only a courtesy that gives a
 - Extensions are neither installed nor loaded by themselves (autoinstall / autoload off).
 - `lock_configuration = true` once the tables are in: no SET, RESET or PRAGMA can change any of
   the above (or anything else) afterwards.
+What DuckDB still allows there (CREATE TABLE, ATTACH ':memory:') stays inside that throwaway
+database; the statement check refuses it anyway, with a plainer message.
 """
 
 from __future__ import annotations
