@@ -78,13 +78,13 @@ MEASURES = {
     ),
     # PRODUCT.md: win rate = won / (won + lost); by value, the same with amounts.
     "win_rate": Measure(
-        "Win rate (by count)", "Win rate by count of {deals}",
+        "Win rate (by count)", "Win rate (count) of {deals}",
         "count(*) FILTER (WHERE status = 'won') "
         "/ nullif(count(*) FILTER (WHERE status IN ('won', 'lost')), 0)",
         "share", False,
     ),
     "win_rate_value": Measure(
-        "Win rate (by value)", "Win rate by value of {deals}",
+        "Win rate (by value)", "Win rate (value) of {deals}",
         "(sum(amount) FILTER (WHERE status = 'won') "
         "/ nullif(sum(amount) FILTER (WHERE status IN ('won', 'lost')), 0))::DOUBLE",
         "share", False,
@@ -354,7 +354,10 @@ def explore(
     cells = rows[~rows.all_by & (~rows.all_split | (view.split is None))]
     cells = cells[["by", "split", "value", "deals"]]
     by_totals = rows[~rows.all_by & rows.all_split][["by", "value", "deals"]]
-    split_totals = rows[rows.all_by & ~rows.all_split][["split", "value", "deals"]]
+    # In the split's own order (largest first, or time), not in the order of its first row.
+    split_totals = rows[rows.all_by & ~rows.all_split].sort_values(
+        ["split_order", "split"], na_position="last", kind="stable"
+    )[["split", "value", "deals"]]
     grand = rows[rows.all_by & rows.all_split]
     total = grand["value"].iloc[0] if len(grand) else None
     return ExploreResult(

@@ -240,3 +240,11 @@ def test_how_many_deals_a_cell_and_a_column_hold(session):
     assert deals_in(result, None, "Q1 FY2026") == 2
     assert deals_in(result, "Widget", None) == 2
     assert deals_in(result, "Gizmo", "Q1 FY2026") == 0
+
+
+def test_split_values_keep_their_rank_over_time(session):
+    result = run(session, deals="all", measure="count", by="close_month", split="owner")
+    # Ana 4 deals, Ben 3, Cy 3 (a tie, in name order), though Cy's first deal closes in March
+    # and Ben's in April.
+    assert list(result.split_totals["split"]) == ["Ana", "Ben", "Cy"]
+    assert list(result.split_totals["value"]) == [4.0, 3.0, 3.0]
