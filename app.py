@@ -53,6 +53,12 @@ page = st.navigation(
             url_path="what-changed-since-last-week",
         ),
         st.Page(
+            "pages/explore.py",
+            title="Explore the data",
+            icon=":material/query_stats:",
+            url_path="explore-the-data",
+        ),
+        st.Page(
             "pages/data.py",
             title="What did we load?",
             icon=":material/table_view:",
@@ -128,10 +134,17 @@ with st.sidebar:
             st.warning("Not dates, ignored: " + markdown_text(", ".join(not_dates)))
         st.caption("Pipeline warnings")
         thresholds = shared.warning_threshold_inputs(Settings(as_of=shared.today()))
+        query_timeout = st.number_input(
+            "SQL box time limit (seconds)", 1, 600, 10, key="query_timeout_seconds",
+            help="Explore's SQL box cancels a query that runs longer than this.",
+        )  # fmt: skip
 
 session_data = None
 if export is not None:
-    settings = Settings(as_of, fiscal_start, named_by_end, holidays=holidays, **thresholds)
+    settings = Settings(
+        as_of, fiscal_start, named_by_end, holidays=holidays,
+        query_timeout_seconds=query_timeout, **thresholds,
+    )  # fmt: skip
     targets = (
         shared.keep_last_good(
             "targets", targets_upload, lambda u: shared.read_targets(u, settings), problems

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html
+from datetime import date
 from itertools import accumulate
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from lib import explore
 from lib.changes import MOVEMENT_LABELS, MOVEMENTS, OUTFLOWS, Changes
 from lib.format import currency_symbol, money
 
@@ -486,3 +489,129 @@ def escape_text(figure: go.Figure) -> go.Figure:
     if figure.layout.title and figure.layout.title.text:
         figure.layout.title.text = html.escape(figure.layout.title.text, quote=False)
     return figure
+
+
+def value_axis(kind: str, currency: str | None) -> dict:
+    """Axis settings for one of Explore's measures: money, a share, a count or days."""
+    if kind == "money":
+        return money_axis(currency)
+    if kind == "share":
+        return {"tickformat": ".0%"}
+    return {"tickformat": ",~r", "ticksuffix": " days" if kind == "days" else ""}
+
+
+def _hover_value(kind: str, currency: str | None, axis: str) -> str:
+    if kind == "money":
+        return f"{currency_symbol(currency)}%{{{axis}:,.0f}}"
+    if kind == "share":
+        return f"%{{{axis}:.0%}}"
+    return f"%{{{axis}:,.0f}}" + (" days" if kind == "days" else "")
+
+
+def _short_value(value: float | None, kind: str, currency: str | None) -> str:
+    if value is None:
+        return ""
+    if kind == "money":
+        return money(value, currency)
+    if kind == "share":
+        return f"{value:.0%}"
+    return f"{value:,.0f}"
+
+
+def explore_chart(result, currency: str | None) -> go.Figure:
+    """Explore's answer in the shape that fits it: a line over time (one per split value, in
+    the order of lib.explore.series, so that a selected point finds its deals), bars for one set
+    of categories, a heatmap for two."""
+    cells = result.cells
+    kind = result.measure.kind
+    figure = go.Figure()
+    if result.by.is_time:
+        for split, rows in explore.series(result):
+            name = split if result.split else result.measure.label
+            figure.add_scatter(
+                x=list(rows["by"]), y=list(rows["value"]), mode="lines+markers",
+                name=html.escape(name, quote=False), marker={"size": 9},
+                hovertemplate=f"%{{x}}: {_hover_value(kind, currency, 'y')}"
+                "<extra>%{fullData.name}</extra>",
+            )  # fmt: skip
+        figure.update_layout(yaxis=value_axis(kind, currency), xaxis={"type": "category"})
+        height = 460
+    elif result.split is None:
+        figure.add_bar(
+            x=list(cells["value"]), y=list(cells["by"]), orientation="h",
+            # "All others" in grey: many values added up, not one to compare with the rest.
+            marker_color=[REFERENCE if by == explore.ALL_OTHERS else INK for by in cells["by"]],
+            hovertemplate=f"%{{y}}: {_hover_value(kind, currency, 'x')}<extra></extra>",
+        )  # fmt: skip
+        figure.update_layout(
+            xaxis=value_axis(kind, currency),
+            yaxis={"autorange": "reversed", "type": "category"},
+        )
+        height = max(320, 30 * len(cells) + 120)
+    else:
+        rows = list(result.by_totals["by"])
+        columns = list(result.split_totals["split"])
+        values = {(row.by, row.split): row.value for row in cells.itertuples()}
+        z = [[values.get((row, column)) for column in columns] for row in rows]
+        # "All others" adds up many values: the scale follows the named ones, so that they
+        # are not all the same pale shade beside it.
+        named = [
+            value
+            for row, line in zip(rows, z, strict=True)
+            for column, value in zip(columns, line, strict=True)
+            if value is not None and explore.ALL_OTHERS not in (row, column)
+        ]
+        figure.add_heatmap(
+            z=z, x=columns, y=rows, zmin=min(named, default=None), zmax=max(named, default=None),
+            text=[[_short_value(value, kind, currency) for value in line] for line in z],
+            texttemplate="%{text}", textfont={"size": 12},
+            colorscale=[[0, "#eef1f6"], [1, PROJECTION]], showscale=False, xgap=2, ygap=2,
+            hovertemplate=f"%{{y}} · %{{x}}: {_hover_value(kind, currency, 'z')}<extra></extra>",
+        )  # fmt: skip
+        figure.update_layout(
+            yaxis={"autorange": "reversed", "type": "category"},
+            xaxis={"type": "category", "side": "top"},
+        )
+        height = max(320, 34 * len(rows) + 140)
+    figure.update_layout(template=TEMPLATE, title=result.question, height=height)
+    return escape_text(figure)
+
+
+# A query result with more rows than this is a list, not something to draw.
+QUERY_CHART_MAX_ROWS = 200
+
+
+def query_chart(frame: pd.DataFrame) -> go.Figure | None:
+    """A SQL result drawn when its shape fits: a label column then a number column, as bars, or
+    as a line when the labels are dates; None for any other shape."""
+    if frame.shape[1] != 2 or frame.empty or len(frame) > QUERY_CHART_MAX_ROWS:
+        return None
+    labels, values = frame.columns
+    # Sums of amounts come back as decimals: numbers all the same, not text.
+    numbers = pd.to_numeric(frame[values], errors="coerce")
+    if (
+        pd.api.types.is_bool_dtype(frame[values])
+        or numbers.isna().sum() > frame[values].isna().sum()
+        or pd.api.types.is_numeric_dtype(frame[labels])
+    ):
+        return None
+    points = [None if pd.isna(number) else float(number) for number in numbers]
+    figure = go.Figure()
+    if pd.api.types.is_datetime64_any_dtype(frame[labels]) or all(
+        isinstance(label, date) for label in frame[labels]
+    ):
+        figure.add_scatter(
+            x=list(frame[labels]), y=points, mode="lines+markers", line={"color": INK}
+        )
+    else:
+        figure.add_bar(
+            x=points, orientation="h",
+            y=[explore.BLANK if pd.isna(label) else str(label) for label in frame[labels]],
+            marker_color=INK,
+        )  # fmt: skip
+        figure.update_layout(
+            yaxis={"autorange": "reversed", "type": "category"},
+            height=max(320, 26 * len(frame) + 120),
+        )
+    figure.update_layout(template=TEMPLATE, title=f"{values} by {labels}")
+    return escape_text(figure)

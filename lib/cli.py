@@ -1,6 +1,6 @@
 """Closeboard from the command line: `inspect` an export, print the Monday `report`, write a
 quarter's `qbr` as one HTML file, keep `snapshot`s of each week's export and print the `changes`
-between two."""
+between two, `explore` the deals and `query` them with SQL."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from lib import changes, store
+from lib import changes, explore, query, store
 from lib.coaching import parse_keywords
 from lib.db import open_database
 from lib.fiscal import fiscal_quarter, quarter_from_label
@@ -25,6 +25,7 @@ from lib.load.zip_export import QUOTA_FILE, DataExportFiles, history_push_counts
 from lib.overview import default_as_of, export_summary
 from lib.qbr import qbr
 from lib.qbr_export import qbr_html
+from lib.query import SessionTables
 from lib.report import json_ready, qbr_section, report
 from lib.settings import PACE_METHODS, REFERRAL_KEYWORDS, Settings
 
@@ -108,6 +109,13 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def load_session(args: argparse.Namespace) -> tuple[duckdb.DuckDBPyConnection, Settings, str]:
     """The same data options as the app's sidebar -> a database, the settings and the currency."""
+    tables, settings, currency = load_tables(args)
+    return tables.connection(), settings, currency
+
+
+def load_tables(args: argparse.Namespace) -> tuple[SessionTables, Settings, str]:
+    """The files the data options name, read as the sidebar reads them, with the settings and
+    the display currency."""
     mapping = mapping_from_json(Path(args.mapping).read_bytes()) if args.mapping else None
     path = Path(args.opportunities)
     export = load_opportunities(path.read_bytes(), path.name, mapping)
@@ -130,7 +138,7 @@ def load_session(args: argparse.Namespace) -> tuple[duckdb.DuckDBPyConnection, S
         rates = files.rates or rates
         if files.history_file is not None:
             pushes = history_push_counts(files.history, export.deals, as_of)
-    return open_database(export.deals, targets, reps, rates, pushes), settings, currency
+    return SessionTables(export.deals, targets, reps, rates, pushes), settings, currency
 
 
 def settings_from_args(
@@ -148,7 +156,68 @@ def settings_from_args(
         close_window_days=getattr(args, "window_days", 0),
         late_min_probability=getattr(args, "min_probability", 0.6),
         referral_keywords=getattr(args, "referral_keywords", REFERRAL_KEYWORDS),
+        query_timeout_seconds=getattr(args, "timeout", 10.0),
     )
+
+
+def _explore(args: argparse.Namespace) -> int:
+    con, settings, currency = load_session(args)
+    available = explore.dimensions(con.sql("SELECT * FROM loaded_deals LIMIT 0").columns)
+    filters: dict[str, tuple[str, ...]] = {}
+    for condition in args.where:
+        name, equals, value = condition.partition("=")
+        if not equals:
+            raise ValueError(f'--where takes DIMENSION=VALUE (owner="Ann Lee"), not "{condition}".')
+        key = explore.find_dimension(name.strip(), available).key
+        filters[key] = (*filters.get(key, ()), value)
+    view = explore.View(
+        deals=args.deals,
+        measure=args.measure,
+        by=explore.find_dimension(args.by, available).key,
+        split=explore.find_dimension(args.split, available).key if args.split else None,
+        filters=filters,
+        top=args.top,
+    )
+    result = explore.explore(con, view, available, settings)
+    print(json.dumps(explore.for_json(result, currency), indent=2))
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    tables, settings, _ = load_tables(args)
+    try:
+        result = query.run_query(args.sql, tables, settings.query_timeout_seconds)
+    except query.QueryRefused as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(json.dumps(json_ready({"columns": result.column_names, "rows": [
+        list(row.values()) for row in result.to_pylist()
+    ]}), indent=2, default=str))  # fmt: skip
+    return 0
+
+
+def add_explore_commands(commands) -> None:
+    """`explore` (a pivot of the deals) and `query` (one SELECT in the SQL box's sandbox)."""
+    pivot = commands.add_parser("explore", help="a measure of a set of deals by a dimension")
+    add_data_options(pivot)
+    pivot.add_argument("--deals", choices=list(explore.DEAL_SETS), default="won",
+                       help="which deals (default: won)")  # fmt: skip
+    pivot.add_argument("--measure", choices=list(explore.MEASURES), default="amount",
+                       help="what to show of them (default: amount)")  # fmt: skip
+    pivot.add_argument("--by", required=True, metavar="DIM",
+                       help="owner, team, stage, close_quarter… or a column")  # fmt: skip
+    pivot.add_argument("--split", metavar="DIM", help="a second dimension")
+    pivot.add_argument("--where", action="append", default=[], metavar="DIM=VALUE",
+                       help="keep deals whose DIM is VALUE (repeatable)")  # fmt: skip
+    pivot.add_argument("--top", type=int, default=explore.DEFAULT_TOP, metavar="N",
+                       help="the N largest values, then all others")  # fmt: skip
+    pivot.set_defaults(run=_explore)
+    sql = commands.add_parser("query", help="one SELECT over the loaded tables, as JSON")
+    add_data_options(sql)
+    sql.add_argument("sql", metavar="SQL", help=f"a SELECT over {', '.join(query.TABLES)}")
+    sql.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                     help="cancel the query after this long (default 10)")  # fmt: skip
+    sql.set_defaults(run=_query)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -343,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     add_store_option(review)
     review.set_defaults(run=_qbr)
     add_snapshot_commands(commands)
+    add_explore_commands(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

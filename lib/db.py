@@ -23,6 +23,7 @@ def open_database(
     reps: pa.Table | None = None,
     rates: dict[str, float] | None = None,
     push_counts: pa.Table | None = None,
+    config: dict[str, object] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A private connection whose `opportunities` view holds every figure's deals.
 
@@ -30,9 +31,10 @@ def open_database(
     manager win over the export's own; with rates, amounts are converted into the display
     currency and a deal in a currency without a rate has no amount rather than a wrong one.
     `push_counts` (opportunity_id, pushes) flags deals whose close date keeps moving; a session
-    may register a newer one under the same name.
+    may register a newer one under the same name. `config` holds DuckDB settings to open the
+    database with (the SQL box's sandbox).
     """
-    con = duckdb.connect()
+    con = duckdb.connect(config=config or {})
     con.register("loaded_deals", deals)
     con.register("targets", targets if targets is not None else empty_targets())
     con.register("reps", reps if reps is not None else EMPTY_REPS)

@@ -53,6 +53,8 @@ class Settings:
     team_top_deals_share: float = 0.4
     team_rep_share: float = 0.4
     referral_keywords: tuple[str, ...] = REFERRAL_KEYWORDS
+    # Explore's SQL box: a query running longer than this is cancelled.
+    query_timeout_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if self.pace_method not in PACE_METHODS:
@@ -65,6 +67,11 @@ class Settings:
             raise ValueError(
                 f"The close-today window is a number of days ahead, 0 or more, not "
                 f"{self.close_window_days}."
+            )
+        if self.query_timeout_seconds <= 0:
+            raise ValueError(
+                f"The SQL time limit is a number of seconds above 0, not "
+                f"{self.query_timeout_seconds}."
             )
         if not 0 <= self.late_min_probability <= 1:
             raise ValueError(

@@ -963,3 +963,19 @@ def test_each_crms_loss_reason_is_kept_for_lost_deals_only(header, deal_prefix):
     )
     assert loaded.report.mapping["loss_reason"] == f"{deal_prefix}{header}"
     assert column(loaded, "loss_reason") == ["Went with a competitor", None, None]
+
+
+def test_the_exports_other_columns_stay_with_the_deals_as_text():
+    loaded = load(
+        lines(
+            "Owner,Stage,Amount,Close Date,Product,Region__c,OWNER,Notes",
+            "Ana,Closed Won,100,2026-01-05, Widget ,EMEA,x,",
+            "Ben,Closed Lost,50,2026-01-06,Gadget,,y,=1+1",
+        )
+    )
+    # "Owner" feeds the owner field; the second owner column keeps its name with " (2)",
+    # since DuckDB does not tell OWNER from owner.
+    assert loaded.deals.column_names[-4:] == ["Product", "Region__c", "OWNER (2)", "Notes"]
+    assert column(loaded, "Product") == ["Widget", "Gadget"]
+    assert column(loaded, "Region__c") == ["EMEA", None]
+    assert column(loaded, "Notes") == [None, "=1+1"]
