@@ -22,7 +22,9 @@ from lib.settings import Settings
 ALL_OTHERS = "All others"
 BLANK = "(blank)"
 NO_DATE = "(no date)"
-DEFAULT_TOP = 12
+# A team of twenty reps shows every rep: "All others" of a handful of reps would be the longest
+# bar and tell nothing.
+DEFAULT_TOP = 20
 # The deals behind a bar or a cell shown at most; the download holds them all.
 DEALS_SHOWN = 1_000
 
