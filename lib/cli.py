@@ -133,12 +133,13 @@ def load_tables(args: argparse.Namespace) -> tuple[SessionTables, Settings, str]
     reps = load_reps(Path(args.reps).read_bytes(), Path(args.reps).name).reps if args.reps else None
     currency = export.report.display_currency
     rates = {currency: 1.0} if len(export.report.currencies) > 1 else None
-    pushes = None
+    pushes = history = None
     if files is not None:
         rates = files.rates or rates
         if files.history_file is not None:
-            pushes = history_push_counts(files.history, export.deals, as_of)
-    return SessionTables(export.deals, targets, reps, rates, pushes), settings, currency
+            history = files.history
+            pushes = history_push_counts(history, export.deals, as_of)
+    return SessionTables(export.deals, targets, reps, rates, pushes, history), settings, currency
 
 
 def settings_from_args(
@@ -214,7 +215,11 @@ def add_explore_commands(commands) -> None:
     pivot.set_defaults(run=_explore)
     sql = commands.add_parser("query", help="one SELECT over the loaded tables, as JSON")
     add_data_options(sql)
-    sql.add_argument("sql", metavar="SQL", help=f"a SELECT over {', '.join(query.TABLES)}")
+    sql.add_argument(
+        "sql",
+        metavar="SQL",
+        help=f"one SELECT over {', '.join(query.TABLES)}, and {query.HISTORY} with a Data Export",
+    )
     sql.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                      help="cancel the query after this long (default 10)")  # fmt: skip
     sql.set_defaults(run=_query)

@@ -26,8 +26,10 @@ import pyarrow as pa
 
 from lib.db import open_database
 
-# The tables a query may read, as the panel beside the SQL box lists them.
+# The tables a query may read, as the panel beside the SQL box lists them; `history` (a Data
+# Export's OpportunityHistory, one row per change) only when one is loaded.
 TABLES = ("opportunities", "targets", "reps", "push_counts")
+HISTORY = "history"
 SANDBOX_CONFIG = {
     "enable_external_access": False,
     "python_enable_replacements": False,
@@ -55,6 +57,11 @@ class SessionTables:
     reps: pa.Table | None = None
     rates: dict[str, float] | None = None
     push_counts: pa.Table | None = None
+    history: pa.Table | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (*TABLES, HISTORY) if self.history is not None else TABLES
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """A new database over these tables, as the pages use (for work done outside a run of
@@ -89,6 +96,8 @@ def sandbox(tables: SessionTables) -> duckdb.DuckDBPyConnection:
         tables.deals, tables.targets, tables.reps, tables.rates, tables.push_counts,
         config=SANDBOX_CONFIG,
     )  # fmt: skip
+    if tables.history is not None:
+        con.register(HISTORY, tables.history)
     con.execute("SET lock_configuration = true")
     return con
 
@@ -124,7 +133,7 @@ def table_columns(tables: SessionTables) -> dict[str, list[tuple[str, str]]]:
     try:
         return {
             table: [(row[0], row[1]) for row in con.execute(f"DESCRIBE {table}").fetchall()]
-            for table in TABLES
+            for table in tables.names
         }
     finally:
         con.close()

@@ -68,6 +68,7 @@ tables = query.SessionTables(
     data.reps.reps if data.reps else None,
     shared.rates_for(data.export),
     shared.session_push_counts(data.export, settings.as_of),
+    shared.export_history(data.export),
 )
 explore_tab, sql_tab = st.tabs(["Pick and see", "SQL"])
 

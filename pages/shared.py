@@ -269,6 +269,12 @@ def read_upload_with_status(upload: Upload, problems: list[str]) -> LoadedExport
     return export
 
 
+def export_history(export: LoadedExport) -> pa.Table | None:
+    """A Data Export's OpportunityHistory changes, one row per change; None without the file."""
+    files = export.export_files
+    return files.history if files is not None and files.history_file is not None else None
+
+
 def default_as_of(export: LoadedExport) -> date:
     return overview.default_as_of(export.deals, today())
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from lib.cli import main
+from tests import salesforce_export
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPORT = str(Path(__file__).parent / "data" / "explore_deals.csv")
@@ -66,3 +67,14 @@ def test_a_refused_query_exits_non_zero_with_the_plain_message():
     assert finished.stdout == ""
     assert finished.stderr.startswith("Only SELECT queries run here (this is COPY)")
     assert not (ROOT / "x.csv").exists()
+
+
+def test_query_reads_a_data_exports_history_changes(capsys, tmp_path):
+    # tests/salesforce_export.py works them out: 11 changes to 5 deals, 5 pushes, 1 regression.
+    export = tmp_path / "WE_00D_1.zip"
+    export.write_bytes(salesforce_export.full_export())
+    sql = "SELECT count(*) AS changes, count(DISTINCT opportunity_id) AS deals, " \
+          "count(*) FILTER (pushed) AS pushes, count(*) FILTER (regressed) AS regressions " \
+          "FROM history"  # fmt: skip
+    assert main(["query", "--opportunities", str(export), sql, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == [[11, 5, 5, 1]]

@@ -198,3 +198,16 @@ def test_the_time_limit_is_a_positive_number_of_seconds():
     assert Settings(as_of=date(2026, 5, 15)).query_timeout_seconds == 10.0
     with pytest.raises(ValueError, match="The SQL time limit is a number of seconds above 0"):
         Settings(as_of=date(2026, 5, 15), query_timeout_seconds=0)
+
+
+def test_the_history_table_is_there_only_when_a_data_export_brings_one(tables):
+    assert "history" not in table_columns(tables)
+    assert refused("SELECT * FROM history", tables).startswith("The query failed: Catalog Error")
+    changes = pa.table({"opportunity_id": ["a", "a", "b"], "pushed": [True, False, True]})
+    with_history = SessionTables(tables.deals, history=changes)
+    assert table_columns(with_history)["history"] == [
+        ("opportunity_id", "VARCHAR"),
+        ("pushed", "BOOLEAN"),
+    ]
+    pushes = run_query("SELECT count(*) FILTER (pushed) AS pushes FROM history", with_history, 10)
+    assert pushes.to_pylist() == [{"pushes": 2}]
