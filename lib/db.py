@@ -9,12 +9,18 @@ from lib.load.targets import empty_targets
 
 EMPTY_REPS = pa.table(
     {"owner": pa.array([], pa.string()), "team": pa.array([], pa.string()),
-     "manager": pa.array([], pa.string())}
+     "manager": pa.array([], pa.string()), "user_id": pa.array([], pa.string())}
 )  # fmt: skip
 # Close-date pushes per deal (lib/changes.push_counts); none without snapshots to count them in.
 NO_PUSHES = pa.table(
     {"opportunity_id": pa.array([], pa.string()), "pushes": pa.array([], pa.int32())}
 )
+
+
+def _with_user_ids(reps: pa.Table) -> pa.Table:
+    if "user_id" in reps.column_names:
+        return reps
+    return reps.append_column("user_id", pa.nulls(reps.num_rows, pa.string()))
 
 
 def open_database(
@@ -28,16 +34,16 @@ def open_database(
     """A private connection whose `opportunities` view holds every figure's deals.
 
     The Arrow tables are shared read-only (registering copies nothing); the reps file's team and
-    manager win over the export's own; with rates, amounts are converted into the display
-    currency and a deal in a currency without a rate has no amount rather than a wrong one.
-    `push_counts` (opportunity_id, pushes) flags deals whose close date keeps moving; a session
-    may register a newer one under the same name. `config` holds DuckDB settings to open the
-    database with (the SQL box's sandbox).
+    manager win over the export's own, and its names replace the user IDs deals are owned by;
+    with rates, amounts are converted into the display currency and a deal in a currency without
+    a rate has no amount rather than a wrong one. `push_counts` (opportunity_id, pushes) flags
+    deals whose close date keeps moving; a session may register a newer one under the same name.
+    `config` holds DuckDB settings to open the database with (the SQL box's sandbox).
     """
     con = duckdb.connect(config=config or {})
     con.register("loaded_deals", deals)
     con.register("targets", targets if targets is not None else empty_targets())
-    con.register("reps", reps if reps is not None else EMPTY_REPS)
+    con.register("reps", _with_user_ids(reps) if reps is not None else EMPTY_REPS)
     con.register("push_counts", push_counts if push_counts is not None else NO_PUSHES)
     con.register(
         "rates",
@@ -59,13 +65,19 @@ def open_database(
         CREATE VIEW opportunities AS
         SELECT
             d.* REPLACE (
+                coalesce(named.owner, d.owner) AS owner,
                 coalesce(r.team, d.team) AS team,
                 coalesce(r.manager, d.manager) AS manager,
                 {converted} AS amount
             ),
             d.amount AS amount_in_deal_currency
         FROM loaded_deals AS d
-        LEFT JOIN reps AS r ON r.owner = d.owner
+        -- A deal owned by a CRM user ID (a Data Export without User.csv) takes the name the
+        -- reps file gives that ID; one name per ID, so that no deal is counted twice.
+        LEFT JOIN (
+            SELECT user_id, min(owner) AS owner FROM reps WHERE user_id IS NOT NULL GROUP BY 1
+        ) AS named ON named.user_id = d.owner
+        LEFT JOIN reps AS r ON r.owner = coalesce(named.owner, d.owner)
         LEFT JOIN rates AS x ON x.currency = d.currency
         """  # noqa: S608 - no user text in this SQL
     )

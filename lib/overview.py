@@ -110,3 +110,12 @@ TEAM_OF_SQL = """
 def team_of_each_rep(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
     """Each rep's team, from the reps file or the export (None when neither says)."""
     return dict(con.execute(TEAM_OF_SQL).fetchall())
+
+
+def deals_named_by_user_id(con: duckdb.DuckDBPyConnection) -> int:
+    """How many deals, owned by a CRM user ID in the export, take their owner's name from the
+    reps file's Id column."""
+    return con.execute(
+        "SELECT count(*) FROM loaded_deals AS d "
+        "WHERE d.owner IN (SELECT user_id FROM reps WHERE user_id IS NOT NULL)"
+    ).fetchone()[0]

@@ -14,7 +14,7 @@ from lib.load.mapping import (
     with_choices,
 )
 from lib.load.stages import STATUSES, with_edit
-from lib.overview import export_summary, owners, quota_grid
+from lib.overview import deals_named_by_user_id, export_summary, owners, quota_grid
 from pages import shared
 
 NOT_MAPPED = "— not in this export —"
@@ -116,11 +116,18 @@ if files is not None:
     )
     if files.not_used:
         st.caption("Not used: " + markdown_text("; ".join(files.not_used)))
-    if not files.owners_named:
+    named_by_reps = deals_named_by_user_id(data.con)
+    if not files.owners_named and named_by_reps:
+        st.caption(
+            f"Owner names of {named_by_reps:,} deals come from the reps file's Id column "
+            f"({markdown_text(data.reps.file_name)})."
+        )
+    elif not files.owners_named:
         st.info(
             "Owners show as Salesforce user IDs: this export has no User.csv. To see their "
             "names, tick User in Setup → Data Export for the next export, or upload a User.csv "
-            "with this one: choose both files at once in the opportunities uploader.",
+            "with this one (choose both files at once in the opportunities uploader), or a reps "
+            "file with an Id column beside each rep's name (Id, Name, Team).",
             icon=":material/badge:",
         )
 rates = shared.rates_for(data.export)

@@ -4,7 +4,9 @@ from datetime import date
 
 import pytest
 
+from lib.db import open_database
 from lib.load.errors import LoadError
+from lib.load.opportunities import load_opportunities
 from lib.load.reps import load_reps
 from lib.load.targets import load_targets
 from lib.settings import Settings
@@ -89,8 +91,8 @@ def test_reps_file_maps_owner_to_team_and_manager():
         b"owner,team,manager\nAnn Lee ,East,Maria\n,West,Tom\nBo,West,\n", "reps.csv"
     )
     assert loaded.reps.to_pylist() == [
-        {"owner": "Ann Lee", "team": "East", "manager": "Maria"},
-        {"owner": "Bo", "team": "West", "manager": None},
+        {"owner": "Ann Lee", "team": "East", "manager": "Maria", "user_id": None},
+        {"owner": "Bo", "team": "West", "manager": None, "user_id": None},
     ]
     assert loaded.skipped_blank_owner == 1
 
@@ -101,10 +103,44 @@ def test_maven_sales_teams_file_is_a_reps_file():
         "sales_teams.csv",
     )
     assert loaded.reps.to_pylist() == [
-        {"owner": "Anna Snelling", "team": "Central", "manager": "Dustin Brinkmann"}
+        {
+            "owner": "Anna Snelling",
+            "team": "Central",
+            "manager": "Dustin Brinkmann",
+            "user_id": None,
+        }
     ]
 
 
 def test_a_reps_file_without_team_or_manager_is_refused():
     with pytest.raises(LoadError, match="not a reps file"):
         load_reps(b"owner,email\nAnn,a@x\n", "reps.csv")
+
+
+def test_a_reps_file_with_user_ids_beside_the_names_keeps_both():
+    loaded = load_reps(
+        b"Id,Name,Team\n0055g00000AnnXX,Ann Lee,East\n0055g00000BoXXX,Bo,\n", "u.csv"
+    )
+    assert loaded.reps.to_pylist() == [
+        {"owner": "Ann Lee", "team": "East", "manager": None, "user_id": "0055g00000AnnXX"},
+        {"owner": "Bo", "team": None, "manager": None, "user_id": "0055g00000BoXXX"},
+    ]
+
+
+def test_deals_owned_by_user_ids_take_the_reps_files_names_and_teams():
+    # A Data Export without User.csv: Opportunity.csv names owners by user ID.
+    deals = load_opportunities(
+        b"OwnerId,StageName,Amount,CloseDate\n0055g00000AnnXX,Prospecting,100,2026-12-01\n"
+        b"0055g00000AnnXX,Prospecting,50,2026-12-02\n0055g00000ZedXX,Prospecting,7,2026-12-03\n",
+        "Opportunity.csv",
+    ).deals
+    reps = load_reps(
+        b"Id,Name,Team\n0055g00000AnnXX,Ann Lee,East\n0055g00000AnnXX,Ann L.,East\n", "u.csv"
+    ).reps
+    con = open_database(deals, reps=reps)
+    rows = con.execute(
+        "SELECT owner, team, sum(amount)::INT FROM opportunities GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    # Two names for one ID: the first by sort order, and each deal counted once; an ID the
+    # file does not name stays as it is.
+    assert rows == [("0055g00000ZedXX", None, 7), ("Ann L.", "East", 150)]

@@ -81,3 +81,17 @@ def test_a_deal_pushed_twice_in_the_history_is_flagged_on_the_close_today_list()
     deals = next(frame.value for frame in at.dataframe if "Flags" in frame.value.columns)
     assert list(deals["Deal"]) == ["Acme ampliación"]  # Commit, 90 %, closing 30 Nov
     assert "close date pushed 2 times" in deals["Flags"].iloc[0]
+
+
+def test_a_reps_file_with_user_ids_names_the_owners_of_an_export_without_user_csv():
+    at = uploaded(("WE_1.zip", sf.export_without("User.csv")))
+    reps = f"Id,Name,Team\n{sf.ANA},Ana García,East\n{sf.BEN},Ben Okafor,West\n".encode()
+    at.file_uploader(key="upload_reps").upload("users.csv", reps, "text/csv").run()
+    assert not at.exception, at.exception
+    owners = next(frame.value for frame in at.dataframe if "open_deals" in frame.value.columns)
+    assert sorted(owners["owner"]) == ["Ana García", "Ben Okafor"]
+    assert not [i for i in at.info if "user IDs" in i.value]
+    # Every loaded deal is owned by one of the two IDs.
+    assert "Owner names of 5 deals come from the reps file's Id column (users.csv)." in [
+        text(caption.value) for caption in at.caption
+    ]

@@ -1,4 +1,5 @@
-"""A reps file (owner -> team, manager), or the Maven sales_teams.csv, as a small table."""
+"""A reps file (owner -> team, manager, and the rep's CRM user ID when it has one), or the Maven
+sales_teams.csv, as a small table."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ from lib.load.errors import LoadError
 from lib.load.files import columns_found, read_table
 from lib.load.layouts import fold
 
-OWNER_SPELLINGS = ("owner", "rep", "salesagent", "salesrep", "name", "ownername", "user", "id",
-                   "userid", "ownerid")  # fmt: skip
+OWNER_SPELLINGS = ("owner", "rep", "salesagent", "salesrep", "name", "ownername", "user")
+# A Salesforce Data Export names owners by user ID: a reps file with an ID beside the name gives
+# them their names; a file with IDs alone names its reps by ID.
+USER_ID_SPELLINGS = ("id", "userid", "ownerid", "salesforceid", "crmid")
 TEAM_SPELLINGS = ("team", "salesteam", "regionaloffice", "region", "territory", "role")
 MANAGER_SPELLINGS = ("manager", "salesmanager", "reportsto", "managername")
 
 
 @dataclass(frozen=True)
 class LoadedReps:
-    """One row per rep: owner, team, manager (team or manager may be NULL)."""
+    """One row per rep: owner, team, manager, user_id (all but owner may be NULL)."""
 
     reps: pa.Table
     file_name: str
@@ -34,29 +37,35 @@ def load_reps(data: bytes, filename: str) -> LoadedReps:
         at = next((folded.index(s) for s in spellings if s in folded), None)
         return None if at is None else f"c{at}"
 
-    owner, team, manager = find(OWNER_SPELLINGS), find(TEAM_SPELLINGS), find(MANAGER_SPELLINGS)
-    if owner is None or (team is None and manager is None):
+    named, user_id = find(OWNER_SPELLINGS), find(USER_ID_SPELLINGS)
+    owner, team, manager = named or user_id, find(TEAM_SPELLINGS), find(MANAGER_SPELLINGS)
+    if named is None:
+        user_id = None  # the IDs are the owners' names then
+    if owner is None or (team is None and manager is None and user_id is None):
         raise LoadError(
             f"{filename} is not a reps file: expected an owner column with a team or manager "
-            f"column (owner, team, manager). Columns found: {columns_found(raw.headers)}."
+            "column (owner, team, manager), or a user ID column beside the owner's name "
+            f"(Id, Name). Columns found: {columns_found(raw.headers)}."
         )
-    reps: dict[str, tuple[str | None, str | None]] = {}
+    reps: dict[str, tuple[str | None, str | None, str | None]] = {}
     blank = 0
     for row in raw.table.to_pylist():
         name = (row[owner] or "").strip()
         if not name:
             blank += 1
             continue
-        reps[name] = (
-            (row[team] or "").strip() or None if team else None,
-            (row[manager] or "").strip() or None if manager else None,
+        reps[name] = tuple(
+            (row[column] or "").strip() or None if column else None
+            for column in (team, manager, user_id)
         )
     return LoadedReps(
         reps=pa.table(
             {
                 "owner": pa.array(list(reps), type=pa.string()),
-                "team": pa.array([t for t, _ in reps.values()], type=pa.string()),
-                "manager": pa.array([m for _, m in reps.values()], type=pa.string()),
+                **{
+                    column: pa.array([values[n] for values in reps.values()], type=pa.string())
+                    for n, column in enumerate(("team", "manager", "user_id"))
+                },
             }
         ),
         file_name=filename,
