@@ -57,7 +57,7 @@ def test_the_panel_lists_each_table_and_its_columns(tables):
     columns = table_columns(tables)
     assert list(columns) == ["opportunities", "targets", "reps", "push_counts"]
     assert ("Product", "VARCHAR") in columns["opportunities"]
-    assert [name for name, _ in columns["reps"]] == ["owner", "team", "manager"]
+    assert [name for name, _ in columns["reps"]] == ["owner", "team", "manager", "user_id"]
 
 
 @pytest.mark.parametrize(
