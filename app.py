@@ -7,9 +7,12 @@ import streamlit as st
 from lib.fiscal import parse_holidays
 from lib.format import markdown_text
 from lib.settings import Settings
-from pages import shared
+from pages import shared, workspace
 
 st.set_page_config(page_title="Closeboard", page_icon="📈", layout="wide")
+
+# Nothing but a sign-in screen until someone is signed in (no widget: it may precede navigation).
+active = workspace.signed_in_or_stop()
 
 # st.navigation comes before any widget: Streamlit drops the first upload of a fresh server
 # otherwise.
@@ -55,6 +58,8 @@ page = st.navigation(
     ]
 )
 
+workspace.open_workspace(active)
+
 problems: list[str] = []
 with st.sidebar:
     st.markdown("### Closeboard")
@@ -74,14 +79,20 @@ with st.sidebar:
             )
         }
         opportunities, targets_upload, reps_upload = (
-            shared.upload_of(files[kind]) if files[kind] else None
+            workspace.upload_or_kept(kind, files[kind])
             for kind in ("opportunities", "targets", "reps")
         )
+        workspace.kept_files_line(active)
         if files["mapping"] and opportunities:
             shared.apply_mapping_file(files["mapping"], opportunities, problems)
 
 export = (
-    shared.keep_last_good("opportunities", opportunities, shared.load_export, problems)
+    shared.keep_last_good(
+        "opportunities",
+        opportunities,
+        workspace.kept("opportunities", shared.load_export, active),
+        problems,
+    )
     if opportunities
     else None
 )
@@ -120,13 +131,18 @@ if export is not None:
     settings = Settings(as_of, fiscal_start, named_by_end, holidays=holidays, **thresholds)
     targets = (
         shared.keep_last_good(
-            "targets", targets_upload, lambda u: shared.read_targets(u, settings), problems
+            "targets",
+            targets_upload,
+            workspace.kept("targets", lambda u: shared.read_targets(u, settings), active),
+            problems,
         )
         if targets_upload
         else None
     )
     reps = (
-        shared.keep_last_good("reps", reps_upload, shared.read_reps, problems)
+        shared.keep_last_good(
+            "reps", reps_upload, workspace.kept("reps", shared.read_reps, active), problems
+        )
         if reps_upload
         else None
     )
@@ -145,4 +161,8 @@ st.session_state.session_data = session_data
 for problem in problems:
     st.error(markdown_text(problem), icon=":material/error:")
 
-page.run()
+try:
+    page.run()
+finally:
+    # Also after a page stops or reruns the script: what it changed is kept either way.
+    workspace.save_choices(active)

@@ -140,7 +140,7 @@ def session_push_counts(export: LoadedExport, as_of: date) -> pa.Table:
     """This session's close-date pushes (saved snapshots before the as-of date, then the loaded
     export), for the close-today flags and the slipping warning; counted again only when the
     store, the export or the date changes."""
-    path = store.store_path()
+    path = workspace_store_path()
     key = (id(export), as_of, str(path), _file_state(path))
     cached = st.session_state.get("push_counts")
     if cached is not None and cached[0] == key:
@@ -158,6 +158,12 @@ def session_push_counts(export: LoadedExport, as_of: date) -> pa.Table:
         LOG.warning("No close-date history: the snapshot store cannot be read", exc_info=True)
     st.session_state.push_counts = (key, counts)
     return counts
+
+
+def workspace_store_path() -> Path:
+    """The snapshot store of this session's workspace (pages/workspace.py opens it)."""
+    active = st.session_state.get("active_workspace")
+    return active.path if active is not None else store.store_path()
 
 
 def _file_state(path: Path) -> tuple:

@@ -123,6 +123,7 @@ def test_an_unsaved_upload_takes_the_place_of_the_snapshot_of_its_date(path):
 
 def test_the_store_is_data_closeboard_duckdb_unless_closeboard_db_says(monkeypatch, tmp_path):
     monkeypatch.delenv("CLOSEBOARD_DB", raising=False)
+    monkeypatch.delenv("CLOSEBOARD_DATA_DIR", raising=False)
     assert store_path() == ROOT / "data" / "closeboard.duckdb"
     monkeypatch.setenv("CLOSEBOARD_DB", str(tmp_path / "elsewhere.duckdb"))
     assert store_path() == tmp_path / "elsewhere.duckdb"
