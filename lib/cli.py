@@ -1,5 +1,6 @@
 """Closeboard from the command line: `inspect` an export, print the Monday `report`, keep
-`snapshot`s of each week's export and print the `changes` between two."""
+`snapshot`s of each week's export and print the `changes` between two, list or delete
+`workspaces`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from lib import changes, store
+from lib import changes, store, workspaces
 from lib.coaching import parse_keywords
 from lib.db import open_database
 from lib.load.errors import LoadError
@@ -139,14 +140,23 @@ def _snapshot_save(args: argparse.Namespace) -> int:
 
 
 def _snapshot_list(args: argparse.Namespace) -> int:
-    entries = store.list_snapshots(args.db)
-    if args.json:
+    return _print_listing(
+        store.list_snapshots(args.db),
+        args.json,
+        f"No snapshots in {args.db or store.store_path()}.",
+        lambda entry: f"{entry['as_of']}  {entry['deals']:>9,} deals  saved {entry['saved_at']}",
+    )
+
+
+def _print_listing(entries: list[dict], as_json: bool, when_empty: str, line) -> int:
+    """A list command's output: one JSON list, or a line per entry (`when_empty` for none)."""
+    if as_json:
         print(json.dumps(json_ready(entries), indent=2))
         return 0
     if not entries:
-        print(f"No snapshots in {args.db or store.store_path()}.")
+        print(when_empty)
     for entry in entries:
-        print(f"{entry['as_of']}  {entry['deals']:>9,} deals  saved {entry['saved_at']}")
+        print(line(entry))
     return 0
 
 
@@ -221,6 +231,49 @@ def add_snapshot_commands(commands) -> None:
     compared.set_defaults(run=_changes)
 
 
+def _workspaces_list(args: argparse.Namespace) -> int:
+    folder = args.data_dir or store.data_dir()
+    return _print_listing(
+        workspaces.list_workspaces(folder),
+        args.json,
+        f"No workspaces in {folder}.",
+        lambda entry: (
+            f"{entry['name']}  {entry['snapshots']:,} snapshots  "
+            f"last data: {entry['last_loaded'] or 'no data kept'}  {entry['bytes']:,} bytes  "
+            f"({entry['file']})"
+        ),
+    )
+
+
+def _workspaces_delete(args: argparse.Namespace) -> int:
+    folder = args.data_dir or store.data_dir()
+    # Never under a running app: it owns the folder, and would write a deleted workspace again.
+    workspaces.claim_folder(folder)
+    try:
+        path = workspaces.delete_workspace(folder, args.name)
+    finally:
+        workspaces.release_folder(folder)
+    print(f"Deleted the workspace {args.name} ({path.name}) with its snapshots and data.")
+    return 0
+
+
+def add_workspace_commands(commands) -> None:
+    """`workspaces list|delete NAME`, for an administrator."""
+    parser = commands.add_parser("workspaces", help="list the workspaces or delete one")
+    actions = parser.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="every workspace in the data folder")
+    listing.add_argument("--json", action="store_true", help="one JSON list")
+    delete = actions.add_parser("delete", help="delete a workspace with everything in it")
+    delete.add_argument("name", metavar="NAME", help="its name as listed, or its file name")
+    for action, run in ((listing, _workspaces_list), (delete, _workspaces_delete)):
+        action.add_argument(
+            "--data-dir",
+            type=Path,
+            help="the data folder (default: $CLOSEBOARD_DATA_DIR, else data/)",
+        )
+        action.set_defaults(run=run)
+
+
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     """The sidebar's data options, shared by every command that reports figures."""
     parser.add_argument("--opportunities", required=True, help="opportunities export (CSV/XLSX)")
@@ -275,10 +328,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     monday.set_defaults(run=_report)
     add_snapshot_commands(commands)
+    add_workspace_commands(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (LoadError, store.StoreError) as error:
+    except (LoadError, store.StoreError, workspaces.WorkspaceError) as error:
         print(str(error), file=sys.stderr)
         return 2
     except ValueError as error:
