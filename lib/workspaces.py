@@ -329,7 +329,7 @@ def forget_data(path: Path, who: str) -> None:
         names = [row[0] for row in con.execute("SELECT file_name FROM last_data").fetchall()]
         con.execute("DELETE FROM last_data")
         if names:
-            _record(con, who, "forgot", ", ".join(sorted(names)), _now())
+            _record(con, who, "forgot", ", ".join(sorted(names)), now())
 
 
 def saved_choices(path: Path) -> dict[str, object]:
@@ -353,7 +353,7 @@ def save_choices(path: Path, workspace: Workspace, choices: Mapping[str, object]
 def record(path: Path, workspace: Workspace, who: str, action: str, what: str) -> None:
     """Adds a line to the workspace's audit list: who did what (saved, deleted…) to what."""
     with _open(path, workspace) as con:
-        _record(con, who, action, what, _now())
+        _record(con, who, action, what, now())
 
 
 def _record(con: duckdb.DuckDBPyConnection, who: str, action: str, what: str, at) -> None:
@@ -378,7 +378,8 @@ def audit_list(path: Path, limit: int = 200) -> list[dict[str, object]]:
     ]
 
 
-def _now() -> datetime:
+def now() -> datetime:
+    """The time a line of the audit list or a kept file is stamped with, to the second."""
     return datetime.now().replace(microsecond=0)
 
 
