@@ -69,6 +69,7 @@ with st.sidebar:
         targets_upload = shared.sample_upload("targets")
         reps_upload = shared.sample_upload("reps")
     else:
+        workspace.kept_files_line(active)
         files = {
             kind: st.file_uploader(label, type=types, key=f"upload_{kind}")
             for kind, label, types in (
@@ -82,7 +83,6 @@ with st.sidebar:
             workspace.upload_or_kept(kind, files[kind])
             for kind in ("opportunities", "targets", "reps")
         )
-        workspace.kept_files_line(active)
         if files["mapping"] and opportunities:
             shared.apply_mapping_file(files["mapping"], opportunities, problems)
 

@@ -225,7 +225,7 @@ def chosen_workspace(
         if workspace.team == requested:
             return workspace, None
     return allowed[0], (
-        f"{requested} is not one of your workspaces, so you are in your own. Ask an "
+        f"{requested} is not one of your workspaces, so you are in your own workspace. Ask an "
         "administrator to add you to a team's workspace."
     )
 

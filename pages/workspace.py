@@ -4,12 +4,14 @@ what it brings back (the last data loaded, saved choices) and keeps (uploads, ch
 from __future__ import annotations
 
 import getpass
+import importlib.util
 import json
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import streamlit as st
 
 from lib import store, workspaces
@@ -18,6 +20,9 @@ from lib.workspaces import StoredFile, Workspace
 from pages import shared
 
 LOG = logging.getLogger(__name__)
+# What reading or writing a workspace can raise: the store's own messages, and DuckDB's when two
+# sessions of one workspace write the same row at the same moment.
+WORKSPACE_ERRORS = (store.StoreError, duckdb.Error)
 QUERY_PARAMETER = "workspace"
 MY_UPLOADS = "My uploads"
 # What a workspace remembers of the session besides its data: the Data page's choices (kept by
@@ -127,6 +132,15 @@ def _only(screen, title: str) -> None:
 
 def _sign_in_screen() -> None:
     st.title("Closeboard")
+    # st.login needs Authlib (and httpx), which Closeboard does not install by itself.
+    if importlib.util.find_spec("authlib") is None or importlib.util.find_spec("httpx") is None:
+        st.error(
+            "Sign-in is configured ([auth] in .streamlit/secrets.toml) but this server cannot "
+            'sign anyone in: it needs Authlib and httpx (pip install "streamlit[auth]"). '
+            "Ask your administrator.",
+            icon=":material/error:",
+        )
+        return
     st.write("Sign in with your company account to open your workspace.")
     st.button("Sign in", icon=":material/login:", type="primary", on_click=st.login)
 
@@ -159,7 +173,7 @@ def open_workspace(active: Active) -> None:
         try:
             choices = workspaces.saved_choices(active.path)
             state.workspace_files = workspaces.last_data(active.path)
-        except store.StoreError as error:
+        except WORKSPACE_ERRORS as error:
             st.error(markdown_text(error), icon=":material/error:")
             choices, state.workspace_files = {}, {}
         for kind in REMEMBERED:
@@ -239,7 +253,7 @@ def kept(kind: str, read, active: Active):
             stored = StoredFile(kind, upload.name, upload.digest, upload.data, workspaces.now())
             try:
                 workspaces.keep_file(active.path, active.workspace, stored, active.user)
-            except store.StoreError:
+            except WORKSPACE_ERRORS:
                 LOG.warning("The upload could not be kept in the workspace", exc_info=True)
             else:
                 files[kind] = stored
@@ -262,7 +276,7 @@ def kept_files_line(active: Active) -> None:
     if st.button("Forget my data", icon=":material/delete_sweep:"):
         try:
             workspaces.forget_data(active.path, active.user)
-        except store.StoreError as error:
+        except WORKSPACE_ERRORS as error:
             st.error(markdown_text(error), icon=":material/error:")
             return
         _leave_workspace()
@@ -279,7 +293,7 @@ def save_choices(active: Active) -> None:
         return
     try:
         workspaces.save_choices(active.path, active.workspace, json.loads(choices))
-    except store.StoreError:
+    except WORKSPACE_ERRORS:
         LOG.warning("The choices could not be saved in the workspace", exc_info=True)
         return
     st.session_state.workspace_saved = choices
@@ -297,7 +311,7 @@ def record(active: Active, action: str, what: str) -> None:
     note it is logged, not shown."""
     try:
         workspaces.record(active.path, active.workspace, active.user, action, what)
-    except store.StoreError:
+    except WORKSPACE_ERRORS:
         LOG.warning("Could not add to the audit list", exc_info=True)
 
 
@@ -313,7 +327,7 @@ def audit() -> list[dict[str, object]]:
     """The workspace's audit list, newest first; empty (and logged) when it cannot be read."""
     try:
         return workspaces.audit_list(active().path)
-    except store.StoreError:
+    except WORKSPACE_ERRORS:
         LOG.warning("The audit list cannot be read", exc_info=True)
         return []
 

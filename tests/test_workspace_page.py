@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from datetime import date
 from pathlib import Path
@@ -54,12 +55,23 @@ def snapshot_in(workspace: workspaces.Workspace, folder: Path, as_of: date) -> N
     save_snapshot(snapshot_of_export(export, as_of), workspaces.workspace_path(workspace, folder))
 
 
-def test_until_signed_in_there_is_only_the_sign_in_screen():
+def test_until_signed_in_there_is_only_the_sign_in_screen(monkeypatch: pytest.MonkeyPatch):
+    # Whether or not this machine has Authlib: the screen with the button, as where it does.
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
     at = signed_in(None)
     assert [title.value for title in at.title] == ["Closeboard"]
     assert [button.label for button in at.button] == ["Sign in"]
     assert not at.radio  # no data source, no pages
     assert not at.metric
+
+
+def test_without_authlib_the_sign_in_screen_says_what_the_server_needs(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    at = signed_in(None)
+    assert not at.button
+    assert "it needs Authlib and httpx" in unescaped(at.error[0].value)
 
 
 def test_a_signed_in_user_sees_their_own_snapshots_and_not_anothers(data_folder: Path):
