@@ -82,9 +82,13 @@ def signed_in_or_stop() -> Active:
     # The address names the team workspace (a reload or a bookmark opens it again); moving to
     # another page clears the address's query, so the session remembers it too. Either way it
     # is only a request: membership is checked on every run.
-    requested = st.query_params.get(QUERY_PARAMETER) or st.session_state.get("workspace_team")
+    # The session's choice is this user's only: after a sign-out another may sign in.
+    session_user, session_team = st.session_state.get("workspace_team", (None, None))
+    requested = st.query_params.get(QUERY_PARAMETER) or (
+        session_team if session_user == email else None
+    )
     workspace, refused = workspaces.chosen_workspace(email, teams, requested)
-    st.session_state.workspace_team = workspace.team
+    st.session_state.workspace_team = (email, workspace.team)
     if workspace.team is None:
         st.query_params.pop(QUERY_PARAMETER, None)
     elif st.query_params.get(QUERY_PARAMETER) != workspace.team:
@@ -219,7 +223,7 @@ def _workspace_sidebar(active: Active) -> None:
         )
         if picked != active.workspace.label:
             team = active.choices[labels.index(picked)].team
-            st.session_state.workspace_team = team
+            st.session_state.workspace_team = (active.user, team)
             if team is None:
                 st.query_params.pop(QUERY_PARAMETER, None)
             else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from lib.load.opportunities import load_opportunities
 from lib.store import list_snapshots, save_snapshot, snapshot_of_export
 from tests.test_app import APP, HUBSPOT, metrics, upload
 
+ROOT = Path(__file__).resolve().parents[1]
 TEAMS_FILE = '[[team]]\nname = "EMEA sales"\nmembers = ["ana@acme.com", "ben@acme.com"]\n'
 LOGIN = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x"}}
 
@@ -149,3 +152,33 @@ def test_settings_chosen_in_one_session_are_there_in_the_next():
 def test_an_unchanged_session_writes_nothing(snapshot_store: Path):
     AppTest.from_file(APP, default_timeout=60).run()
     assert not snapshot_store.exists()
+
+
+def test_another_user_signing_in_on_the_same_browser_starts_in_their_own_workspace(teams):
+    at = signed_in("ana@acme.com", "pages/changes.py", workspace="EMEA sales")
+    assert "Kept in the workspace EMEA sales." in captions(at)
+    # Signing in comes back to the app's own address, without Ana's choice in it.
+    at.query_params.clear()
+    at.user = {"is_logged_in": True, "email": "cy@birch.io"}
+    at.run()
+    assert not at.error
+    assert "Kept in the workspace My workspace (cy@birch.io)." in captions(at)
+
+
+def test_a_second_app_on_the_same_data_folder_shows_only_who_holds_it(data_folder: Path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from lib import workspaces;"
+         "workspaces.claim_folder(Path(sys.argv[1])); print('owned', flush=True); sys.stdin.read()",
+         str(data_folder)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline() == "owned\n"
+        at = AppTest.from_file(APP, default_timeout=60).run()
+    finally:
+        holder.communicate("")
+    assert unescaped(at.error[0].value).startswith(
+        f"The data folder {data_folder} is in use by another Closeboard (process {holder.pid})."
+    )
+    assert not at.radio
+    assert not at.metric
