@@ -81,8 +81,8 @@ def signed_in_or_stop() -> Active:
         email = _login_email()
     # The address names the team workspace (a reload or a bookmark opens it again); moving to
     # another page clears the address's query, so the session remembers it too. Either way it
-    # is only a request: membership is checked on every run.
-    # The session's choice is this user's only: after a sign-out another may sign in.
+    # is only a request: membership is checked on every run. The session's choice is kept with
+    # the user it was made by: after a sign-out another may sign in.
     session_user, session_team = st.session_state.get("workspace_team", (None, None))
     requested = st.query_params.get(QUERY_PARAMETER) or (
         session_team if session_user == email else None

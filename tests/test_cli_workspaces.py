@@ -1,8 +1,6 @@
 """`python -m lib.cli workspaces list|delete NAME`: the data folder from a script."""
 
 import json
-import subprocess
-import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,8 +10,7 @@ from lib.load.opportunities import load_opportunities
 from lib.store import save_snapshot, snapshot_of_export
 from lib.workspaces import StoredFile
 from tests.test_changes import OLDER
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.test_workspaces import held_by_another_process
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -76,17 +73,8 @@ def test_a_workspace_is_deleted_by_name_and_an_unknown_name_is_refused(tmp_path,
 
 def test_a_workspace_is_not_deleted_while_an_app_owns_the_folder(tmp_path, capsys):
     two_workspaces(tmp_path)
-    app = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from pathlib import Path; from lib import workspaces;"
-         "workspaces.claim_folder(Path(sys.argv[1])); print('owned', flush=True); sys.stdin.read()",
-         str(tmp_path)],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert app.stdout.readline() == "owned\n"
+    with held_by_another_process(tmp_path):
         code, _, err = run(capsys, "workspaces", "delete", "EMEA", "--data-dir", str(tmp_path))
-    finally:
-        app.communicate("")
     assert code == 2
     assert err.startswith(f"The data folder {tmp_path} is in use by another Closeboard (process ")
     code, out, _ = run(capsys, "workspaces", "list", "--data-dir", str(tmp_path), "--json")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -16,8 +14,8 @@ from lib import workspaces
 from lib.load.opportunities import load_opportunities
 from lib.store import list_snapshots, save_snapshot, snapshot_of_export
 from tests.test_app import APP, HUBSPOT, metrics, upload
+from tests.test_workspaces import held_by_another_process
 
-ROOT = Path(__file__).resolve().parents[1]
 TEAMS_FILE = '[[team]]\nname = "EMEA sales"\nmembers = ["ana@acme.com", "ben@acme.com"]\n'
 LOGIN = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x"}}
 
@@ -166,17 +164,8 @@ def test_another_user_signing_in_on_the_same_browser_starts_in_their_own_workspa
 
 
 def test_a_second_app_on_the_same_data_folder_shows_only_who_holds_it(data_folder: Path):
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from pathlib import Path; from lib import workspaces;"
-         "workspaces.claim_folder(Path(sys.argv[1])); print('owned', flush=True); sys.stdin.read()",
-         str(data_folder)],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline() == "owned\n"
+    with held_by_another_process(data_folder) as holder:
         at = AppTest.from_file(APP, default_timeout=60).run()
-    finally:
-        holder.communicate("")
     assert unescaped(at.error[0].value).startswith(
         f"The data folder {data_folder} is in use by another Closeboard (process {holder.pid})."
     )

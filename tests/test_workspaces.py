@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +13,25 @@ import pytest
 
 from lib import store, workspaces
 from lib.workspaces import StoredFile, Team, Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def held_by_another_process(folder: Path) -> Iterator[subprocess.Popen]:
+    """Another process owning the data folder, as a second app would, until the block ends."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from lib import workspaces;"
+         "workspaces.claim_folder(Path(sys.argv[1])); print('owned', flush=True); sys.stdin.read()",
+         str(folder)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline() == "owned\n"
+        yield holder
+    finally:
+        holder.communicate("")
+
 
 ACME = Team("EMEA sales", frozenset({"ana@acme.com", "ben@acme.com"}), frozenset())
 WHOLE_DOMAIN = Team("Everyone at Birch", frozenset(), frozenset({"birch.io"}))
