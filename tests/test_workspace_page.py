@@ -171,3 +171,24 @@ def test_a_second_app_on_the_same_data_folder_shows_only_who_holds_it(data_folde
     )
     assert not at.radio
     assert not at.metric
+
+
+def test_a_file_uploaded_in_ones_own_workspace_does_not_follow_into_the_team(
+    teams, data_folder: Path
+):
+    at = signed_in("ana@acme.com")
+    at.radio(key="source").set_value("My uploads").run()
+    upload(at, "hubspot.csv", HUBSPOT)
+    assert metrics(at)["Deals loaded"] == "3"
+
+    next(box for box in at.selectbox if box.label == "Workspace").select("EMEA sales").run()
+    at.radio(key="source").set_value("My uploads").run()
+    assert not at.exception
+    assert not at.metric
+    assert at.info[0].value.startswith("Upload an opportunities export in the sidebar")
+    team = workspaces.team_workspace(workspaces.read_teams(teams)[0])
+    assert workspaces.last_data(workspaces.workspace_path(team, data_folder)) == {}
+    mine = workspaces.last_data(
+        workspaces.workspace_path(workspaces.personal("ana@acme.com"), data_folder)
+    )
+    assert mine["opportunities"].file_name == "hubspot.csv"

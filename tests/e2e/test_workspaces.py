@@ -196,3 +196,23 @@ def test_after_a_reload_the_last_upload_is_back_until_it_is_forgotten(
     page.locator(IDLE).wait_for(timeout=RERUN_TIMEOUT_MS)
     expect(page.locator("body")).not_to_contain_text("hubspot-deals.csv")
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_file_still_in_the_uploader_is_not_used_in_the_workspace_switched_to(
+    as_user, proxy_url, tmp_path: Path
+):
+    """The browser sends the uploader's files again on every run, whichever the workspace."""
+    export = write(tmp_path, "ana-own.csv", spreadsheet(2, "Ana Owner"))
+    ana = as_user("ana@acme.com")
+    open_app(ana, proxy_url)
+    upload_in(ana, export)
+
+    sidebar(ana).get_by_test_id("stSelectbox").filter(has_text="Workspace").click()
+    ana.get_by_role("option", name="EMEA sales").click()
+    ana.locator(IDLE).wait_for(timeout=RERUN_TIMEOUT_MS)
+    sidebar(ana).get_by_text("My uploads", exact=True).click()
+    ana.locator(IDLE).wait_for(timeout=RERUN_TIMEOUT_MS)
+    go_to(ana, "What did we load?")
+    expect(ana.get_by_text("Upload an opportunities export in the sidebar")).to_be_visible()
+    expect(ana.get_by_test_id("stMain")).not_to_contain_text("ana-own.csv")
+    expect(sidebar(ana)).not_to_contain_text("Kept in your workspace")
