@@ -7,9 +7,12 @@ import streamlit as st
 from lib.fiscal import parse_holidays
 from lib.format import markdown_text
 from lib.settings import Settings
-from pages import shared
+from pages import shared, workspace
 
 st.set_page_config(page_title="Closeboard", page_icon="📈", layout="wide")
+
+# Nothing but a sign-in screen until someone is signed in (no widget: it may precede navigation).
+active = workspace.signed_in_or_stop()
 
 # st.navigation comes before any widget: Streamlit drops the first upload of a fresh server
 # otherwise.
@@ -67,6 +70,8 @@ page = st.navigation(
     ]
 )
 
+workspace.open_workspace(active)
+
 problems: list[str] = []
 with st.sidebar:
     st.markdown("### Closeboard")
@@ -76,6 +81,7 @@ with st.sidebar:
         targets_upload = shared.sample_upload("targets")
         reps_upload = shared.sample_upload("reps")
     else:
+        workspace.kept_files_line(active)
         files = {}
         for kind, label, types, options in (
             # Several files: the ZIPs of a Salesforce Data Export, or its CSVs.
@@ -90,20 +96,22 @@ with st.sidebar:
             files[kind] = st.file_uploader(label, type=types, key=f"upload_{kind}", **options)
             if kind == "opportunities":
                 reading = st.container()  # the export's status line, right under its uploader
-        opportunities = shared.upload_of_files(files["opportunities"], problems)
-        targets_upload, reps_upload = (
-            shared.upload_of(files[kind]) if files[kind] else None for kind in ("targets", "reps")
+        opportunities, targets_upload, reps_upload = (
+            workspace.upload_or_kept(kind, files[kind], problems)
+            for kind in ("opportunities", "targets", "reps")
         )
         if files["mapping"] and opportunities:
             shared.apply_mapping_file(files["mapping"], opportunities, problems)
 
 if opportunities is None:
     export = None
-elif source == "Sample data":
-    export = shared.keep_last_good("opportunities", opportunities, shared.load_export, problems)
 else:
-    with reading:
-        export = shared.read_upload_with_status(opportunities, problems)
+    read_export = workspace.kept("opportunities", shared.load_export, active)
+    if source == "Sample data":
+        export = shared.keep_last_good("opportunities", opportunities, read_export, problems)
+    else:
+        with reading:
+            export = shared.read_upload_with_status(opportunities, read_export, problems)
 
 with st.sidebar:
     if export is not None:
@@ -147,13 +155,18 @@ if export is not None:
     )  # fmt: skip
     targets = (
         shared.keep_last_good(
-            "targets", targets_upload, lambda u: shared.read_targets(u, settings), problems
+            "targets",
+            targets_upload,
+            workspace.kept("targets", lambda u: shared.read_targets(u, settings), active),
+            problems,
         )
         if targets_upload
         else shared.export_quotas(export, settings)
     )
     reps = (
-        shared.keep_last_good("reps", reps_upload, shared.read_reps, problems)
+        shared.keep_last_good(
+            "reps", reps_upload, workspace.kept("reps", shared.read_reps, active), problems
+        )
         if reps_upload
         else None
     )
@@ -172,4 +185,8 @@ st.session_state.session_data = session_data
 for problem in problems:
     st.error(markdown_text(problem), icon=":material/error:")
 
-page.run()
+try:
+    page.run()
+finally:
+    # Also after a page stops or reruns the script: what it changed is kept either way.
+    workspace.save_choices(active)

@@ -1,6 +1,6 @@
 """Closeboard from the command line: `inspect` an export, print the Monday `report`, write a
 quarter's `qbr` as one HTML file, keep `snapshot`s of each week's export and print the `changes`
-between two, `explore` the deals and `query` them with SQL."""
+between two, `explore` the deals and `query` them with SQL, list or delete `workspaces`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from lib import changes, explore, query, store
+from lib import changes, explore, query, store, workspaces
 from lib.coaching import parse_keywords
 from lib.db import open_database
 from lib.fiscal import fiscal_quarter, quarter_from_label
@@ -268,14 +268,23 @@ def _snapshot_save(args: argparse.Namespace) -> int:
 
 
 def _snapshot_list(args: argparse.Namespace) -> int:
-    entries = store.list_snapshots(args.db)
-    if args.json:
+    return _print_listing(
+        store.list_snapshots(args.db),
+        args.json,
+        f"No snapshots in {args.db or store.store_path()}.",
+        lambda entry: f"{entry['as_of']}  {entry['deals']:>9,} deals  saved {entry['saved_at']}",
+    )
+
+
+def _print_listing(entries: list[dict], as_json: bool, when_empty: str, line) -> int:
+    """A list command's output: one JSON list, or a line per entry (`when_empty` for none)."""
+    if as_json:
         print(json.dumps(json_ready(entries), indent=2))
         return 0
     if not entries:
-        print(f"No snapshots in {args.db or store.store_path()}.")
+        print(when_empty)
     for entry in entries:
-        print(f"{entry['as_of']}  {entry['deals']:>9,} deals  saved {entry['saved_at']}")
+        print(line(entry))
     return 0
 
 
@@ -350,6 +359,49 @@ def add_snapshot_commands(commands) -> None:
     compared.set_defaults(run=_changes)
 
 
+def _workspaces_list(args: argparse.Namespace) -> int:
+    folder = args.data_dir or store.data_dir()
+    return _print_listing(
+        workspaces.list_workspaces(folder),
+        args.json,
+        f"No workspaces in {folder}.",
+        lambda entry: (
+            f"{entry['name']}  {entry['snapshots']:,} snapshots  "
+            f"last data: {entry['last_loaded'] or 'no data kept'}  {entry['bytes']:,} bytes  "
+            f"({entry['file']})"
+        ),
+    )
+
+
+def _workspaces_delete(args: argparse.Namespace) -> int:
+    folder = args.data_dir or store.data_dir()
+    # Never under a running app: it owns the folder, and would write a deleted workspace again.
+    workspaces.claim_folder(folder)
+    try:
+        path = workspaces.delete_workspace(folder, args.name)
+    finally:
+        workspaces.release_folder(folder)
+    print(f"Deleted the workspace {args.name} ({path.name}) with its snapshots and data.")
+    return 0
+
+
+def add_workspace_commands(commands) -> None:
+    """`workspaces list|delete NAME`, for an administrator."""
+    parser = commands.add_parser("workspaces", help="list the workspaces or delete one")
+    actions = parser.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="every workspace in the data folder")
+    listing.add_argument("--json", action="store_true", help="one JSON list")
+    delete = actions.add_parser("delete", help="delete a workspace with everything in it")
+    delete.add_argument("name", metavar="NAME", help="its name as listed, or its file name")
+    for action, run in ((listing, _workspaces_list), (delete, _workspaces_delete)):
+        action.add_argument(
+            "--data-dir",
+            type=Path,
+            help="the data folder (default: $CLOSEBOARD_DATA_DIR, else data/)",
+        )
+        action.set_defaults(run=run)
+
+
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     """The sidebar's data options, shared by every command that reports figures."""
     parser.add_argument(
@@ -418,10 +470,11 @@ def main(argv: list[str] | None = None) -> int:
     review.set_defaults(run=_qbr)
     add_snapshot_commands(commands)
     add_explore_commands(commands)
+    add_workspace_commands(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (LoadError, store.StoreError) as error:
+    except (LoadError, store.StoreError, workspaces.WorkspaceError) as error:
         print(str(error), file=sys.stderr)
         return 2
     except ValueError as error:

@@ -1,9 +1,10 @@
 """Snapshots: dated copies of the canonical deals, kept in an embedded DuckDB file.
 
-The store is one DuckDB file, `data/closeboard.duckdb` in the project folder unless the
-`CLOSEBOARD_DB` environment variable names another. It holds, per snapshot, the canonical deal
-columns (nothing else of the export: no unmapped columns) and the export's stage order, which
-stage regressions are judged by.
+The store is one DuckDB file, `closeboard.duckdb` in the data folder (`CLOSEBOARD_DATA_DIR`,
+default `data/` in the project folder) unless the `CLOSEBOARD_DB` environment variable names
+another; signed-in users each have their own (lib.workspaces). It holds, per snapshot, the
+canonical deal columns (nothing else of the export: no unmapped columns) and the export's stage
+order, which stage regressions are judged by.
 
 Safety:
 - Every operation opens its own connection and closes it after, so no connection is shared
@@ -35,7 +36,10 @@ import pyarrow.compute as pc
 
 from lib.load.opportunities import LoadedExport
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "closeboard.duckdb"
+DB_VARIABLE = "CLOSEBOARD_DB"
+DATA_DIR_VARIABLE = "CLOSEBOARD_DATA_DIR"
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+STORE_FILE = "closeboard.duckdb"
 SCHEMA_VERSION = 1
 # How long to wait for another process's save to finish before saying the store is busy.
 LOCK_WAIT_SECONDS = 10.0
@@ -132,9 +136,14 @@ class Snapshot:
     label: str
 
 
-def store_path() -> Path:
-    """`CLOSEBOARD_DB` when set, else `data/closeboard.duckdb` in the project folder."""
-    return Path(os.environ.get("CLOSEBOARD_DB") or DEFAULT_PATH)
+def data_dir() -> Path:
+    """The data folder: `CLOSEBOARD_DATA_DIR` when set, else `data/` in the project folder."""
+    return Path(os.environ.get(DATA_DIR_VARIABLE) or DEFAULT_DATA_DIR)
+
+
+def store_path(folder: Path | None = None) -> Path:
+    """`CLOSEBOARD_DB` when set, else `closeboard.duckdb` in the data folder."""
+    return Path(os.environ.get(DB_VARIABLE) or (folder or data_dir()) / STORE_FILE)
 
 
 def snapshot_of_export(export: LoadedExport, as_of: date) -> Snapshot:
@@ -185,6 +194,12 @@ def _connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def open_store(path: Path):
+    """A checked connection to the store, for modules that keep more in the same file
+    (lib.workspaces); closed on leaving the `with` block."""
+    return _connection(path)
 
 
 def _check_layout(con: duckdb.DuckDBPyConnection, path: Path) -> None:

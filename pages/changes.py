@@ -9,7 +9,7 @@ from lib.changes import compare, deals_table, headline, push_counts, pushes_tabl
 from lib.charts import pipeline_waterfall_chart
 from lib.export import csv_file_name, safe_csv
 from lib.format import markdown_text, money
-from pages import shared
+from pages import shared, workspace
 
 THIS_UPLOAD = "this upload"
 MONEY_COLUMNS = ("Moved", "Amount before", "Amount now")
@@ -18,7 +18,7 @@ DATE_COLUMNS = ("Close date before", "Close date now", "First close date")
 st.title("What changed since last week?")
 data = shared.loaded_or_stop()
 st.caption(shared.as_of_caption(data.settings, data.source))
-path = store.store_path()
+path = shared.workspace_store_path()
 upload = store.snapshot_of_export(data.export, data.settings.as_of)
 
 # A save or delete reruns the page so that every part of it sees the new list; what was done
@@ -48,6 +48,11 @@ def save(as_of: date, replace: bool) -> None:
     st.session_state.pop("confirm_replace", None)
     st.session_state.snapshot_message = (
         f"Saved {entry['deals']:,} deals as the snapshot of {as_of:%a %-d %b %Y}."
+    )
+    workspace.record(
+        workspace.active(),
+        "replaced" if replace else "saved",
+        f"the snapshot of {as_of:%a %-d %b %Y} ({entry['deals']:,} deals, {data.source})",
     )
     st.rerun()
 
@@ -184,7 +189,7 @@ else:
         table(deals_table(changes.regressions, currency), "stage-moved-back")
 
 st.subheader("Saved snapshots", anchor=False)
-st.caption(f"Kept in {markdown_text(path)} (set CLOSEBOARD_DB to keep them elsewhere).")
+st.caption(workspace.kept_where(path))
 if snapshots:
     st.dataframe(
         [
@@ -210,4 +215,24 @@ if snapshots:
                 st.session_state.snapshot_message = (
                     f"Deleted the snapshot of {doomed:%a %-d %b %Y}."
                 )
+                workspace.record(
+                    workspace.active(), "deleted", f"the snapshot of {doomed:%a %-d %b %Y}"
+                )
                 st.rerun()
+
+audit = workspace.audit()
+if audit:
+    with st.expander("Who saved, deleted or loaded what", icon=":material/manage_history:"):
+        st.dataframe(
+            [
+                {
+                    "When": line["at"],
+                    "Who": line["who"],
+                    "Did": line["action"],
+                    "What": line["what"],
+                }
+                for line in audit
+            ],
+            hide_index=True,
+            column_config={"When": st.column_config.DatetimeColumn(format="D MMM YYYY HH:mm")},
+        )

@@ -142,7 +142,7 @@ def session_push_counts(export: LoadedExport, as_of: date) -> pa.Table:
     """This session's close-date pushes (saved snapshots before the as-of date, then the loaded
     export), for the close-today flags and the slipping warning; counted again only when the
     store, the export or the date changes."""
-    path = store.store_path()
+    path = workspace_store_path()
     key = (id(export), as_of, str(path), _file_state(path))
     cached = st.session_state.get("push_counts")
     if cached is not None and cached[0] == key:
@@ -166,6 +166,12 @@ def session_push_counts(export: LoadedExport, as_of: date) -> pa.Table:
         LOG.warning("No close-date history: the snapshot store cannot be read", exc_info=True)
     st.session_state.push_counts = (key, counts)
     return counts
+
+
+def workspace_store_path() -> Path:
+    """The snapshot store of this session's workspace (pages/workspace.py opens it)."""
+    active = st.session_state.get("active_workspace")
+    return active.path if active is not None else store.store_path()
 
 
 def _file_state(path: Path) -> tuple:
@@ -241,22 +247,22 @@ def load_export(upload: Upload) -> LoadedExport:
     return loaded
 
 
-def read_upload_with_status(upload: Upload, problems: list[str]) -> LoadedExport | None:
-    """The uploaded export (keep_last_good) under a status line: while a new file is read it
-    says which file and how large (a large export takes seconds), then how many deals it gave
-    and how long it took, and it stays so while the file is in use: nothing on the page moves
-    when the next click reruns the script."""
+def read_upload_with_status(upload: Upload, read, problems: list[str]) -> LoadedExport | None:
+    """The uploaded export (keep_last_good with `read`) under a status line: while a new file
+    is read it says which file and how large (a large export takes seconds), then how many deals
+    it gave and how long it took, and it stays so while the file is in use: nothing on the page
+    moves when the next click reruns the script."""
     outcomes = st.session_state.setdefault("upload_outcomes", {})
     key = (upload.digest, upload.name)
     if key in outcomes:
         label, state = outcomes[key]
         st.status(label, state=state)
-        return keep_last_good("opportunities", upload, load_export, problems)
+        return keep_last_good("opportunities", upload, read, problems)
     # A label is Markdown: the file name, whatever its sender called it, is shown as typed.
     name = markdown_text(upload.name)
     with st.status(f"Reading {name} ({file_size(len(upload.data))})…") as status:
         started, problems_before = time.perf_counter(), len(problems)
-        export = keep_last_good("opportunities", upload, load_export, problems)
+        export = keep_last_good("opportunities", upload, read, problems)
         seconds = time.perf_counter() - started
         if len(problems) > problems_before:
             label, state = f"{name} could not be read.", "error"

@@ -144,6 +144,7 @@ def test_a_lost_deals_last_open_stage_comes_from_the_latest_snapshot_showing_it_
 
 def test_the_store_is_data_closeboard_duckdb_unless_closeboard_db_says(monkeypatch, tmp_path):
     monkeypatch.delenv("CLOSEBOARD_DB", raising=False)
+    monkeypatch.delenv("CLOSEBOARD_DATA_DIR", raising=False)
     assert store_path() == ROOT / "data" / "closeboard.duckdb"
     monkeypatch.setenv("CLOSEBOARD_DB", str(tmp_path / "elsewhere.duckdb"))
     assert store_path() == tmp_path / "elsewhere.duckdb"

@@ -63,8 +63,18 @@ def server_options() -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    """Extra environment for the server; a test module that needs its own (a sign-in mode)
+    overrides this fixture."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def server_url(
-    tmp_path_factory: pytest.TempPathFactory, server_options: tuple[str, ...], browser: Browser
+    tmp_path_factory: pytest.TempPathFactory,
+    server_options: tuple[str, ...],
+    server_env: dict[str, str],
+    browser: Browser,
 ) -> Iterator[str]:
     """`streamlit run app.py` from the repo root, stopped when the test module is done."""
     port = free_port()
@@ -86,8 +96,15 @@ def server_url(
             cwd=REPO_ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
-            # Each server keeps its snapshots in its own store, never in the project's data/.
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "CLOSEBOARD_DB": str(store)},
+            # Each server keeps its snapshots in its own store and owns a data folder of its
+            # own, never the project's data/.
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "CLOSEBOARD_DB": str(store),
+                "CLOSEBOARD_DATA_DIR": str(log.with_name("data")),
+                **server_env,
+            },
         )
     try:
         wait_until_healthy(url, server, log)

@@ -33,6 +33,8 @@ def open_changes(page: Page, server_url: str) -> None:
 
 
 def save_as(page: Page, day: date) -> None:
+    # A date typed while the page is still being drawn can be drawn over with the old one.
+    page.wait_for_selector(IDLE, timeout=RERUN_TIMEOUT_MS)
     field = page.get_by_test_id("stDateInput").filter(has_text="Save this export as the snapshot")
     field.locator("input").fill(day.isoformat())
     field.locator("input").press("Enter")

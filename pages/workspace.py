@@ -1,0 +1,348 @@
+"""Streamlit glue for sign-in and workspaces: who is signed in, which workspace they are in, and
+what it brings back (the last data loaded, saved choices) and keeps (uploads, choices, audit)."""
+
+from __future__ import annotations
+
+import getpass
+import importlib.util
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import streamlit as st
+
+from lib import store, workspaces
+from lib.format import markdown_text
+from lib.workspaces import StoredFile, Workspace
+from pages import shared
+
+LOG = logging.getLogger(__name__)
+# What reading or writing a workspace can raise: the store's own messages, and DuckDB's when two
+# sessions of one workspace write the same row at the same moment.
+WORKSPACE_ERRORS = (store.StoreError, duckdb.Error)
+QUERY_PARAMETER = "workspace"
+MY_UPLOADS = "My uploads"
+# What a workspace remembers of the session besides its data: the Data page's choices (kept by
+# the export's headers) and the sidebar's settings, by their widget keys.
+REMEMBERED = ("mappings", "stage_edits", "rates")
+SETTINGS_KEYS = (
+    "fiscal_start",
+    "fiscal_named_by_end",
+    "holidays",
+    "coverage_from_win_rate",
+    *(field for field, _, _ in shared.WARNING_THRESHOLDS),
+)
+
+
+@dataclass(frozen=True)
+class Active:
+    """Who is signed in (how), the workspace they are in, its file, and the others they may open;
+    `refused` says why the workspace they asked for is not the one they got."""
+
+    user: str
+    mode: str
+    workspace: Workspace
+    path: Path
+    choices: tuple[Workspace, ...]
+    refused: str | None = None
+
+
+def signed_in_or_stop() -> Active:
+    """The signed-in user's workspace; until someone is signed in, the sign-in screen only.
+
+    Reads no widget, so it may run before st.navigation; the screens it shows instead of the app
+    are pages of their own navigation, and the app stops there.
+    """
+    try:
+        folder = store.data_dir()
+        workspaces.claim_folder(folder)
+        teams = workspaces.configured_teams()
+    except workspaces.WorkspaceError as error:
+        message = markdown_text(error)
+        _only(lambda: st.error(message, icon=":material/lock:"), "Closeboard")
+    mode = workspaces.identity_mode(os.environ, _login_configured())
+    if mode == "local":
+        return Active(
+            _local_user(),
+            mode,
+            workspaces.LOCAL,
+            workspaces.workspace_path(workspaces.LOCAL, folder),
+            (workspaces.LOCAL,),
+        )
+    if mode == "header":
+        header = os.environ[workspaces.HEADER_VARIABLE]
+        email = workspaces.user_from_headers(st.context.headers, header)
+        if email is None:
+            _only(_sign_in_required, "Sign-in required")
+    else:
+        email = _login_email()
+    # The address names the team workspace (a reload or a bookmark opens it again); moving to
+    # another page clears the address's query, so the session remembers it too. Either way it
+    # is only a request: membership is checked on every run. The session's choice is kept with
+    # the user it was made by: after a sign-out another may sign in.
+    session_user, session_team = st.session_state.get("workspace_team", (None, None))
+    requested = st.query_params.get(QUERY_PARAMETER) or (
+        session_team if session_user == email else None
+    )
+    workspace, refused = workspaces.chosen_workspace(email, teams, requested)
+    st.session_state.workspace_team = (email, workspace.team)
+    if workspace.team is None:
+        st.query_params.pop(QUERY_PARAMETER, None)
+    elif st.query_params.get(QUERY_PARAMETER) != workspace.team:
+        st.query_params[QUERY_PARAMETER] = workspace.team
+    return Active(
+        email,
+        mode,
+        workspace,
+        workspaces.workspace_path(workspace, folder),
+        tuple(workspaces.workspaces_of(email, teams)),
+        refused,
+    )
+
+
+def _local_user() -> str:
+    """Who saved what on this computer, for the audit list: the login name when there is one."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "this computer"
+
+
+def _login_configured() -> bool:
+    """An identity provider is configured for st.login: `[auth]` in .streamlit/secrets.toml."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+def _login_email() -> str:
+    if not st.user.is_logged_in:
+        _only(_sign_in_screen, "Sign in")
+    email = workspaces.normal_email(st.user.get("email"))
+    if email is None:
+        _only(_no_email_screen, "Sign in")
+    return email
+
+
+def _only(screen, title: str) -> None:
+    """Shows `screen` as the app's only page (no navigation to the others), and stops."""
+    st.navigation([st.Page(screen, title=title, url_path="sign-in")], position="hidden").run()
+    st.stop()
+
+
+def _sign_in_screen() -> None:
+    st.title("Closeboard")
+    # st.login needs Authlib (and httpx), which Closeboard does not install by itself.
+    if importlib.util.find_spec("authlib") is None or importlib.util.find_spec("httpx") is None:
+        st.error(
+            "Sign-in is configured ([auth] in .streamlit/secrets.toml) but this server cannot "
+            'sign anyone in: it needs Authlib and httpx (pip install "streamlit[auth]"). '
+            "Ask your administrator.",
+            icon=":material/error:",
+        )
+        return
+    st.write("Sign in with your company account to open your workspace.")
+    st.button("Sign in", icon=":material/login:", type="primary", on_click=st.login)
+
+
+def _no_email_screen() -> None:
+    st.title("Closeboard")
+    st.error(
+        "Your company's sign-in did not say your e-mail address, which Closeboard needs to open "
+        "your workspace. Ask your administrator to add the email scope.",
+        icon=":material/error:",
+    )
+    st.button("Sign out", on_click=st.logout)
+
+
+def _sign_in_required() -> None:
+    st.title("Closeboard")
+    st.error(
+        "Sign-in required. Open Closeboard through your company's sign-in page.",
+        icon=":material/lock:",
+    )
+
+
+def open_workspace(active: Active) -> None:
+    """Once per session and workspace: its saved choices and last data into the session (the
+    data source set to the uploads when it has any), then the sidebar's workspace lines."""
+    state = st.session_state
+    if state.get("workspace_key") != active.workspace.key:
+        if "workspace_key" in state:
+            _leave_workspace()
+        try:
+            choices = workspaces.saved_choices(active.path)
+            state.workspace_files = workspaces.last_data(active.path)
+        except WORKSPACE_ERRORS as error:
+            st.error(markdown_text(error), icon=":material/error:")
+            choices, state.workspace_files = {}, {}
+        for kind in REMEMBERED:
+            state[kind] = choices.get(kind, {})
+        for key in SETTINGS_KEYS:
+            if key in choices and key not in state:
+                state[key] = choices[key]
+        if "opportunities" in state.workspace_files and "source" not in state:
+            state.source = MY_UPLOADS
+        # Taken at the end of this first run, when the widgets hold their values: an unchanged
+        # session writes nothing (and creates no file).
+        state.workspace_saved = None
+        state.workspace_key = active.workspace.key
+    state.active_workspace = active
+    if active.refused:
+        st.error(markdown_text(active.refused), icon=":material/block:")
+    _workspace_sidebar(active)
+
+
+def _leave_workspace() -> None:
+    """Another workspace: nothing of the last one stays in the session, and the files still in
+    the uploaders (sent again by the browser on every run) are not used in the new one."""
+    left_behind = {
+        uploaded.file_id
+        for kind in workspaces.KINDS
+        if (uploaded := st.session_state.get(f"upload_{kind}")) is not None
+    } | st.session_state.get("left_behind", set())
+    team = st.session_state.get("workspace_team")
+    st.session_state.clear()
+    st.session_state.left_behind = left_behind
+    st.session_state.workspace_team = team
+
+
+def _workspace_sidebar(active: Active) -> None:
+    if active.mode == "local":
+        return
+    sidebar = st.sidebar
+    sidebar.caption(f"Signed in as {markdown_text(active.user)}")
+    labels = [workspace.label for workspace in active.choices]
+    if len(labels) > 1:
+        picked = sidebar.selectbox(
+            "Workspace", labels, index=labels.index(active.workspace.label), key=None
+        )
+        if picked != active.workspace.label:
+            team = active.choices[labels.index(picked)].team
+            st.session_state.workspace_team = (active.user, team)
+            if team is None:
+                st.query_params.pop(QUERY_PARAMETER, None)
+            else:
+                st.query_params[QUERY_PARAMETER] = team
+            st.rerun()
+    else:
+        sidebar.caption(f"Workspace: {markdown_text(active.workspace.label)}")
+    if active.mode == "login":
+        sidebar.button("Sign out", icon=":material/logout:", on_click=st.logout)
+
+
+def upload_or_kept(kind: str, uploaded, problems: list[str]) -> shared.Upload | None:
+    """The file just uploaded for `kind` (the opportunities uploader takes several: the files
+    of a Data Export), else the workspace's last one (reopened)."""
+    left_behind = st.session_state.get("left_behind", ())
+    chosen = [
+        file
+        for file in (uploaded if isinstance(uploaded, list) else [uploaded])
+        if file is not None and file.file_id not in left_behind
+    ]
+    if chosen:
+        return shared.upload_of_files(chosen, problems)
+    kept = st.session_state.get("workspace_files", {}).get(kind)
+    return shared.Upload(kept.file_name, kept.data, kept.digest) if kept else None
+
+
+def kept(kind: str, read, active: Active):
+    """`read`, which also keeps a file of the uploads that it read without error as the
+    workspace's last of its kind."""
+
+    def read_and_keep(upload: shared.Upload):
+        value = read(upload)
+        files = st.session_state.setdefault("workspace_files", {})
+        known = files.get(kind)
+        if st.session_state.get("source") == MY_UPLOADS and (
+            known is None or known.digest != upload.digest
+        ):
+            stored = StoredFile(kind, upload.name, upload.digest, upload.data, workspaces.now())
+            try:
+                workspaces.keep_file(active.path, active.workspace, stored, active.user)
+            except WORKSPACE_ERRORS:
+                LOG.warning("The upload could not be kept in the workspace", exc_info=True)
+            else:
+                files[kind] = stored
+        return value
+
+    return read_and_keep
+
+
+def kept_files_line(active: Active) -> None:
+    """Which files the workspace keeps, from when, and the button that forgets them."""
+    files = st.session_state.get("workspace_files") or {}
+    if not files:
+        return
+    names = ", ".join(files[kind].file_name for kind in workspaces.KINDS if kind in files)
+    newest = max(file.loaded_at for file in files.values())
+    st.caption(
+        f"Kept in your workspace: {markdown_text(names)}, loaded {newest:%a %-d %b %Y %H:%M}. "
+        "They open again after a reload."
+    )
+    if st.button("Forget my data", icon=":material/delete_sweep:"):
+        try:
+            workspaces.forget_data(active.path, active.user)
+        except WORKSPACE_ERRORS as error:
+            st.error(markdown_text(error), icon=":material/error:")
+            return
+        _leave_workspace()
+        st.session_state.source = MY_UPLOADS
+        st.rerun()
+
+
+def save_choices(active: Active) -> None:
+    """After each run: the session's choices into the workspace, when they changed."""
+    choices = _choices_json()
+    if st.session_state.get("workspace_saved") is None:
+        st.session_state.workspace_saved = choices
+    if choices == st.session_state.workspace_saved:
+        return
+    try:
+        workspaces.save_choices(active.path, active.workspace, json.loads(choices))
+    except WORKSPACE_ERRORS:
+        LOG.warning("The choices could not be saved in the workspace", exc_info=True)
+        return
+    st.session_state.workspace_saved = choices
+
+
+def _choices_json() -> str:
+    state = st.session_state
+    values = {kind: state.get(kind, {}) for kind in REMEMBERED}
+    values |= {key: state[key] for key in SETTINGS_KEYS if key in state}
+    return json.dumps(values, sort_keys=True, default=str)
+
+
+def record(active: Active, action: str, what: str) -> None:
+    """A line in the workspace's audit list; the action itself is done already, so a failure to
+    note it is logged, not shown."""
+    try:
+        workspaces.record(active.path, active.workspace, active.user, action, what)
+    except WORKSPACE_ERRORS:
+        LOG.warning("Could not add to the audit list", exc_info=True)
+
+
+def kept_where(path: Path) -> str:
+    """Where the snapshots are kept, as the snapshots page says it: the file on this computer,
+    the workspace's name on a server."""
+    if active().mode == "local":
+        return f"Kept in {markdown_text(path)} (set CLOSEBOARD_DB to keep them elsewhere)."
+    return f"Kept in the workspace {markdown_text(active().workspace.label)}."
+
+
+def audit() -> list[dict[str, object]]:
+    """The workspace's audit list, newest first; empty (and logged) when it cannot be read."""
+    try:
+        return workspaces.audit_list(active().path)
+    except WORKSPACE_ERRORS:
+        LOG.warning("The audit list cannot be read", exc_info=True)
+        return []
+
+
+def active() -> Active:
+    """The session's workspace, as open_workspace found it on this run."""
+    return st.session_state.active_workspace

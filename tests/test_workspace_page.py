@@ -1,0 +1,194 @@
+"""Sign-in and workspaces in the app (AppTest): who sees which workspace, and what it brings back."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import workspaces
+from lib.load.opportunities import load_opportunities
+from lib.store import list_snapshots, save_snapshot, snapshot_of_export
+from tests.test_app import APP, HUBSPOT, metrics, upload
+from tests.test_workspaces import held_by_another_process
+
+TEAMS_FILE = '[[team]]\nname = "EMEA sales"\nmembers = ["ana@acme.com", "ben@acme.com"]\n'
+LOGIN = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x"}}
+
+
+def unescaped(text: str) -> str:
+    """Markdown as shown: escapes undone, and the word joiner that keeps an address from
+    becoming a link taken out."""
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
+
+
+def captions(at: AppTest) -> str:
+    return unescaped(" ".join(caption.value for caption in at.caption))
+
+
+def signed_in(email: str | None, page: str | None = "pages/data.py", **query: str) -> AppTest:
+    """The app in st.login mode (an [auth] secret), signed in as `email` (None: not signed in)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets.update(LOGIN)
+    at.user = {"is_logged_in": True, "email": email} if email else {"is_logged_in": False}
+    at.query_params.update(query)
+    at.run()
+    if email and page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def teams(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    config = tmp_path / "workspaces.toml"
+    config.write_text(TEAMS_FILE)
+    monkeypatch.setenv("CLOSEBOARD_WORKSPACES", str(config))
+    return config
+
+
+def snapshot_in(workspace: workspaces.Workspace, folder: Path, as_of: date) -> None:
+    export = load_opportunities(HUBSPOT, "hubspot.csv")
+    save_snapshot(snapshot_of_export(export, as_of), workspaces.workspace_path(workspace, folder))
+
+
+def test_until_signed_in_there_is_only_the_sign_in_screen(monkeypatch: pytest.MonkeyPatch):
+    # Whether or not this machine has Authlib: the screen with the button, as where it does.
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    at = signed_in(None)
+    assert [title.value for title in at.title] == ["Closeboard"]
+    assert [button.label for button in at.button] == ["Sign in"]
+    assert not at.radio  # no data source, no pages
+    assert not at.metric
+
+
+def test_without_authlib_the_sign_in_screen_says_what_the_server_needs(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    at = signed_in(None)
+    assert not at.button
+    assert "it needs Authlib and httpx" in unescaped(at.error[0].value)
+
+
+def test_a_signed_in_user_sees_their_own_snapshots_and_not_anothers(data_folder: Path):
+    snapshot_in(workspaces.personal("ana@acme.com"), data_folder, date(2026, 11, 13))
+    ana = signed_in("Ana@Acme.com", "pages/changes.py")
+    assert "Signed in as ana@acme.com" in captions(ana)
+    assert "Kept in the workspace My workspace (ana@acme.com)." in captions(ana)
+    assert [box.label for box in ana.selectbox][:2] == ["Compare", "with"]
+
+    cy = signed_in("cy@birch.io", "pages/changes.py")
+    assert "No snapshot yet" in cy.info[0].value
+    assert not list_snapshots(
+        workspaces.workspace_path(workspaces.personal("cy@birch.io"), data_folder)
+    )
+
+
+def test_team_members_may_open_the_team_workspace_and_others_may_not(teams, data_folder: Path):
+    team = workspaces.team_workspace(workspaces.read_teams(teams)[0])
+    snapshot_in(team, data_folder, date(2026, 11, 6))
+    ben = signed_in("ben@acme.com", "pages/changes.py", workspace="EMEA sales")
+    workspace_box = next(box for box in ben.selectbox if box.label == "Workspace")
+    assert workspace_box.options == ["My workspace (ben@acme.com)", "EMEA sales"]
+    assert workspace_box.value == "EMEA sales"
+    assert "Kept in the workspace EMEA sales." in captions(ben)
+    assert not ben.error
+
+    cy = signed_in("cy@birch.io", None, workspace="EMEA sales")
+    assert unescaped(cy.error[0].value).startswith("EMEA sales is not one of your workspaces")
+    cy.switch_page("pages/changes.py").run()
+    assert "Kept in the workspace My workspace (cy@birch.io)." in captions(cy)
+    assert "No snapshot yet" in cy.info[0].value
+    assert "workspace" not in cy.query_params
+
+
+def test_picking_the_team_in_the_sidebar_opens_its_workspace(teams, data_folder: Path):
+    ana = signed_in("ana@acme.com", "pages/changes.py")
+    next(box for box in ana.selectbox if box.label == "Workspace").select("EMEA sales").run()
+    assert ana.query_params["workspace"] == "EMEA sales"
+    assert "Kept in the workspace EMEA sales." in captions(ana)
+
+
+def test_the_last_upload_comes_back_in_a_new_session_and_is_forgotten_on_request():
+    first = AppTest.from_file(APP, default_timeout=60)
+    first.session_state["source"] = "My uploads"
+    first.run()
+    first.switch_page("pages/data.py").run()
+    upload(first, "hubspot.csv", HUBSPOT)
+
+    # A reload is a new session: nothing uploaded, the workspace's file opens again.
+    again = AppTest.from_file(APP, default_timeout=60).run()
+    again.switch_page("pages/data.py").run()
+    assert again.radio(key="source").value == "My uploads"
+    assert (metrics(again)["Rows read"], metrics(again)["Deals loaded"]) == ("4", "3")
+    assert re.search(
+        r"Kept in your workspace: hubspot.csv, loaded \w{3} \d+ \w{3} \d{4} \d\d:\d\d",
+        captions(again),
+    )
+    next(b for b in again.button if b.label == "Forget my data").click().run()
+    assert not again.metric
+    assert again.info[0].value.startswith("Upload an opportunities export in the sidebar")
+
+    after = AppTest.from_file(APP, default_timeout=60).run()
+    assert after.radio(key="source").value == "Sample data"
+
+
+def test_settings_chosen_in_one_session_are_there_in_the_next():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.selectbox(key="fiscal_start").set_value(4).run()
+    at.text_area(key="holidays").input("2026-11-26").run()
+    again = AppTest.from_file(APP, default_timeout=60).run()
+    assert again.selectbox(key="fiscal_start").value == 4
+    assert again.text_area(key="holidays").value == "2026-11-26"
+
+
+def test_an_unchanged_session_writes_nothing(snapshot_store: Path):
+    AppTest.from_file(APP, default_timeout=60).run()
+    assert not snapshot_store.exists()
+
+
+def test_another_user_signing_in_on_the_same_browser_starts_in_their_own_workspace(teams):
+    at = signed_in("ana@acme.com", "pages/changes.py", workspace="EMEA sales")
+    assert "Kept in the workspace EMEA sales." in captions(at)
+    # Signing in comes back to the app's own address, without Ana's choice in it.
+    at.query_params.clear()
+    at.user = {"is_logged_in": True, "email": "cy@birch.io"}
+    at.run()
+    assert not at.error
+    assert "Kept in the workspace My workspace (cy@birch.io)." in captions(at)
+
+
+def test_a_second_app_on_the_same_data_folder_shows_only_who_holds_it(data_folder: Path):
+    with held_by_another_process(data_folder) as holder:
+        at = AppTest.from_file(APP, default_timeout=60).run()
+    assert unescaped(at.error[0].value).startswith(
+        f"The data folder {data_folder} is in use by another Closeboard (process {holder.pid})."
+    )
+    assert not at.radio
+    assert not at.metric
+
+
+def test_a_file_uploaded_in_ones_own_workspace_does_not_follow_into_the_team(
+    teams, data_folder: Path
+):
+    at = signed_in("ana@acme.com")
+    at.radio(key="source").set_value("My uploads").run()
+    upload(at, "hubspot.csv", HUBSPOT)
+    assert metrics(at)["Deals loaded"] == "3"
+
+    next(box for box in at.selectbox if box.label == "Workspace").select("EMEA sales").run()
+    at.radio(key="source").set_value("My uploads").run()
+    assert not at.exception
+    assert not at.metric
+    assert at.info[0].value.startswith("Upload an opportunities export in the sidebar")
+    team = workspaces.team_workspace(workspaces.read_teams(teams)[0])
+    assert workspaces.last_data(workspaces.workspace_path(team, data_folder)) == {}
+    mine = workspaces.last_data(
+        workspaces.workspace_path(workspaces.personal("ana@acme.com"), data_folder)
+    )
+    assert mine["opportunities"].file_name == "hubspot.csv"
