@@ -167,6 +167,13 @@ def _sign_in_required() -> None:
     )
 
 
+def keeps_uploads(active: Active) -> bool:
+    """Whether the workspace keeps the last files loaded, to open them again after a reload:
+    only when someone is signed in. Without sign-in every browser that reaches the app is the
+    same "user", and one person's upload must never open in another person's browser."""
+    return active.mode != "local"
+
+
 def open_workspace(active: Active) -> None:
     """Once per session and workspace: its saved choices and last data into the session (the
     data source set to the uploads when it has any), then the sidebar's workspace lines."""
@@ -176,7 +183,9 @@ def open_workspace(active: Active) -> None:
             _leave_workspace()
         try:
             choices = workspaces.saved_choices(active.path)
-            state.workspace_files = workspaces.last_data(active.path)
+            state.workspace_files = (
+                workspaces.last_data(active.path) if keeps_uploads(active) else {}
+            )
         except WORKSPACE_ERRORS as error:
             st.error(markdown_text(error), icon=":material/error:")
             choices, state.workspace_files = {}, {}
@@ -201,14 +210,21 @@ def _leave_workspace() -> None:
     """Another workspace: nothing of the last one stays in the session, and the files still in
     the uploaders (sent again by the browser on every run) are not used in the new one."""
     left_behind = {
-        uploaded.file_id
+        file.file_id
         for kind in workspaces.KINDS
-        if (uploaded := st.session_state.get(f"upload_{kind}")) is not None
+        for file in _files_in(st.session_state.get(f"upload_{kind}"))
     } | st.session_state.get("left_behind", set())
     team = st.session_state.get("workspace_team")
     st.session_state.clear()
     st.session_state.left_behind = left_behind
     st.session_state.workspace_team = team
+
+
+def _files_in(uploaded) -> list:
+    """An uploader's value as a list: the opportunities uploader takes several files."""
+    if uploaded is None:
+        return []
+    return uploaded if isinstance(uploaded, list) else [uploaded]
 
 
 def _workspace_sidebar(active: Active) -> None:
@@ -239,11 +255,7 @@ def upload_or_kept(kind: str, uploaded, problems: list[str]) -> shared.Upload | 
     """The file just uploaded for `kind` (the opportunities uploader takes several: the files
     of a Data Export), else the workspace's last one (reopened)."""
     left_behind = st.session_state.get("left_behind", ())
-    chosen = [
-        file
-        for file in (uploaded if isinstance(uploaded, list) else [uploaded])
-        if file is not None and file.file_id not in left_behind
-    ]
+    chosen = [file for file in _files_in(uploaded) if file.file_id not in left_behind]
     if chosen:
         return shared.upload_of_files(chosen, problems)
     kept = st.session_state.get("workspace_files", {}).get(kind)
@@ -258,8 +270,10 @@ def kept(kind: str, read, active: Active):
         value = read(upload)
         files = st.session_state.setdefault("workspace_files", {})
         known = files.get(kind)
-        if st.session_state.get("source") == MY_UPLOADS and (
-            known is None or known.digest != upload.digest
+        if (
+            keeps_uploads(active)
+            and st.session_state.get("source") == MY_UPLOADS
+            and (known is None or known.digest != upload.digest)
         ):
             stored = StoredFile(kind, upload.name, upload.digest, upload.data, workspaces.now())
             try:

@@ -114,28 +114,40 @@ def test_picking_the_team_in_the_sidebar_opens_its_workspace(teams, data_folder:
     assert "Kept in the workspace EMEA sales." in captions(ana)
 
 
-def test_the_last_upload_comes_back_in_a_new_session_and_is_forgotten_on_request():
-    first = AppTest.from_file(APP, default_timeout=60)
-    first.session_state["source"] = "My uploads"
-    first.run()
-    first.switch_page("pages/data.py").run()
+def test_the_last_upload_comes_back_in_a_new_session_and_is_forgotten_on_request(data_folder):
+    first = signed_in("ana@acme.com")
+    first.radio(key="source").set_value("My uploads").run()
     upload(first, "hubspot.csv", HUBSPOT)
 
     # A reload is a new session: nothing uploaded, the workspace's file opens again.
-    again = AppTest.from_file(APP, default_timeout=60).run()
-    again.switch_page("pages/data.py").run()
+    again = signed_in("ana@acme.com")
     assert again.radio(key="source").value == "My uploads"
     assert (metrics(again)["Rows read"], metrics(again)["Deals loaded"]) == ("4", "3")
     assert re.search(
         r"Kept in your workspace: hubspot.csv, loaded \w{3} \d+ \w{3} \d{4} \d\d:\d\d",
         captions(again),
     )
+    # Another user's new session does not see it.
+    assert signed_in("ben@acme.com").radio(key="source").value == "Sample data"
     next(b for b in again.button if b.label == "Forget my data").click().run()
     assert not again.metric
     assert again.info[0].value.startswith("Upload an opportunities export in the sidebar")
 
-    after = AppTest.from_file(APP, default_timeout=60).run()
+    after = signed_in("ana@acme.com")
     assert after.radio(key="source").value == "Sample data"
+
+
+def test_without_sign_in_an_upload_never_opens_in_another_browser_session(data_folder):
+    first = AppTest.from_file(APP, default_timeout=60)
+    first.session_state["source"] = "My uploads"
+    first.run()
+    upload(first, "hubspot.csv", HUBSPOT)
+    # Without sign-in every browser is the same workspace: its next session starts afresh.
+    again = AppTest.from_file(APP, default_timeout=60).run()
+    assert again.radio(key="source").value == "Sample data"
+    again.radio(key="source").set_value("My uploads").run()
+    assert not again.metric
+    assert "Kept in your workspace" not in captions(again)
 
 
 def test_settings_chosen_in_one_session_are_there_in_the_next():
