@@ -45,14 +45,7 @@ method = method_column.radio(
 settings = replace(data.settings, pace_method=method)
 
 if data.targets is None and team is None:
-    typed = st.number_input(
-        f"No quota file loaded: the team's budget for {period.label}",
-        min_value=0.0,
-        value=None,
-        step=10_000.0,
-        placeholder="type the budget to pace against",
-    )
-    settings = replace(settings, team_budget=typed)
+    settings = replace(settings, team_budget=shared.typed_team_budget(period.label))
 
 report = pacing(data.con, settings, period, team)
 team_figures = report.team

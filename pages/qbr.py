@@ -110,14 +110,7 @@ with controls:
     st.query_params["quarter"] = quarter.label
     settings = data.settings
     if data.targets is None:
-        typed = budget_column.number_input(
-            f"No quota file loaded: the team's budget for {quarter.label}",
-            min_value=0.0,
-            value=None,
-            step=10_000.0,
-            placeholder="type the budget",
-            key="qbr_budget",
-        )
+        typed = shared.typed_team_budget(quarter.label, budget_column, key="qbr_budget")
         settings = replace(settings, team_budget=typed)
     present_column.toggle(
         "Presentation mode",

@@ -281,6 +281,18 @@ def export_history(export: LoadedExport) -> pa.Table | None:
     return files.history if files is not None and files.history_file is not None else None
 
 
+def typed_team_budget(period_label: str, where=st, key: str | None = None) -> float | None:
+    """The team's budget for the period, typed by hand when no quota file is loaded."""
+    return where.number_input(
+        f"No quota file loaded: the team's budget for {period_label}",
+        min_value=0.0,
+        value=None,
+        step=10_000.0,
+        placeholder="type the budget",
+        key=key,
+    )
+
+
 def default_as_of(export: LoadedExport) -> date:
     return overview.default_as_of(export.deals, today())
 
