@@ -99,9 +99,9 @@ heading.caption(f"{shared.as_of_caption(data.settings, data.source)} · late sta
 
 
 def show_table(deals: list[DealToClose], with_owner: bool, download_as: str) -> None:
-    """The deals as a table (overdue close dates in red), with its CSV download."""
-    table = deals_table(deals, with_owner)
-    shown = table.head(SHOWN_DEALS)
+    """The deals as a table (overdue close dates in red), with its CSV download. Only the rows
+    shown are tabled on each run; the CSV of every deal is written when its button is clicked."""
+    shown = deals_table(deals[:SHOWN_DEALS], with_owner)
     overdue = shown["Days overdue"] > 0
     red = f"color: {BEHIND}; font-weight: 600"
     styled = shown.style.apply(
@@ -111,7 +111,7 @@ def show_table(deals: list[DealToClose], with_owner: bool, download_as: str) -> 
     st.dataframe(
         styled,
         hide_index=True,
-        column_order=[column for column in SCREEN_COLUMNS if column in table.columns],
+        column_order=[column for column in SCREEN_COLUMNS if column in shown.columns],
         column_config={
             **shared.money_columns(["Amount", "Weighted"], currency),
             "Probability": st.column_config.NumberColumn(format="percent"),
@@ -121,14 +121,14 @@ def show_table(deals: list[DealToClose], with_owner: bool, download_as: str) -> 
             "Flags": st.column_config.TextColumn(width="large"),
         },
     )
-    if len(table) > len(shown):
+    if len(deals) > len(shown):
         st.caption(
-            f"The first {len(shown):,} of {len(table):,} deals, in the order above; the CSV holds "
+            f"The first {len(shown):,} of {len(deals):,} deals, in the order above; the CSV holds "
             "every one."
         )
     st.download_button(
         "Download this list (CSV)",
-        safe_csv(table),
+        lambda: safe_csv(deals_table(deals, with_owner)),
         file_name=csv_file_name(download_as, settings.as_of.isoformat()),
         mime="text/csv",
         icon=":material/download:",
