@@ -167,10 +167,11 @@ def _sign_in_required() -> None:
     )
 
 
-def keeps_uploads(active: Active) -> bool:
-    """Whether the workspace keeps the last files loaded, to open them again after a reload:
-    only when someone is signed in. Without sign-in every browser that reaches the app is the
-    same "user", and one person's upload must never open in another person's browser."""
+def remembers_sessions(active: Active) -> bool:
+    """Whether the workspace brings a session's last files and sidebar settings back after a
+    reload: only when someone is signed in. Without sign-in every browser that reaches the app is
+    the same "user": one person's upload must never open in another person's browser, nor the
+    fiscal year a Data Export set change the sample data for the next visitor."""
     return active.mode != "local"
 
 
@@ -184,14 +185,14 @@ def open_workspace(active: Active) -> None:
         try:
             choices = workspaces.saved_choices(active.path)
             state.workspace_files = (
-                workspaces.last_data(active.path) if keeps_uploads(active) else {}
+                workspaces.last_data(active.path) if remembers_sessions(active) else {}
             )
         except WORKSPACE_ERRORS as error:
             st.error(markdown_text(error), icon=":material/error:")
             choices, state.workspace_files = {}, {}
         for kind in REMEMBERED:
             state[kind] = choices.get(kind, {})
-        for key in SETTINGS_KEYS:
+        for key in SETTINGS_KEYS if remembers_sessions(active) else ():
             if key in choices and key not in state:
                 state[key] = choices[key]
         if "opportunities" in state.workspace_files and "source" not in state:
@@ -271,7 +272,7 @@ def kept(kind: str, read, active: Active):
         files = st.session_state.setdefault("workspace_files", {})
         known = files.get(kind)
         if (
-            keeps_uploads(active)
+            remembers_sessions(active)
             and st.session_state.get("source") == MY_UPLOADS
             and (known is None or known.digest != upload.digest)
         ):

@@ -150,13 +150,17 @@ def test_without_sign_in_an_upload_never_opens_in_another_browser_session(data_f
     assert "Kept in your workspace" not in captions(again)
 
 
-def test_settings_chosen_in_one_session_are_there_in_the_next():
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def test_settings_chosen_in_one_session_are_there_in_the_next(data_folder):
+    at = signed_in("ana@acme.com")
     at.selectbox(key="fiscal_start").set_value(4).run()
     at.text_area(key="holidays").input("2026-11-26").run()
-    again = AppTest.from_file(APP, default_timeout=60).run()
+    again = signed_in("ana@acme.com")
     assert again.selectbox(key="fiscal_start").value == 4
     assert again.text_area(key="holidays").value == "2026-11-26"
+    # Without sign-in a new browser session starts with the defaults.
+    local = AppTest.from_file(APP, default_timeout=60).run()
+    local.selectbox(key="fiscal_start").set_value(4).run()
+    assert AppTest.from_file(APP, default_timeout=60).run().selectbox(key="fiscal_start").value == 1
 
 
 def test_an_unchanged_session_writes_nothing(snapshot_store: Path):
