@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -248,10 +249,19 @@ def user_from_headers(headers: Mapping[str, str], header: str) -> str | None:
 # The folders this process owns, with their lock files kept open: a lock is held as long as
 # its file stays open, and asking again from the same process must not lock it against itself.
 _owned: dict[Path, int] = {}
+# Browser sessions run their scripts on threads of one process: two first runs at once must not
+# both open the lock file, for the second open would find the first one's lock and take its own
+# process for another Closeboard.
+_claiming = threading.Lock()
 
 
 def claim_folder(folder: Path) -> None:
     """Makes this process the data folder's owner; FolderInUseError when another one is."""
+    with _claiming:
+        _claim(folder)
+
+
+def _claim(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     key = folder.resolve()
     if key in _owned:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -242,3 +243,27 @@ def test_workspaces_are_listed_by_name_and_deleted_with_everything_in_them(tmp_p
     assert [entry["key"] for entry in workspaces.list_workspaces(tmp_path)] == ["user:ana@acme.com"]
     with pytest.raises(workspaces.WorkspaceError, match="There is no workspace named ../x"):
         workspaces.delete_workspace(tmp_path, "../x")
+
+
+def test_browser_sessions_starting_at_once_all_find_the_folder_theirs(tmp_path: Path):
+    # Each browser session runs on a thread of the one app process; at a server's start several
+    # first runs claim the data folder at the same moment.
+    start = threading.Barrier(16)
+    refused: list[Exception] = []
+
+    def first_run() -> None:
+        start.wait()
+        try:
+            workspaces.claim_folder(tmp_path)
+        except workspaces.FolderInUseError as error:
+            refused.append(error)
+
+    threads = [threading.Thread(target=first_run) for _ in range(16)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert refused == []
+    finally:
+        workspaces.release_folder(tmp_path)
