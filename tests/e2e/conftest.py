@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -157,5 +158,28 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     try:
         yield context.new_page()
+    finally:
+        context.close()
+
+
+@contextmanager
+def offline_file(browser: Browser, path: Path, viewport: dict | None = None):
+    """A page showing the file with the network off and every request for anything but a file:
+    or data: address refused and listed: an export must open offline and ask for nothing."""
+    context = browser.new_context(viewport=viewport, offline=True)
+    asked_for: list[str] = []
+
+    def only_the_file(route) -> None:
+        if route.request.url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            asked_for.append(route.request.url)
+            route.abort()
+
+    try:
+        reader = context.new_page()
+        reader.route("**/*", only_the_file)
+        reader.goto(path.as_uri())
+        yield reader, asked_for
     finally:
         context.close()

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from lib.format import money
+from tests.e2e.conftest import offline_file
 from tests.test_coaching_page import SAMPLE_DATE, expected_figures, of
 
 pytestmark = pytest.mark.timeout(120)
@@ -51,20 +52,7 @@ def test_the_downloaded_1_1_sheet_opens_offline_with_the_reps_figures(
     sheet = tmp_path / download.value.suggested_filename
     download.value.save_as(sheet)
 
-    offline = browser.new_context(offline=True)
-    try:
-        reader = offline.new_page()
-        asked_for = []
-
-        def only_the_file(route):
-            if route.request.url.startswith("file://"):
-                route.continue_()
-            else:
-                asked_for.append(route.request.url)
-                route.abort()
-
-        reader.route("**/*", only_the_file)
-        reader.goto(sheet.as_uri())
+    with offline_file(browser, sheet) as (reader, asked_for):
         figures = expected_figures(of(REP))
         expect(reader.get_by_role("heading", name=f"1:1 with {REP}")).to_be_visible()
         expect(reader.locator(".figures")).to_contain_text(booked)
@@ -74,8 +62,6 @@ def test_the_downloaded_1_1_sheet_opens_offline_with_the_reps_figures(
         expect(reader.locator("ol li")).not_to_have_count(0)
         expect(reader.locator("svg rect").first).to_be_visible()
         assert asked_for == []
-    finally:
-        offline.close()
 
 
 def test_the_sheet_prints_on_two_pages_at_most_without_the_sidebar_or_controls(

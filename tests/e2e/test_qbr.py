@@ -9,13 +9,12 @@ import subprocess
 import sys
 import zipfile
 from datetime import date
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from lib.format import money
-from tests.e2e.conftest import REPO_ROOT
+from tests.e2e.conftest import REPO_ROOT, offline_file
 from tests.test_pacing_page import sample_won
 
 pytestmark = pytest.mark.timeout(180)
@@ -43,24 +42,6 @@ def open_qbr(page: Page, server_url: str) -> None:
         timeout=RERUN_TIMEOUT_MS
     )
     page.wait_for_selector(DONE, timeout=RERUN_TIMEOUT_MS)
-
-
-def open_offline(browser: Browser, path: Path) -> tuple[Page, list[str], object]:
-    """The file in a context that lets only file: and data: addresses through."""
-    context = browser.new_context(viewport=SCREEN, offline=True)
-    reader = context.new_page()
-    asked_for: list[str] = []
-
-    def only_the_file(route):
-        if route.request.url.startswith(("file:", "data:")):
-            route.continue_()
-        else:
-            asked_for.append(route.request.url)
-            route.abort()
-
-    reader.route("**/*", only_the_file)
-    reader.goto(path.as_uri())
-    return reader, asked_for, context
 
 
 def test_presentation_mode_reads_from_the_back_of_the_room(screen: Page, server_url, tmp_path):
@@ -101,16 +82,13 @@ def test_the_downloaded_html_file_opens_offline_with_its_charts(
     assert download.value.suggested_filename == "qbr-q4-fy2026.html"
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
-    reader, asked_for, context = open_offline(browser, saved)
-    try:
+    with offline_file(browser, saved, SCREEN) as (reader, asked_for):
         closed = money(sample_won(date(2026, 10, 1), date(2026, 11, 20)))
         expect(reader.locator(".cards b").first).to_have_text(closed)
         expect(reader.locator("svg.main-svg").first).to_be_visible()
         assert reader.locator(".plotly").count() >= 5
         reader.screenshot(path=tmp_path / "qbr-file.png", full_page=True)
         assert asked_for == []
-    finally:
-        context.close()
 
 
 def test_the_zip_holds_one_csv_per_table(screen: Page, server_url: str, tmp_path):
@@ -139,12 +117,9 @@ def test_the_command_lines_html_file_opens_offline_too(browser: Browser, tmp_pat
          "--quarter", "2026-Q3", "--out", str(out)],
         cwd=REPO_ROOT, check=True, capture_output=True,
     )  # fmt: skip
-    reader, asked_for, context = open_offline(browser, out)
-    try:
+    with offline_file(browser, out, SCREEN) as (reader, asked_for):
         closed = money(sample_won(date(2026, 7, 1), date(2026, 9, 30)))
         expect(reader.locator("h1")).to_contain_text(f"Q3 FY2026: {closed} booked")
         expect(reader.locator("svg.main-svg").first).to_be_visible()
         assert reader.locator(".plotly").count() >= 5
         assert asked_for == []
-    finally:
-        context.close()
