@@ -838,6 +838,23 @@ def test_duplicate_ids_keep_the_first_row():
     assert column(loaded, "amount") == [D("12345.00"), D("50000.00")]
 
 
+def test_a_large_export_keeps_the_files_order_its_first_of_each_id_and_every_row_without_one():
+    """300,000 rows: DuckDB reads them in parallel chunks of 122,880, so any step that lost the
+    file's order would show here. Row 250,001 repeats row 2's ID; rows 3 and 4 have no ID."""
+    stages = ("Prospecting", "Closed Won", "Negotiation", "Closed Lost")
+    rows = [
+        f"Ana Ruiz,{'' if n in (3, 4) else f'ID{n}'},{stages[n % 4]},{n},11/20/2026"
+        for n in range(1, 300_001)
+    ]
+    rows[250_000] = "Ana Ruiz,ID2,Prospecting,7,11/20/2026"
+    loaded = load(lines("Opportunity Owner,Opportunity ID,Stage,Amount,Close Date", *rows))
+    assert loaded.report.rejected == {"duplicate opportunity ID (the first row with it is kept)": 1}
+    source_rows = column(loaded, "source_row")
+    assert source_rows == [n for n in range(1, 300_001) if n != 250_001]
+    assert column(loaded, "opportunity_id")[1:4] == ["ID2", "row-3", "row-4"]
+    assert column(loaded, "stage")[:2] == ["Closed Won", "Negotiation"]
+
+
 def test_blank_owner_is_rejected():
     text = lines(
         "Opportunity Owner,Opportunity Name,Stage,Amount,Close Date",

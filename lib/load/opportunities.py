@@ -188,12 +188,20 @@ def normalise(
         # DuckDB refuses a parameter the SQL does not use: only pass the scale when it is read.
         if percent is not None:
             parameters["percent_scale"] = percent
-        con.execute(_cells_sql(columns), parameters)
-        con.execute(STATED_STATUS_SQL)
-        rules = apply_edits(stage_rules(_stages_in_order(con), layout), stage_edits or {})
-        con.register("stage_rules", _rules_table(rules))
-        con.execute(_deals_sql(), {"duplicate": DUPLICATE_REASON})
-        unreadable = _unreadable_cells(con, [key for key in PARSED_FIELDS if key in columns])
+        # The cells are parsed inside the two queries that read them, never stored: a table of
+        # parsed cells cost a second pass over a million rows.
+        stated = _stated_sql(_cells_sql(columns))
+        rules = apply_edits(
+            stage_rules(_stages_in_order(con, stated, parameters), layout), stage_edits or {}
+        )
+        unread_keys = [key for key in PARSED_FIELDS if key in columns]
+        checked = con.sql(
+            _deals_sql(stated, unread_keys), params={**parameters, **_rule_parameters(rules)}
+        ).to_arrow_table()
+        con.register("checked", checked)
+        checked = _with_duplicates_rejected(con, checked)
+        con.register("deals", checked)
+        unreadable = _unreadable_cells(con, unread_keys)
         rejected = dict(
             con.execute(
                 "SELECT reject_reason, count(*) FROM deals WHERE reject_reason IS NOT NULL "
@@ -220,15 +228,14 @@ def normalise(
                 "GROUP BY currency ORDER BY count(*) DESC, currency"
             ).fetchall()
         )
-        deals = con.sql(
-            f"SELECT {', '.join(CANONICAL_COLUMNS)} FROM deals "  # noqa: S608 - our own names
-            "WHERE reject_reason IS NULL ORDER BY source_row"
-        ).to_arrow_table()
     except duckdb.Error as error:
         raise LoadError(f"{filename} could not be read: {str(error).splitlines()[0]}") from error
     finally:
         con.close()
-    deals = with_extra_columns(deals, raw, extras)
+    reasons = checked["reject_reason"]
+    # Filtering copies every column: only when a row was rejected.
+    usable = checked.filter(pc.is_null(reasons)) if reasons.null_count < len(reasons) else checked
+    deals = with_extra_columns(usable.select(CANONICAL_COLUMNS), raw, extras)
 
     report = LoadReport(
         file_name=filename,
@@ -324,6 +331,7 @@ def with_extra_columns(deals: pa.Table, raw: RawTable, names: dict[str, str]) ->
 
 
 def _cells_sql(columns: dict[str, str]) -> str:
+    """A SELECT of every field parsed from its raw column, with the raw text of parsed fields."""
     keys = [*TEXT_FIELDS, *BOOL_FIELDS, *PARSED_FIELDS, "currency", "forecast_category"]
     parsed = ",\n".join(f"{_cell(key, columns)} AS {key}" for key in keys)
     # The raw text of parsed fields is kept to count and show the cells that could not be read.
@@ -332,7 +340,6 @@ def _cells_sql(columns: dict[str, str]) -> str:
     )
     # Only our own column names (c0, c1…) and field keys go into this SQL, never file text.
     return f"""
-        CREATE TABLE cells AS
         SELECT
             source_row,
             {parsed}{"," if raw_text else ""}
@@ -341,14 +348,17 @@ def _cells_sql(columns: dict[str, str]) -> str:
     """  # noqa: S608
 
 
-def _stages_in_order(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str | None]]:
+def _stages_in_order(
+    con: duckdb.DuckDBPyConnection, stated: str, parameters: dict[str, object]
+) -> list[tuple[str, int, str | None]]:
     # The status an export states (IsWon / IsClosed, a Status column) decides a stage's status.
     # Stages nothing else explains are ordered by the probability the export gives, then by how
     # long their deals have been open: later stages hold older deals. A stage that holds a deal
     # the export states open is an open stage, even when most of its deals were won there
     # (Pipedrive keeps a won deal in its last stage): its open deals need a stage probability.
     return con.execute(
-        """
+        f"""
+        WITH stated AS ({stated})
         SELECT stage, count(*) AS deals,
             CASE WHEN bool_or(stated_status = 'open') THEN 'open' ELSE mode(stated_status) END
                 AS stated_status
@@ -357,52 +367,63 @@ def _stages_in_order(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str
         GROUP BY stage
         ORDER BY median(probability) NULLS LAST, median(close_date - created_date) NULLS LAST,
                  stage
-        """
+        """,  # noqa: S608 - our own SQL, values passed as parameters
+        parameters,
     ).fetchall()
 
 
-STATED_STATUS_SQL = """
-    CREATE OR REPLACE VIEW stated AS
-    -- Without a stage column the stated status ("won", "open") stands in as the stage.
-    SELECT * REPLACE (coalesce(stage, status) AS stage),
-        CASE
-            WHEN is_won THEN 'won'
-            WHEN is_closed THEN 'lost'
-            WHEN is_closed = FALSE THEN 'open'
-            WHEN lower(status) IN ('won', 'closed won', 'closedwon') THEN 'won'
-            WHEN lower(status) IN ('lost', 'closed lost', 'closedlost') THEN 'lost'
-            WHEN lower(status) IN ('open', 'active', 'in progress') THEN 'open'
-        END AS stated_status
-    FROM cells
-"""
+def _stated_sql(cells: str) -> str:
+    return f"""
+        -- Without a stage column the stated status ("won", "open") stands in as the stage.
+        SELECT * REPLACE (coalesce(stage, status) AS stage),
+            CASE
+                WHEN is_won THEN 'won'
+                WHEN is_closed THEN 'lost'
+                WHEN is_closed = FALSE THEN 'open'
+                WHEN lower(status) IN ('won', 'closed won', 'closedwon') THEN 'won'
+                WHEN lower(status) IN ('lost', 'closed lost', 'closedlost') THEN 'lost'
+                WHEN lower(status) IN ('open', 'active', 'in progress') THEN 'open'
+            END AS stated_status
+        FROM ({cells})
+    """  # noqa: S608 - our own SQL
 
 
-def _rules_table(rules: list[StageRule]) -> pa.Table:
-    return pa.table(
-        {
-            "stage": [r.stage for r in rules],
-            "status": [r.status for r in rules],
-            "probability": pa.array([r.probability for r in rules], type=pa.float64()),
-            "late": pa.array([r.late for r in rules], type=pa.bool_()),
-            "edited": pa.array([r.edited for r in rules], type=pa.bool_()),
-        }
+def _rule_parameters(rules: list[StageRule]) -> dict[str, list]:
+    """The stage rules as lists side by side, looked up by a stage's position in the first: a
+    join to a table of rules would give the deals back out of the file's order."""
+    return {
+        "rule_stages": [r.stage for r in rules],
+        "rule_statuses": [r.status for r in rules],
+        "rule_probabilities": [r.probability for r in rules],
+        "rule_late": [r.late for r in rules],
+        "rule_edited": [r.edited for r in rules],
+    }
+
+
+def _deals_sql(stated: str, unread_keys: list[str]) -> str:
+    """Every row classified, with why it is rejected (NULL when it is kept) and, for each parsed
+    field, the text of a cell that could not be read."""
+    unread = "".join(
+        f"CASE WHEN checked.{key} IS NULL THEN raw_{key} END AS unread_{key},\n"
+        for key in unread_keys
     )
-
-
-def _deals_sql() -> str:
-    return """
-        CREATE TABLE deals AS
-        WITH classified AS (
+    return f"""
+        WITH stated AS ({stated}),
+        ruled AS (
+            SELECT *, list_position($rule_stages, stage) AS rule FROM stated
+        ),
+        classified AS (
             SELECT
-                s.* EXCLUDE (status),
+                * EXCLUDE (status, rule),
                 -- A status the user set for a stage wins; then what the export states; then
                 -- what the stage name says.
-                CASE WHEN r.edited THEN r.status ELSE coalesce(s.stated_status, r.status) END
-                    AS status,
-                r.probability AS stage_probability,
-                coalesce(r.late, FALSE) AS late_stage
-            FROM stated AS s
-            LEFT JOIN stage_rules AS r ON r.stage = s.stage
+                CASE
+                    WHEN $rule_edited[rule] THEN $rule_statuses[rule]
+                    ELSE coalesce(stated_status, $rule_statuses[rule])
+                END AS status,
+                $rule_probabilities[rule]::DOUBLE AS stage_probability,
+                coalesce($rule_late[rule], FALSE) AS late_stage
+            FROM ruled
         ),
         dated AS (
             SELECT *,
@@ -450,22 +471,44 @@ def _deals_sql() -> str:
             END AS forecast_category,
             lead_source, type, last_activity_date, next_step, team, manager, late_stage,
             CASE WHEN status = 'lost' THEN loss_reason END AS loss_reason,
-            coalesce(
-                row_problem,
-                CASE WHEN source_row > repeated.first_row THEN $duplicate END
-            ) AS reject_reason
+            {unread}checked.opportunity_id IS NOT NULL AS has_id,
+            row_problem AS reject_reason
         FROM checked
-        -- IDs seen on more than one usable row, with the first such row: a grouping, which is
-        -- cheaper than numbering every row of every ID.
-        LEFT JOIN (
-            SELECT opportunity_id AS repeated_id, min(source_row) AS first_row
-            FROM checked
-            WHERE row_problem IS NULL AND opportunity_id IS NOT NULL
-            GROUP BY opportunity_id
-            HAVING count(*) > 1
-        ) AS repeated
-            ON repeated.repeated_id = checked.opportunity_id AND checked.row_problem IS NULL
-    """
+    """  # noqa: S608 - our own SQL
+
+
+# Usable rows whose opportunity ID an earlier usable row has: a grouping of the IDs, which is
+# cheaper than numbering every row of every ID.
+REPEATED_ROWS_SQL = """
+    WITH usable AS (
+        SELECT source_row, opportunity_id FROM checked WHERE has_id AND reject_reason IS NULL
+    ),
+    repeated AS (
+        SELECT opportunity_id, min(source_row) AS first_row
+        FROM usable
+        GROUP BY opportunity_id
+        HAVING count(*) > 1
+    )
+    SELECT usable.source_row
+    FROM usable JOIN repeated USING (opportunity_id)
+    WHERE usable.source_row > repeated.first_row
+"""
+
+
+def _with_duplicates_rejected(con: duckdb.DuckDBPyConnection, checked: pa.Table) -> pa.Table:
+    """The checked rows with each later usable row of a repeated ID rejected: the first is kept.
+    The rows are marked in Arrow, so they stay in the file's order."""
+    repeated = con.sql(REPEATED_ROWS_SQL).to_arrow_table()["source_row"]
+    if not len(repeated):
+        return checked
+    reasons = pc.if_else(
+        pc.is_in(checked["source_row"], value_set=repeated.combine_chunks()),
+        DUPLICATE_REASON,
+        checked["reject_reason"],
+    )
+    return checked.set_column(
+        checked.schema.get_field_index("reject_reason"), "reject_reason", reasons
+    )
 
 
 FORECAST_CATEGORY_SQL = """
@@ -486,12 +529,11 @@ def _unreadable_cells(
     if not keys:
         return {}
     selects = ", ".join(
-        f"count_if(raw_{k} IS NOT NULL AND {k} IS NULL), "
-        f"list(DISTINCT raw_{k}) FILTER (WHERE raw_{k} IS NOT NULL AND {k} IS NULL)"
-        f"[1:{SAMPLE_SIZE}]"
+        f"count(unread_{k}), "
+        f"list(DISTINCT unread_{k}) FILTER (WHERE unread_{k} IS NOT NULL)[1:{SAMPLE_SIZE}]"
         for k in keys
     )
-    row = con.execute(f"SELECT {selects} FROM cells").fetchone()  # noqa: S608 - our own names
+    row = con.execute(f"SELECT {selects} FROM deals").fetchone()  # noqa: S608 - our own names
     found = {}
     for position, key in enumerate(keys):
         count, examples = row[2 * position], row[2 * position + 1]

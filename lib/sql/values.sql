@@ -56,10 +56,14 @@ END;
 -- A date in the column's format, or NULL. Years before 1900 are misreadings ("24" read as the
 -- year 24), and strptime reads the word "infinity" as 1 January 1900: raising every date to at
 -- least that day and then dropping that day discards both while parsing each cell only once.
+-- Most cells are the bare date and parse as they are; only the rest are trimmed and cut.
 CREATE OR REPLACE MACRO parse_date(raw, fmt) AS CASE
     WHEN fmt = 'excel serial' THEN excel_serial_date(raw)
     ELSE nullif(
-        greatest(CAST(try_strptime(date_text(raw), fmt) AS DATE), DATE '1900-01-01'),
+        greatest(
+            CAST(coalesce(try_strptime(raw, fmt), try_strptime(date_text(raw), fmt)) AS DATE),
+            DATE '1900-01-01'
+        ),
         DATE '1900-01-01'
     )
 END;
@@ -88,5 +92,9 @@ CREATE OR REPLACE MACRO parse_bool(raw) AS CASE
 END;
 
 -- Text cells: trimmed, blank as NULL. Salesforce's Data Export writes an empty lookup
--- (no account, no owner) as the null ID 000000000000000AAA.
-CREATE OR REPLACE MACRO clean_text(raw) AS nullif(nullif(trim(raw), ''), '000000000000000AAA');
+-- (no account, no owner) as the null ID 000000000000000AAA. Only a cell with a space at either
+-- end is trimmed: trimming copies the text, which for every cell cost 0.2 s at a million rows.
+CREATE OR REPLACE MACRO clean_text(raw) AS nullif(
+    nullif(CASE WHEN starts_with(raw, ' ') OR ends_with(raw, ' ') THEN trim(raw) ELSE raw END, ''),
+    '000000000000000AAA'
+);
