@@ -25,9 +25,6 @@ from lib.settings import Settings
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 OVERDUE = "close date passed: close it or move it"
 NO_NEXT_STEP = "no next step"
-# Commit is worked first, then Best Case, then any other category (a stage marked late, or a
-# probability over the threshold, can bring a Pipeline deal onto the list).
-CATEGORY_RANK = {"Commit": 0, "Best Case": 1}
 # How many of the nearest later deals to show when there is nothing to close now.
 NEAREST_COUNT = 5
 DEAL_REPORT_FIELDS = ("opportunity_id", "name", "account", "stage", "amount", "probability",
@@ -97,13 +94,15 @@ def nearest(
     what to work on when nothing can close now."""
     later = late_stage_deals(con, settings, after=due_by(settings), through=None)
     mine = [deal for deal in later if owner in (None, deal.owner)]
-    return sorted(mine, key=lambda deal: (deal.close_date, *work_order(deal)))[:NEAREST_COUNT]
+    # A stable sort: deals due the same day stay in work order.
+    return sorted(mine, key=lambda deal: deal.close_date)[:NEAREST_COUNT]
 
 
 def late_stage_deals(
     con: duckdb.DuckDBPyConnection, settings: Settings, after: date | None, through: date | None
 ) -> list[DealToClose]:
-    """Open late-stage deals with a close date after `after` and on or before `through`."""
+    """Open late-stage deals with a close date after `after` and on or before `through`, in the
+    order to work them (lib/sql/close_today.sql)."""
     cursor = con.execute(
         late_stage_sql(),
         {
@@ -148,27 +147,12 @@ def pushed_flag(pushes: int) -> str:
     return "close date pushed once" if pushes == 1 else f"close date pushed {pushes} times"
 
 
-def work_order(deal: DealToClose) -> tuple:
-    """Commit, then Best Case, then the rest; within each the largest weighted amount first;
-    equal deals by close date and ID, so that the list reads the same on every run."""
-    return (
-        CATEGORY_RANK.get(deal.forecast_category, len(CATEGORY_RANK)),
-        deal.weighted is None,
-        -(deal.weighted or 0),
-        deal.close_date,
-        deal.opportunity_id,
-    )
-
-
 def rep_lists(deals: Iterable[DealToClose]) -> list[RepCloseList]:
-    """Deals grouped by rep, each rep's in work order, reps by total descending then name."""
+    """Deals (in work order) grouped by rep, reps by total descending then name."""
     by_owner: dict[str, list[DealToClose]] = {}
     for deal in deals:
         by_owner.setdefault(deal.owner, []).append(deal)
-    lists = [
-        RepCloseList(owner, tuple(sorted(owned, key=work_order)))
-        for owner, owned in by_owner.items()
-    ]
+    lists = [RepCloseList(owner, tuple(owned)) for owner, owned in by_owner.items()]
     return sorted(lists, key=lambda rep: (-rep.total, rep.owner))
 
 

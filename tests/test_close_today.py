@@ -26,7 +26,6 @@ import pyarrow as pa
 from lib.close_today import (
     NO_NEXT_STEP,
     OVERDUE,
-    DealToClose,
     close_today,
     deal_flags,
     deals_table,
@@ -34,7 +33,6 @@ from lib.close_today import (
     headline,
     late_stage_rule,
     nearest,
-    rep_lists,
     window_in_words,
 )
 from lib.db import open_database
@@ -188,29 +186,20 @@ def test_the_no_activity_flag_starts_at_the_threshold():
     assert deal_flags(0, 20, "  ", settings(no_activity_days=30)) == (NO_NEXT_STEP,)
 
 
-def deal(
-    opportunity_id: str, owner: str, category: str, amount: str, probability: float, close: date
-) -> DealToClose:
-    weighted = Decimal(amount) * Decimal(str(probability))
-    return DealToClose(opportunity_id, owner, None, None, "Negotiation", category, Decimal(amount),
-                       probability, weighted, close, 0, None, "Call", ())  # fmt: skip
-
-
 def test_ties_are_broken_by_close_date_then_id_and_reps_by_name():
-    deals = [
-        deal("9", "Zed", "Best Case", "1000", 0.5, date(2026, 11, 20)),
-        deal("3", "Zed", "Commit", "100", 0.9, date(2026, 11, 20)),
-        deal("2", "Zed", "Commit", "100", 0.9, date(2026, 11, 20)),
-        deal("1", "Zed", "Commit", "100", 0.9, date(2026, 11, 21)),
-        deal("4", "Zed", "Pipeline", "5000", 0.9, date(2026, 11, 1)),
-        deal("5", "Amy", "Commit", "6300", 0.1, date(2026, 11, 20)),
-    ]
+    export = b"""Opportunity ID,Opportunity Owner,Stage,Forecast Category,Amount,Probability (%),Close Date
+9,Zed,Proposal,Best Case,1000,50,2026-11-20
+3,Zed,Negotiation,Commit,100,90,2026-11-20
+2,Zed,Negotiation,Commit,100,90,2026-11-20
+1,Zed,Negotiation,Commit,100,90,2026-11-21
+4,Zed,Negotiation,Pipeline,5000,90,2026-11-01
+5,Amy,Discovery,Commit,6300,10,2026-11-20
+"""
+    lists = close_today(database(export), settings(as_of=date(2026, 11, 21)))
     # Zed and Amy both total 6,300: Amy first by name. Commit before Best Case before the
-    # rest; equal Commit deals by close date, then by ID.
-    assert [(rep.owner, [d.opportunity_id for d in rep.deals]) for rep in rep_lists(deals)] == [
-        ("Amy", ["5"]),
-        ("Zed", ["2", "3", "1", "9", "4"]),
-    ]
+    # rest (4 is Pipeline, listed for its 90 %); equal Commit deals by close date, then by ID.
+    assert ids(lists) == {"Amy": ["5"], "Zed": ["2", "3", "1", "9", "4"]}
+    assert [rep.owner for rep in lists] == ["Amy", "Zed"]
 
 
 def test_the_nearest_deals_after_the_window_are_offered_when_a_rep_has_none_now():

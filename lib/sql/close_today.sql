@@ -1,7 +1,11 @@
 -- Open late-stage deals whose close date lies after $after (when given) and on or before
 -- $through (when given). Late stage: a forecast category the user counts as late, a probability
 -- at or above the threshold, or a stage marked late on the Data page. `pushes` counts the
--- deal's close-date pushes over saved snapshots (lib/changes.py).
+-- deal's close-date pushes over saved snapshots (lib/changes.py). The deals come in the order to
+-- work them: Commit, then Best Case, then any other category (a stage marked late, or a
+-- probability over the threshold, can bring a Pipeline deal onto the list); within each the
+-- largest weighted amount first; equal deals by close date and ID, so the list reads the same
+-- on every run.
 SELECT
     opportunity_id,
     owner,
@@ -27,3 +31,8 @@ WHERE status = 'open'
         OR probability >= $late_min_probability
         OR late_stage
     )
+ORDER BY
+    coalesce(list_position(['Commit', 'Best Case'], forecast_category), 3),
+    weighted DESC NULLS LAST,
+    close_date,
+    opportunity_id
