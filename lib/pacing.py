@@ -257,7 +257,8 @@ def pace_shape(
     return PaceShape("last_year", None, period, settings.holidays, last_year, by_offset)
 
 
-def _budgets(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str | None, float]:
+def budgets(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str | None, float]:
+    """Each quota-file owner's budget for the period (a rep, a team, or None for the whole team)."""
     rows = con.execute(BUDGETS_SQL, {"start": period.start, "end": period.end}).fetchall()
     return {owner: float(budget) for owner, budget in rows}
 
@@ -283,7 +284,7 @@ def pacing(
     share = shape.share_on(window.to_date)
     days_elapsed = business_days(period.start, window.to_date, settings.holidays)
     days_left = business_days(window.to_date + timedelta(days=1), period.end, settings.holidays)
-    budgets = _budgets(con, period)
+    owner_budgets = budgets(con, period)
     team_names = set(teams(con))
     figures = {
         row[0]: [float(value) for value in row[1:]]
@@ -306,11 +307,11 @@ def pacing(
 
     def rep_pacing(owner: str) -> Pacing:
         closed, last_year, weighted, commit, best_case = figures.get(owner, [0.0] * 5)
-        return _figures(closed, last_year, weighted, commit, best_case, budgets.get(owner),
+        return _figures(closed, last_year, weighted, commit, best_case, owner_budgets.get(owner),
                         share, days_elapsed, days_left)  # fmt: skip
 
     reps = tuple(RepPacing(owner, owner_team, rep_pacing(owner)) for owner, owner_team in people)
-    team_budget = _team_budget(settings, budgets, team, reps)
+    team_budget = _team_budget(settings, owner_budgets, team, reps)
     totals = [sum(figures.get(rep.owner, [0.0] * 5)[i] for rep in reps) for i in range(5)]
     return PacingReport(
         period=period,
