@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -27,6 +28,29 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 PAGE_TIMEOUT_MS = 120_000
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_memory_mb(pid: int) -> float:
+    """The most resident memory a process has held (VmHWM in /proc)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every core of the machine has spent busy since it started (Linux /proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        user, nice, system, idle, iowait, *rest = map(int, stat.readline().split()[1:])
+    return (user + nice + system + sum(rest)) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -99,6 +123,7 @@ async def run(sessions: int, rows: int) -> dict:
     folder = files_for(rows)
     port = free_port()
     server = start_server(port)
+    busy_at_start = machine_busy_seconds()
     try:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
@@ -111,6 +136,9 @@ async def run(sessions: int, rows: int) -> dict:
                 )  # fmt: skip
             )
             await browser.close()
+        server_cpu = cpu_seconds(server.pid)
+        server_memory = peak_memory_mb(server.pid)
+        machine_cpu = machine_busy_seconds() - busy_at_start
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -121,6 +149,9 @@ async def run(sessions: int, rows: int) -> dict:
     return {
         "sessions": sessions,
         "rows": rows,
+        "server_cpu_s": server_cpu,
+        "machine_cpu_s": machine_cpu,
+        "server_peak_rss_mb": server_memory,
         "errors": [error for result in results for error in result["errors"]],
         "pages": {
             title: {
@@ -148,6 +179,11 @@ def main() -> None:
     print(f"{'page':<40}{'p50 (s)':>10}{'p95 (s)':>10}{'runs':>6}")
     for title, figures in result["pages"].items():
         print(f"{title:<40}{figures['p50_s']:>10.2f}{figures['p95_s']:>10.2f}{figures['runs']:>6}")
+    print(
+        f"CPU time on {os.cpu_count()} cores: {result['machine_cpu_s']:.0f} s in all, of which the "
+        f"server {result['server_cpu_s']:.0f} s (the rest is the browsers and this script)"
+    )
+    print(f"Server peak memory: {result['server_peak_rss_mb']:,.0f} MB")
     print(f"errors: {len(result['errors'])}")
     for error in result["errors"]:
         print(f"  {error}")
