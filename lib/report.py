@@ -27,7 +27,8 @@ def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | N
         "pacing": pacing_section(pacing(con, settings, period)),
         "close_today": for_report(close_today(con, settings)),
         "warnings": [
-            warning.as_json() for warning in pipeline_warnings(con, settings, currency).warnings
+            warning.as_json()
+            for warning in pipeline_warnings(con, settings, currency, with_deal_ids=True).warnings
         ],
         "coaching": coaching.for_report(coaching.coaching(con, settings)),
     }

@@ -100,14 +100,19 @@ class RepPipeline:
     largest: NamedDeal | None
     dark_amount: float
     dark_deals: tuple[NamedDeal, ...]
-    dark_ids: tuple[str, ...]
+    dark_count: int
     chased_deals: tuple[NamedDeal, ...]
-    chased_ids: tuple[str, ...]
+    chased_count: int
     chased_amount: float
     closing_amount: float
-    closing_ids: tuple[str, ...]
+    closing_count: int
     next_amount: float
-    next_ids: tuple[str, ...]
+    next_count: int
+    # The IDs of the deals behind each figure, largest first; empty unless asked for.
+    dark_ids: tuple[str, ...] = ()
+    chased_ids: tuple[str, ...] = ()
+    closing_ids: tuple[str, ...] = ()
+    next_ids: tuple[str, ...] = ()
 
     @property
     def herfindahl(self) -> float:
@@ -123,12 +128,12 @@ class RepPipeline:
 @dataclass(frozen=True)
 class Slipped:
     """A rep's slipping open deals: those whose close date has passed, or (a separate count)
-    those whose close date was pushed again and again."""
+    those whose close date was pushed again and again. `ids` is empty unless asked for."""
 
     count: int
     amount: float
     largest: tuple[NamedDeal, ...]
-    ids: tuple[str, ...]
+    ids: tuple[str, ...] = ()
 
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -139,6 +144,7 @@ SLIPPED_SQL = """
               'account': account, 'amount': coalesce(amount, 0)::DOUBLE}
              ORDER BY coalesce(amount, 0) DESC, opportunity_id)[1:$named],
         list(opportunity_id ORDER BY coalesce(amount, 0) DESC, opportunity_id)
+            FILTER ($with_ids)
     FROM opportunities
     WHERE status = 'open' AND close_date < $as_of
     GROUP BY owner
@@ -152,25 +158,31 @@ PUSHED_SQL = """
               'account': account, 'amount': coalesce(amount, 0)::DOUBLE}
              ORDER BY pushes DESC, coalesce(amount, 0) DESC, opportunity_id)[1:$named],
         list(opportunity_id ORDER BY pushes DESC, coalesce(amount, 0) DESC, opportunity_id)
+            FILTER ($with_ids)
     FROM opportunities
     JOIN (SELECT opportunity_id, pushes FROM push_counts) USING (opportunity_id)
     WHERE status = 'open' AND pushes >= $min_pushes
     GROUP BY owner
 """
 
-# The quarter's in-period open deals by weighted amount: the largest three and the total.
+# The quarter's in-period open deals by weighted amount: the largest three and the total. The
+# three come from ORDER BY … LIMIT, which keeps only the best three as it reads, where a sorted
+# list of every deal sorted them all.
 TOP_WEIGHTED_SQL = """
-    SELECT
-        list({'opportunity_id': opportunity_id, 'name': coalesce(name, opportunity_id),
-              'account': account, 'amount': coalesce(amount, 0)::DOUBLE}
-             ORDER BY weighted DESC, opportunity_id)[1:3],
-        list(weighted ORDER BY weighted DESC, opportunity_id)[1:3],
-        sum(weighted)
-    FROM (
+    WITH in_period AS (
         SELECT *, coalesce(amount, 0)::DOUBLE * coalesce(probability, 0) AS weighted
         FROM opportunities
         WHERE status = 'open' AND close_date BETWEEN $start AND $end
+    ),
+    top AS (
+        SELECT * FROM in_period ORDER BY weighted DESC, opportunity_id LIMIT 3
     )
+    SELECT
+        (SELECT list({'opportunity_id': opportunity_id, 'name': coalesce(name, opportunity_id),
+                      'account': account, 'amount': coalesce(amount, 0)::DOUBLE}
+                     ORDER BY weighted DESC, opportunity_id) FROM top),
+        (SELECT list(weighted ORDER BY weighted DESC, opportunity_id) FROM top),
+        (SELECT sum(weighted) FROM in_period)
 """
 
 CREATED_SQL = """
@@ -184,8 +196,11 @@ CREATED_SQL = """
     GROUP BY owner
 """
 
+# Whether the export has created and last-activity dates: EXISTS stops at the first one found.
 COLUMN_FILLED_SQL = """
-    SELECT count(created_date) > 0, count(last_activity_date) > 0 FROM opportunities
+    SELECT
+        EXISTS (SELECT 1 FROM opportunities WHERE created_date IS NOT NULL),
+        EXISTS (SELECT 1 FROM opportunities WHERE last_activity_date IS NOT NULL)
 """
 
 # Win rate by value over the four fiscal quarters ending with the as-of date's, by close date.
@@ -199,8 +214,11 @@ WIN_RATE_BY_VALUE_SQL = """
 """
 
 
-def rep_pipelines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[RepPipeline]:
-    """Every rep with open pipeline, in figures, for the as-of date's quarter."""
+def rep_pipelines(
+    con: duckdb.DuckDBPyConnection, settings: Settings, with_deal_ids: bool = False
+) -> list[RepPipeline]:
+    """Every rep with open pipeline, in figures, for the as-of date's quarter; with the IDs of
+    the deals behind each figure when asked."""
     period = fiscal_quarter(settings.as_of, settings)
     upcoming = next_quarter(period, settings)
     rows = con.execute(
@@ -215,6 +233,7 @@ def rep_pipelines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Re
             "chase_probability": settings.chase_probability,
             "chase_days": settings.chase_days,
             "named": NAMED_DEALS,
+            "with_ids": with_deal_ids,
         },
     ).fetchall()
     return [
@@ -225,13 +244,17 @@ def rep_pipelines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Re
             largest=_named_deal(largest),
             dark_amount=dark,
             dark_deals=tuple(map(_named_deal, dark_deals or ())),
-            dark_ids=tuple(dark_ids or ()),
+            dark_count=dark_count,
             chased_deals=tuple(map(_named_deal, chased or ())),
-            chased_ids=tuple(chased_ids or ()),
+            chased_count=chased_count,
             chased_amount=chased_amount,
             closing_amount=closing,
-            closing_ids=tuple(closing_ids or ()),
+            closing_count=closing_count,
             next_amount=upcoming_amount,
+            next_count=next_count,
+            dark_ids=tuple(dark_ids or ()),
+            chased_ids=tuple(chased_ids or ()),
+            closing_ids=tuple(closing_ids or ()),
             next_ids=tuple(next_ids or ()),
         )  # fmt: skip
         for (
@@ -241,32 +264,43 @@ def rep_pipelines(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Re
             largest,
             dark,
             dark_deals,
+            dark_count,
             dark_ids,
             chased,
+            chased_count,
             chased_ids,
             chased_amount,
             closing,
+            closing_count,
             closing_ids,
             upcoming_amount,
+            next_count,
             next_ids,
         ) in rows  # fmt: skip
     ]
 
 
-def slipped_by_rep(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Slipped]:
-    rows = con.execute(SLIPPED_SQL, {"as_of": settings.as_of, "named": NAMED_DEALS}).fetchall()
+def slipped_by_rep(
+    con: duckdb.DuckDBPyConnection, settings: Settings, with_deal_ids: bool = False
+) -> dict[str, Slipped]:
+    rows = con.execute(
+        SLIPPED_SQL, {"as_of": settings.as_of, "named": NAMED_DEALS, "with_ids": with_deal_ids}
+    ).fetchall()
     return {
-        owner: Slipped(count, amount, tuple(map(_named_deal, largest)), tuple(ids))
+        owner: Slipped(count, amount, tuple(map(_named_deal, largest)), tuple(ids or ()))
         for owner, count, amount, largest, ids in rows
     }
 
 
-def pushed_by_rep(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, Slipped]:
+def pushed_by_rep(
+    con: duckdb.DuckDBPyConnection, settings: Settings, with_deal_ids: bool = False
+) -> dict[str, Slipped]:
     rows = con.execute(
-        PUSHED_SQL, {"min_pushes": settings.pushes_to_flag, "named": NAMED_DEALS}
+        PUSHED_SQL,
+        {"min_pushes": settings.pushes_to_flag, "named": NAMED_DEALS, "with_ids": with_deal_ids},
     ).fetchall()
     return {
-        owner: Slipped(count, amount, tuple(map(_named_deal, largest)), tuple(ids))
+        owner: Slipped(count, amount, tuple(map(_named_deal, largest)), tuple(ids or ()))
         for owner, count, amount, largest, ids in rows
     }
 
@@ -313,7 +347,7 @@ def coverage(rep: RepPipeline, remaining: float, target: float, settings: Settin
     message = (
         f"{rep.owner}: the pipeline closing this quarter covers {ratio:.1f}× the "
         f"{money(remaining, currency)} still to close (target {target:.1f}×): "
-        f"{money(rep.closing_amount, currency)} in {deal_count(len(rep.closing_ids))}."
+        f"{money(rep.closing_amount, currency)} in {deal_count(rep.closing_count)}."
     )
     severity = "critical" if ratio < critical else "warn"
     return _warning(rep.owner, "coverage", severity, ratio, message, rep.closing_ids,
@@ -329,7 +363,7 @@ def next_period_coverage(rep: RepPipeline, budget: float, label: str, settings: 
     message = (
         f"{rep.owner}: {label} pipeline is {ratio:.1f}× its {money(budget, currency)} budget "
         f"(target {settings.next_period_coverage_warn:.1f}×): {money(rep.next_amount, currency)} "
-        f"in {deal_count(len(rep.next_ids))}."
+        f"in {deal_count(rep.next_count)}."
     )
     return _warning(rep.owner, "next_period_coverage", "warn", ratio, message, rep.next_ids,
                     budget - rep.next_amount)  # fmt: skip
@@ -364,22 +398,22 @@ def gone_dark(rep: RepPipeline, settings: Settings, currency: str | None) -> War
     message = (
         f"{rep.owner}: {percent(share)} of the open pipeline ({money(rep.dark_amount, currency)}) "
         f"has had no activity for {settings.gone_dark_days} days or more: "
-        f"{_named(rep.dark_deals, len(rep.dark_ids), currency)}."
+        f"{_named(rep.dark_deals, rep.dark_count, currency)}."
     )
     return _warning(rep.owner, "gone_dark", "warn", share, message, rep.dark_ids, rep.dark_amount)
 
 
 def chase_mode(rep: RepPipeline, settings: Settings, currency: str | None) -> Warning | None:
     """Late-stage deals nobody has touched for three weeks."""
-    if not rep.chased_ids:
+    if not rep.chased_count:
         return None
     message = (
-        f"{rep.owner}: {deal_count(len(rep.chased_ids))} at "
+        f"{rep.owner}: {deal_count(rep.chased_count)} at "
         f"{percent(settings.chase_probability)} or more with no activity for "
         f"{settings.chase_days} days or more: "
-        f"{_named(rep.chased_deals, len(rep.chased_ids), currency)}."
+        f"{_named(rep.chased_deals, rep.chased_count, currency)}."
     )
-    return _warning(rep.owner, "chase_mode", "warn", float(len(rep.chased_ids)), message,
+    return _warning(rep.owner, "chase_mode", "warn", float(rep.chased_count), message,
                     rep.chased_ids, rep.chased_amount)  # fmt: skip
 
 
@@ -478,11 +512,13 @@ class PipelineFigures:
         return [rep.owner for rep in self.this_quarter.reps]
 
 
-def pipeline_figures(con: duckdb.DuckDBPyConnection, settings: Settings) -> PipelineFigures:
+def pipeline_figures(
+    con: duckdb.DuckDBPyConnection, settings: Settings, with_deal_ids: bool = False
+) -> PipelineFigures:
     period = fiscal_quarter(settings.as_of, settings)
     return PipelineFigures(
         this_quarter=pacing(con, settings, period),
-        pipelines={rep.owner: rep for rep in rep_pipelines(con, settings)},
+        pipelines={rep.owner: rep for rep in rep_pipelines(con, settings, with_deal_ids)},
     )
 
 
@@ -491,10 +527,13 @@ def pipeline_warnings(
     settings: Settings,
     currency: str | None,
     figures: PipelineFigures | None = None,
+    with_deal_ids: bool = False,
 ) -> Warnings:
     """Every warning of PRODUCT.md's "Pipeline warnings" for the as-of date's quarter; `figures`
-    when the caller has read them already (pipeline_figures), so they are not read twice."""
-    figures = figures or pipeline_figures(con, settings)
+    when the caller has read them already (pipeline_figures, with the same `with_deal_ids`), so
+    they are not read twice. Each warning lists the IDs of the deals behind it only when
+    `with_deal_ids` asks: the pages name the largest deals and count the rest."""
+    figures = figures or pipeline_figures(con, settings, with_deal_ids)
     period = fiscal_quarter(settings.as_of, settings)
     upcoming = next_quarter(period, settings)
     has_created, has_activity = con.execute(COLUMN_FILLED_SQL).fetchone()
@@ -506,8 +545,8 @@ def pipeline_warnings(
         skipped["prospecting_stall"] = "the export has no created date"
 
     pipelines, this_quarter = figures.pipelines, figures.this_quarter
-    slipped = slipped_by_rep(con, settings)
-    pushed = pushed_by_rep(con, settings)
+    slipped = slipped_by_rep(con, settings, with_deal_ids)
+    pushed = pushed_by_rep(con, settings, with_deal_ids)
     # Next quarter's budgets alone: its whole pacing would read every deal twice more.
     next_budgets = budgets(con, upcoming)
     if not any(rep.pacing.budget for rep in this_quarter.reps):
@@ -555,7 +594,7 @@ def pipeline_warnings(
 
 
 def _empty_pipeline(owner: str) -> RepPipeline:
-    return RepPipeline(owner, 0.0, 0.0, None, 0.0, (), (), (), (), 0.0, 0.0, (), 0.0, ())
+    return RepPipeline(owner, 0.0, 0.0, None, 0.0, (), 0, (), 0, 0.0, 0.0, 0, 0.0, 0)
 
 
 # --- What the warnings page draws ----------------------------------------------------------------

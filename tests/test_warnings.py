@@ -63,7 +63,7 @@ def database(deals: list[dict]) -> duckdb.DuckDBPyConnection:
 
 
 def pipeline_of(*deals: dict):
-    (rep,) = rep_pipelines(database(list(deals)), SETTINGS)
+    (rep,) = rep_pipelines(database(list(deals)), SETTINGS, with_deal_ids=True)
     return rep
 
 
@@ -171,7 +171,7 @@ def test_chase_mode_needs_60_percent_and_21_quiet_days():
 
 def test_slipping_counts_open_deals_whose_close_date_has_passed():
     con = database([deal(100, close=AS_OF - timedelta(days=1)), deal(50, close=AS_OF)])
-    warning = slipping("Ann", slipped_by_rep(con, SETTINGS)["Ann"], "USD")
+    warning = slipping("Ann", slipped_by_rep(con, SETTINGS, with_deal_ids=True)["Ann"], "USD")
     assert warning.value == 1
     assert warning.message == (
         "Ann: 1 open deal with a close date in the past ($100): Deal 1 ($100, Acme). "
@@ -186,7 +186,7 @@ def test_slipping_names_open_deals_pushed_twice_or_more_the_most_pushed_first():
         "push_counts",
         pa.table({"opportunity_id": ["d1", "d2", "d3", "d4"], "pushes": [2, 3, 1, 2]}),
     )
-    pushed = pushed_by_rep(con, SETTINGS)
+    pushed = pushed_by_rep(con, SETTINGS, with_deal_ids=True)
     warning = pushed_repeatedly("Ann", pushed["Ann"], SETTINGS, "USD")
     assert (warning.kind, warning.severity, warning.value) == ("slipping", "warn", 2)
     assert warning.message == (
@@ -196,7 +196,7 @@ def test_slipping_names_open_deals_pushed_twice_or_more_the_most_pushed_first():
     assert warning.opportunity_ids == ("d2", "d1")
     assert pushed["Bo"].ids == ("d4",)
     once = replace(SETTINGS, pushes_to_flag=1)
-    assert pushed_by_rep(con, once)["Ann"].ids == ("d2", "d1", "d3")
+    assert pushed_by_rep(con, once, with_deal_ids=True)["Ann"].ids == ("d2", "d1", "d3")
     assert pushed_repeatedly("Ann", None, SETTINGS, "USD") is None
 
 
@@ -206,9 +206,26 @@ def test_the_report_warns_about_pushed_deals_only_with_history():
     without = pipeline_warnings(open_database(deals, targets), SETTINGS, "USD").warnings
     assert not [w for w in without if "pushed" in w.message]
     history = pa.table({"opportunity_id": ["b2"], "pushes": pa.array([2], pa.int32())})
-    found = pipeline_warnings(open_database(deals, targets, push_counts=history), SETTINGS, "USD")
+    con = open_database(deals, targets, push_counts=history)
+    found = pipeline_warnings(con, SETTINGS, "USD", with_deal_ids=True)
     pushed = [w for w in found.warnings if "pushed" in w.message]
     assert [(w.owner, w.kind, w.opportunity_ids) for w in pushed] == [("Bo", "slipping", ("b2",))]
+
+
+def test_without_deal_ids_the_warnings_are_the_same_and_only_the_named_deals_carry_ids():
+    deals = load_opportunities(EXPORT, "export.csv").deals
+    targets = load_targets(TARGETS, "targets.csv", SETTINGS).targets
+    history = pa.table({"opportunity_id": ["b2"], "pushes": pa.array([2], pa.int32())})
+    con = open_database(deals, targets, push_counts=history)
+    listed = pipeline_warnings(con, SETTINGS, "USD", with_deal_ids=True).warnings
+    counted = pipeline_warnings(con, SETTINGS, "USD").warnings
+    assert [(w.owner, w.kind, w.message, w.at_stake) for w in counted] == [
+        (w.owner, w.kind, w.message, w.at_stake) for w in listed
+    ]
+    assert any(len(w.opportunity_ids) > 1 for w in listed)
+    # Rules that name their deals (the largest one, the top three) keep those IDs either way.
+    named = {"concentration", "team_top_deals", "team_rep_share"}
+    assert {w.kind for w in counted if w.opportunity_ids} <= named
 
 
 def test_team_top_three_deals_from_40_percent_of_weighted_pipeline():

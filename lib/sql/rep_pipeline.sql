@@ -1,6 +1,8 @@
 -- Each rep's open pipeline in figures, for the pipeline warnings: its total and concentration,
 -- the largest deal, what has gone quiet, and what closes this quarter and next. Deals are
--- named largest first; every list is cut to the few a message names, IDs excepted.
+-- named largest first; every list is cut to the few a message names, IDs excepted. The IDs
+-- of every deal behind a figure are listed only when $with_ids asks (the JSON report): at a
+-- million deals, converting them cost more than the rest of the query.
 -- Open pipeline (PRODUCT.md): open deals closing in or after the period, or with no close
 -- date; a deal with no activity recorded counts as quiet since it was created.
 WITH pipeline AS (
@@ -33,14 +35,22 @@ SELECT
     max_by(deal, (value, opportunity_id)) AS largest,
     coalesce(sum(value) FILTER (dark), 0) AS dark_amount,
     list(deal ORDER BY value DESC, opportunity_id) FILTER (dark)[1:$named] AS dark_deals,
-    list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (dark) AS dark_ids,
+    count(*) FILTER (dark) AS dark_count,
+    list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (dark AND $with_ids)
+        AS dark_ids,
     list(deal ORDER BY value DESC, opportunity_id) FILTER (chased)[1:$named] AS chased_deals,
-    list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (chased) AS chased_ids,
+    count(*) FILTER (chased) AS chased_count,
+    list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (chased AND $with_ids)
+        AS chased_ids,
     coalesce(sum(value) FILTER (chased), 0) AS chased_amount,
     coalesce(sum(value) FILTER (closing), 0) AS closing_amount,
-    list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (closing) AS closing_ids,
+    count(*) FILTER (closing) AS closing_count,
+    list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (closing AND $with_ids)
+        AS closing_ids,
     coalesce(sum(value) FILTER (closing_next), 0) AS next_amount,
-    list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (closing_next) AS next_ids
+    count(*) FILTER (closing_next) AS next_count,
+    list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (closing_next AND $with_ids)
+        AS next_ids
 FROM flagged
 GROUP BY owner
 ORDER BY owner
