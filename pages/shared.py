@@ -15,7 +15,7 @@ import pyarrow as pa
 import streamlit as st
 
 from lib import changes, overview, store
-from lib.db import NO_PUSHES, open_database
+from lib.db import NO_PUSHES, open_database, resolve_deals
 from lib.format import currency_symbol, file_size, markdown_text
 from lib.load.errors import LoadError
 from lib.load.mapping import (
@@ -127,7 +127,8 @@ def session_connection(
 
     A click during a run starts the next run while the old one is still finishing its query;
     one connection used by two threads at once fails ("connection is busy"). Opening one costs
-    next to nothing: the Arrow tables are registered, not copied.
+    next to nothing: the Arrow tables are registered, not copied, and the deals are resolved
+    against the reps and rates once, not on every run.
     """
     return open_database(
         export.deals,
@@ -135,7 +136,19 @@ def session_connection(
         reps.reps if reps else None,
         rates,
         session_push_counts(export, as_of),
+        opportunities=_resolved(
+            id(export), id(reps), json.dumps(rates, sort_keys=True), export, reps, rates
+        )[-1],
     )
+
+
+# Keyed by the loaded objects themselves: they come from the caches above, shared by every
+# session that loaded the same files. Each entry keeps its export and reps, so that while it is
+# cached no other object can take their ids.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _resolved(export_id: int, reps_id: int, rates_json: str, _export, _reps, _rates):
+    deals = resolve_deals(_export.deals, _reps.reps if _reps else None, _rates)
+    return _export, _reps, deals
 
 
 def session_push_counts(export: LoadedExport, as_of: date) -> pa.Table:

@@ -3,7 +3,9 @@
 from datetime import date
 from decimal import Decimal
 
-from lib.db import open_database
+import pyarrow.compute as pc
+
+from lib.db import open_database, resolve_deals
 from lib.format import markdown_text, money, percent
 from lib.load.opportunities import load_opportunities
 from lib.load.reps import load_reps
@@ -60,6 +62,34 @@ def test_rates_convert_amounts_and_a_currency_without_a_rate_has_no_amount():
     assert con.execute(
         "SELECT amount FROM opportunities WHERE opportunity_id = '5'"
     ).fetchone() == (None,)
+
+
+def test_deals_resolved_once_read_as_the_view_does_whatever_their_order():
+    deals = load_opportunities(EXPORT, "export.csv").deals
+    # Bo's deals are owned by his CRM user ID, which the reps file names.
+    by_id = deals.set_column(
+        deals.schema.get_field_index("owner"),
+        "owner",
+        pc.replace_substring(deals["owner"], "Bo", "005B0"),
+    )
+    reps = load_reps(b"Id,owner,team,manager\n005B0,Bo,West,Lee\n", "reps.csv").reps
+    rates = {"USD": 1.0, "EUR": 2.0}
+    reversed_order = by_id.take(list(range(by_id.num_rows - 1, -1, -1)))
+    for table in (by_id, reversed_order):
+        view = database_of(table, reps, rates)
+        resolved = database_of(table, reps, rates, resolve_deals(table, reps, rates))
+        assert resolved == view
+        assert ("5", "Bo", "West", Decimal("400.00"), Decimal("200.00")) in [
+            r[:5] for r in resolved
+        ]
+
+
+def database_of(deals, reps, rates, opportunities=None) -> list[tuple]:
+    con = open_database(deals, reps=reps, rates=rates, opportunities=opportunities)
+    return con.execute(
+        "SELECT opportunity_id, owner, team, amount, amount_in_deal_currency, * "
+        "FROM opportunities ORDER BY source_row"
+    ).fetchall()
 
 
 def test_reps_file_sets_team_and_manager_of_each_owner():
