@@ -331,19 +331,24 @@ def with_extra_columns(deals: pa.Table, raw: RawTable, names: dict[str, str]) ->
 
 
 def _cells_sql(columns: dict[str, str]) -> str:
-    """A SELECT of every field parsed from its raw column, with the raw text of parsed fields."""
+    """A SELECT of every field parsed from its raw column, and the text of each parsed field's
+    cell that could not be read (NULL where it was read, or blank)."""
     keys = [*TEXT_FIELDS, *BOOL_FIELDS, *PARSED_FIELDS, "currency", "forecast_category"]
     parsed = ",\n".join(f"{_cell(key, columns)} AS {key}" for key in keys)
-    # The raw text of parsed fields is kept to count and show the cells that could not be read.
-    raw_text = ",\n".join(
-        f'clean_text("{columns[key]}") AS raw_{key}' for key in PARSED_FIELDS if key in columns
+    # DuckDB parses each cell once for both columns (it finds the common expression); the text
+    # is kept only where the parse failed, to count and show those cells.
+    unread = ",\n".join(
+        f'CASE WHEN {_cell(key, columns)} IS NULL THEN clean_text("{columns[key]}") END '
+        f"AS unread_{key}"
+        for key in PARSED_FIELDS
+        if key in columns
     )
     # Only our own column names (c0, c1…) and field keys go into this SQL, never file text.
     return f"""
         SELECT
             source_row,
-            {parsed}{"," if raw_text else ""}
-            {raw_text}
+            {parsed}{"," if unread else ""}
+            {unread}
         FROM raw
     """  # noqa: S608
 
@@ -403,10 +408,7 @@ def _rule_parameters(rules: list[StageRule]) -> dict[str, list]:
 def _deals_sql(stated: str, unread_keys: list[str]) -> str:
     """Every row classified, with why it is rejected (NULL when it is kept) and, for each parsed
     field, the text of a cell that could not be read."""
-    unread = "".join(
-        f"CASE WHEN checked.{key} IS NULL THEN raw_{key} END AS unread_{key},\n"
-        for key in unread_keys
-    )
+    unread = "".join(f"unread_{key},\n" for key in unread_keys)
     return f"""
         WITH stated AS ({stated}),
         ruled AS (
