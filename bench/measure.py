@@ -10,6 +10,7 @@ import resource
 import statistics
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 
 PAGE_REPEATS = 3
@@ -69,7 +70,7 @@ def pandas_way(folder: Path) -> dict:
 def closeboard(folder: Path) -> dict:
     """Closeboard's load into the canonical tables, each page's figures, the full report."""
     from bench.generate import AS_OF
-    from lib.close_today import close_today
+    from lib.close_today import close_today, every_deal
     from lib.db import open_database, resolve_deals
     from lib.fiscal import fiscal_quarter
     from lib.load.opportunities import load_opportunities
@@ -103,6 +104,14 @@ def closeboard(folder: Path) -> dict:
         linearity(con, settings, period)
         periods_to_choose(con, settings, "quarter")
 
+    def close_today_page():
+        # What the page builds: every rep's totals, the deals of the twelve cards and the
+        # first thousand rows of the table (the CSV of them all is written only when asked).
+        lists = close_today(con, settings)
+        for rep_list in lists[:12]:
+            rep_list.deals  # noqa: B018 - built on first read, as the page reads them
+        list(islice(every_deal(lists), 1000))
+
     def warnings_page():
         figures = pipeline_figures(con, settings)
         pipeline_warnings(con, settings, None, figures)
@@ -113,7 +122,7 @@ def closeboard(folder: Path) -> dict:
     pages = {
         "data_page": lambda: (export_summary(con), owners(con), quota_grid(con)),
         "pacing_page": pacing_page,
-        "close_today_page": lambda: close_today(con, settings),
+        "close_today_page": close_today_page,
         "warnings_page": warnings_page,
     }
     figures = {name: median_seconds(work) for name, work in pages.items()}

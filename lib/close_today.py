@@ -9,15 +9,17 @@ lib/changes.py), which is empty until there is history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
+from itertools import chain
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from lib.format import money, percent
 from lib.settings import Settings
@@ -54,22 +56,21 @@ class DealToClose:
 
 @dataclass(frozen=True)
 class RepCloseList:
-    """One rep's deals that can close now, in the order to work them."""
+    """One rep's deals that can close now, in the order to work them, with their count and
+    totals. The deals are built from their rows the first time they are read: a large sales
+    floor has tens of thousands due, and a page shows a few hundred of them."""
 
     owner: str
-    deals: tuple[DealToClose, ...]
+    count: int
+    total: Decimal
+    weighted: Decimal
+    rows: pa.Table = field(repr=False, compare=False)
+    settings: Settings = field(repr=False, compare=False)
 
-    @property
-    def count(self) -> int:
-        return len(self.deals)
-
-    @property
-    def total(self) -> Decimal:
-        return sum((deal.amount or Decimal(0) for deal in self.deals), Decimal(0))
-
-    @property
-    def weighted(self) -> Decimal:
-        return sum((deal.weighted or Decimal(0) for deal in self.deals), Decimal(0))
+    @cached_property
+    def deals(self) -> tuple[DealToClose, ...]:
+        columns = (column.to_pylist() for column in self.rows.columns)
+        return tuple(deals_from(zip(*columns, strict=True), self.settings))
 
 
 @cache
@@ -84,7 +85,34 @@ def due_by(settings: Settings) -> date:
 
 def close_today(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[RepCloseList]:
     """Each rep with a deal that can close now, the largest total first (ties by name)."""
-    return rep_lists(late_stage_deals(con, settings, after=None, through=due_by(settings)))
+    parameters = _parameters(settings, after=None, through=due_by(settings))
+    due = late_stage_sql()
+    reps = con.execute(
+        f"""
+        SELECT owner, count(*), coalesce(sum(amount), 0), coalesce(sum(weighted), 0)
+        FROM ({due}) GROUP BY owner ORDER BY 3 DESC, owner
+        """,  # noqa: S608 - our own SQL
+        parameters,
+    ).fetchall()
+    # The same deals, each rep's together in the reps' order, each in work order.
+    rows = con.sql(
+        f"""
+        SELECT * EXCLUDE (work_order) FROM ({due})
+        ORDER BY coalesce(sum(amount) OVER (PARTITION BY owner), 0) DESC, owner, work_order
+        """,  # noqa: S608 - our own SQL
+        params=parameters,
+    ).to_arrow_table()
+    lists, start = [], 0
+    for owner, count, total, weighted in reps:
+        deals = rows.slice(start, count)
+        lists.append(RepCloseList(owner, count, total, weighted, deals, settings))
+        start += count
+    return lists
+
+
+def every_deal(lists: Iterable[RepCloseList]) -> Iterator[DealToClose]:
+    """Every rep's deals one rep after the other, built only as far as they are read."""
+    return chain.from_iterable(rep_list.deals for rep_list in lists)
 
 
 def nearest(
@@ -103,23 +131,29 @@ def late_stage_deals(
 ) -> list[DealToClose]:
     """Open late-stage deals with a close date after `after` and on or before `through`, in the
     order to work them (lib/sql/close_today.sql)."""
-    cursor = con.execute(
-        late_stage_sql(),
-        {
-            "as_of": settings.as_of,
-            "after": after,
-            "through": through,
-            "late_forecast_categories": list(settings.late_forecast_categories),
-            "late_min_probability": settings.late_min_probability,
-        },
-    )
-    # The query selects DealToClose's fields in their order, then the pushes behind a flag: built
-    # by position, a million-deal export's tens of thousands of deals due cost no dict each.
-    deals = []
-    for *fields, days_overdue, days_since_activity, next_step, pushes in cursor.fetchall():
+    rows = con.execute(
+        f"SELECT * EXCLUDE (work_order) FROM ({late_stage_sql()}) ORDER BY work_order",  # noqa: S608
+        _parameters(settings, after, through),
+    ).fetchall()
+    return list(deals_from(rows, settings))
+
+
+def _parameters(settings: Settings, after: date | None, through: date | None) -> dict:
+    return {
+        "as_of": settings.as_of,
+        "after": after,
+        "through": through,
+        "late_forecast_categories": list(settings.late_forecast_categories),
+        "late_min_probability": settings.late_min_probability,
+    }
+
+
+def deals_from(rows: Iterable[tuple], settings: Settings) -> Iterator[DealToClose]:
+    """Deals from rows of close_today.sql: DealToClose's fields in their order, then the pushes
+    behind a flag. Built by position, tens of thousands of deals cost no dict each."""
+    for *fields, days_overdue, days_since_activity, next_step, pushes in rows:
         flags = deal_flags(days_overdue, days_since_activity, next_step, settings, pushes)
-        deals.append(DealToClose(*fields, days_overdue, days_since_activity, next_step, flags))
-    return deals
+        yield DealToClose(*fields, days_overdue, days_since_activity, next_step, flags)
 
 
 def deal_flags(
@@ -145,15 +179,6 @@ def deal_flags(
 
 def pushed_flag(pushes: int) -> str:
     return "close date pushed once" if pushes == 1 else f"close date pushed {pushes} times"
-
-
-def rep_lists(deals: Iterable[DealToClose]) -> list[RepCloseList]:
-    """Deals (in work order) grouped by rep, reps by total descending then name."""
-    by_owner: dict[str, list[DealToClose]] = {}
-    for deal in deals:
-        by_owner.setdefault(deal.owner, []).append(deal)
-    lists = [RepCloseList(owner, tuple(owned)) for owner, owned in by_owner.items()]
-    return sorted(lists, key=lambda rep: (-rep.total, rep.owner))
 
 
 def for_report(lists: Iterable[RepCloseList]) -> list[dict]:

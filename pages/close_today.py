@@ -1,6 +1,8 @@
 """What can we close today? Each rep's late-stage deals due now; a rep's own list for the 1:1."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from itertools import islice
 
 import streamlit as st
 
@@ -11,6 +13,7 @@ from lib.close_today import (
     close_today,
     deals_table,
     due_by,
+    every_deal,
     headline,
     late_stage_rule,
     nearest,
@@ -98,10 +101,13 @@ heading.title(f"What can {who} close {when}?")
 heading.caption(f"{shared.as_of_caption(data.settings, data.source)} · late stage: {rule}")
 
 
-def show_table(deals: list[DealToClose], with_owner: bool, download_as: str) -> None:
-    """The deals as a table (overdue close dates in red), with its CSV download. Only the rows
-    shown are tabled on each run; the CSV of every deal is written when its button is clicked."""
-    shown = deals_table(deals[:SHOWN_DEALS], with_owner)
+def show_table(
+    deals: Callable[[], Iterable[DealToClose]], count: int, with_owner: bool, download_as: str
+) -> None:
+    """The deals (`deals()` gives them in order, `count` says how many) as a table, overdue close
+    dates in red, with its CSV download. Only the rows shown are built on each run; the CSV of
+    every deal is written when its button is clicked."""
+    shown = deals_table(islice(deals(), SHOWN_DEALS), with_owner)
     overdue = shown["Days overdue"] > 0
     red = f"color: {BEHIND}; font-weight: 600"
     styled = shown.style.apply(
@@ -121,14 +127,14 @@ def show_table(deals: list[DealToClose], with_owner: bool, download_as: str) -> 
             "Flags": st.column_config.TextColumn(width="large"),
         },
     )
-    if len(deals) > len(shown):
+    if count > len(shown):
         st.caption(
-            f"The first {len(shown):,} of {len(deals):,} deals, in the order above; the CSV holds "
+            f"The first {len(shown):,} of {count:,} deals, in the order above; the CSV holds "
             "every one."
         )
     st.download_button(
         "Download this list (CSV)",
-        lambda: safe_csv(deals_table(deals, with_owner)),
+        lambda: safe_csv(deals_table(deals(), with_owner)),
         file_name=csv_file_name(download_as, settings.as_of.isoformat()),
         mime="text/csv",
         icon=":material/download:",
@@ -141,7 +147,7 @@ def show_nearest(deals: list[DealToClose], with_owner: bool, download_as: str) -
         st.write("No open late-stage deal is due later either.")
         return
     st.subheader("The nearest late-stage deals", anchor=False)
-    show_table(deals, with_owner, download_as)
+    show_table(lambda: deals, len(deals), with_owner, download_as)
 
 
 def close_date_line(deal: DealToClose) -> str:
@@ -233,7 +239,9 @@ if rep == WHOLE_TEAM:
                 f"{len(lists) - len(cards):,} more reps have deals to close: pick one under Rep."
             )
         st.subheader("Every deal", anchor=False)
-        show_table([deal for rep_list in lists for deal in rep_list.deals], True, "close-team")
+        show_table(
+            lambda: every_deal(lists), sum(rep_list.count for rep_list in lists), True, "close-team"
+        )
 else:
     mine = next((rep_list for rep_list in lists if rep_list.owner == rep), None)
     if mine is None:
@@ -247,7 +255,7 @@ else:
         overdue.metric("Overdue", sum(1 for deal in mine.deals if deal.days_overdue))
         for deal in mine.deals:
             deal_card(deal)
-        show_table(list(mine.deals), False, f"close-{rep}")
+        show_table(lambda: mine.deals, mine.count, False, f"close-{rep}")
 
 files = data.export.export_files
 st.caption(

@@ -29,6 +29,7 @@ from lib.close_today import (
     close_today,
     deal_flags,
     deals_table,
+    every_deal,
     for_report,
     headline,
     late_stage_rule,
@@ -200,6 +201,18 @@ def test_ties_are_broken_by_close_date_then_id_and_reps_by_name():
     # rest (4 is Pipeline, listed for its 90 %); equal Commit deals by close date, then by ID.
     assert ids(lists) == {"Amy": ["5"], "Zed": ["2", "3", "1", "9", "4"]}
     assert [rep.owner for rep in lists] == ["Amy", "Zed"]
+
+
+def test_each_reps_totals_are_those_of_its_deals_and_every_deal_reads_them_rep_by_rep():
+    lists = close_today(database(), settings(close_window_days=7))
+    assert len(lists) == 3
+    for rep in lists:
+        assert rep.count == len(rep.deals)
+        assert rep.total == sum(deal.amount or Decimal(0) for deal in rep.deals)
+        assert rep.weighted == sum(deal.weighted or Decimal(0) for deal in rep.deals)
+        assert {deal.owner for deal in rep.deals} == {rep.owner}
+    every = [deal.opportunity_id for deal in every_deal(lists)]
+    assert every == [deal.opportunity_id for rep in lists for deal in rep.deals]
 
 
 def test_the_nearest_deals_after_the_window_are_offered_when_a_rep_has_none_now():

@@ -1,9 +1,9 @@
 -- Open late-stage deals whose close date lies after $after (when given) and on or before
 -- $through (when given). Late stage: a forecast category the user counts as late, a probability
 -- at or above the threshold, or a stage marked late on the Data page. `pushes` counts the
--- deal's close-date pushes over saved snapshots (lib/changes.py). The deals come in the order to
--- work them: Commit, then Best Case, then any other category (a stage marked late, or a
--- probability over the threshold, can bring a Pipeline deal onto the list); within each the
+-- deal's close-date pushes over saved snapshots (lib/changes.py). `work_order` ranks the deals in
+-- the order to work them: Commit, then Best Case, then any other category (a stage marked late,
+-- or a probability over the threshold, can bring a Pipeline deal onto the list); within each the
 -- largest weighted amount first; equal deals by close date and ID, so the list reads the same
 -- on every run.
 SELECT
@@ -20,7 +20,14 @@ SELECT
     greatest($as_of::DATE - close_date, 0) AS days_overdue,
     $as_of::DATE - last_activity_date AS days_since_activity,
     next_step,
-    coalesce(p.pushes, 0) AS pushes
+    coalesce(p.pushes, 0) AS pushes,
+    row_number() OVER (
+        ORDER BY
+            coalesce(list_position(['Commit', 'Best Case'], forecast_category), 3),
+            weighted DESC NULLS LAST,
+            close_date,
+            opportunity_id
+    ) AS work_order
 FROM opportunities
 LEFT JOIN (SELECT opportunity_id, pushes FROM push_counts) AS p USING (opportunity_id)
 WHERE status = 'open'
@@ -31,8 +38,3 @@ WHERE status = 'open'
         OR probability >= $late_min_probability
         OR late_stage
     )
-ORDER BY
-    coalesce(list_position(['Commit', 'Best Case'], forecast_category), 3),
-    weighted DESC NULLS LAST,
-    close_date,
-    opportunity_id
