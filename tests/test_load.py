@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from lib.load import files
 from lib.load.errors import LoadError
 from lib.load.files import footer_start
 from lib.load.mapping import with_choices
@@ -853,6 +854,24 @@ def test_a_large_export_keeps_the_files_order_its_first_of_each_id_and_every_row
     assert source_rows == [n for n in range(1, 300_001) if n != 250_001]
     assert column(loaded, "opportunity_id")[1:4] == ["ID2", "row-3", "row-4"]
     assert column(loaded, "stage")[:2] == ["Closed Won", "Negotiation"]
+
+
+def test_a_file_duckdb_still_refuses_with_one_line_ending_gets_its_message(monkeypatch):
+    """Line endings are rewritten only when DuckDB stops on a mixed one; when it stops again,
+    the upload is refused with DuckDB's reason, not a traceback."""
+    attempts = []
+
+    def refuse(content, delimiter, width, filename):
+        attempts.append(bytes(content))
+        raise files._MixedLineEndings(f"{filename}: state machine reached an invalid state")
+
+    monkeypatch.setattr(files, "_parse_csv", refuse)
+    with pytest.raises(LoadError, match="invalid state"):
+        load("Opportunity Owner,Stage\r\nAna,Won\nBo,Won\r\n")
+    assert attempts == [
+        b"Opportunity Owner,Stage\r\nAna,Won\nBo,Won\r\n",
+        b"Opportunity Owner,Stage\nAna,Won\nBo,Won\n",
+    ]
 
 
 def test_blank_owner_is_rejected():

@@ -249,8 +249,9 @@ def _only_carriage_returns(body: bytes, start: int) -> bool:
     return b"\r" in head and b"\n" not in head
 
 
-class _MixedLineEndings(Exception):
-    """DuckDB stopped on a line that ends differently from the lines before it."""
+class _MixedLineEndings(LoadError):
+    """DuckDB stopped on a line that ends differently from the lines before it. Read again with
+    one line ending; a file that still stops is refused with this message."""
 
 
 def _skip_line_breaks(body: bytes, position: int) -> int:
@@ -388,9 +389,8 @@ def _parse_csv(
                 "ORDER BY line, error_type = 'INVALID ENCODING', byte_position"
             ).fetchall()
         except duckdb.Error as error:
-            if MIXED_LINE_ENDINGS in str(error):
-                raise _MixedLineEndings from error
-            raise LoadError(
+            refusal = _MixedLineEndings if MIXED_LINE_ENDINGS in str(error) else LoadError
+            raise refusal(
                 f"{filename} could not be read as a {DELIMITER_NAMES[delimiter]}-separated file: "
                 f"{str(error).splitlines()[0]}"
             ) from error
