@@ -1015,3 +1015,19 @@ def test_the_exports_other_columns_stay_with_the_deals_as_text():
     assert column(loaded, "Product") == ["Widget", "Gadget"]
     assert column(loaded, "Region__c") == ["EMEA", None]
     assert column(loaded, "Notes") == [None, "=1+1"]
+
+
+def test_text_fields_are_cleaned_whether_or_not_their_column_needs_it():
+    loaded = load(
+        lines(
+            "Owner,Account,Opportunity Name,Stage,Amount,Close Date,Next Step",
+            "Ana,  Acme ,Acme renewal,Closed Won,100,2026-01-05,Call",
+            "Ben,000000000000000AAA,Globex new,Closed Lost,50,2026-01-06, ",
+            'Ana,"",Initech,Prospecting,70,2026-02-01,""',
+        )
+    )
+    # Owner and name need no cleaning and are used as read; account and next step are cleaned.
+    assert column(loaded, "owner") == ["Ana", "Ben", "Ana"]
+    assert column(loaded, "name") == ["Acme renewal", "Globex new", "Initech"]
+    assert column(loaded, "account") == ["Acme", None, None]
+    assert column(loaded, "next_step") == ["Call", None, None]

@@ -7,11 +7,13 @@ from decimal import Decimal
 import duckdb
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lib.load.values import (
     DATE_FORMATS,
+    NULL_ID,
+    clean_as_is,
     detect_date_format,
     detect_decimal_comma,
     detect_percent_scale,
@@ -395,3 +397,28 @@ def test_decimal_comma_is_decided_by_the_whole_column(values, european_hint, exp
 )
 def test_a_probability_column_runs_0_to_100_when_any_value_is_above_1(values, expected):
     assert detect_percent_scale(column(values), "raw", "c0") is expected
+
+
+TEXT_CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(
+        ["", " ", "Ana Ruiz", " Ana", "Ana ", "\tAna", "Ana\n", NULL_ID, f" {NULL_ID}"]
+    ),
+    st.text(alphabet=st.sampled_from(" a\t\u00a0\u3000"), max_size=4),
+)
+
+
+@PROPERTY
+@given(st.lists(TEXT_CELLS, max_size=6))
+@example(["Ana Ruiz", None, NULL_ID])
+@example(["Ana Ruiz", "Ana "])
+@example([" Ana", "Bo"])
+@example(["Ana", ""])
+@example(["Ana Ruiz", None, "\tAna"])
+def test_a_column_is_clean_as_is_exactly_when_clean_text_changes_none_of_its_cells(cells):
+    con = duckdb.connect()
+    install_value_macros(con)
+    (cleaned,) = con.execute(
+        "SELECT list_transform($cells::VARCHAR[], lambda v: clean_text(v))", {"cells": cells}
+    ).fetchone()
+    assert clean_as_is(pa.chunked_array([cells], type=pa.string())) is (cleaned == cells)

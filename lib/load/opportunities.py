@@ -24,6 +24,7 @@ from lib.load.mapping import (
 from lib.load.stages import StageRule, apply_edits, stage_rules
 from lib.load.values import (
     DateReading,
+    clean_as_is,
     detect_date_format,
     detect_decimal_comma,
     detect_percent_scale,
@@ -38,6 +39,9 @@ from lib.load.zip_export import (
 
 TEXT_FIELDS = ("opportunity_id", "name", "account", "owner", "stage", "lead_source", "type",
                "next_step", "team", "manager", "status", "loss_reason")  # fmt: skip
+# Text fields the deals hold as their cells are, once cleaned: a column clean_text would not
+# change is taken from the raw table itself, so that the deals share its text, not copy it.
+AS_READ_FIELDS = ("name", "account", "owner", "lead_source", "type", "next_step", "team", "manager")
 BOOL_FIELDS = ("is_won", "is_closed", "is_deleted")
 # Fields whose unreadable cells are counted and shown (a blank cell is missing, not unreadable).
 PARSED_FIELDS = (*AMOUNT_FIELDS, *DATE_FIELDS, "probability")
@@ -195,9 +199,18 @@ def normalise(
             stage_rules(_stages_in_order(con, stated, parameters), layout), stage_edits or {}
         )
         unread_keys = [key for key in PARSED_FIELDS if key in columns]
+        as_read = {
+            key: raw.table[columns[key]]
+            for key in AS_READ_FIELDS
+            if key in columns and clean_as_is(raw.table[columns[key]])
+        }
         checked = con.sql(
-            _deals_sql(stated, unread_keys), params={**parameters, **_rule_parameters(rules)}
+            _deals_sql(stated, unread_keys, tuple(as_read)),
+            params={**parameters, **_rule_parameters(rules)},
         ).to_arrow_table()
+        # The query gives every raw row back, in the file's order: the raw columns line up.
+        for key, cells in as_read.items():
+            checked = checked.append_column(key, cells)
         con.register("checked", checked)
         checked = _with_duplicates_rejected(con, checked)
         con.register("deals", checked)
@@ -405,10 +418,12 @@ def _rule_parameters(rules: list[StageRule]) -> dict[str, list]:
     }
 
 
-def _deals_sql(stated: str, unread_keys: list[str]) -> str:
+def _deals_sql(stated: str, unread_keys: list[str], as_read: tuple[str, ...]) -> str:
     """Every row classified, with why it is rejected (NULL when it is kept) and, for each parsed
-    field, the text of a cell that could not be read."""
+    field, the text of a cell that could not be read. The text fields in `as_read` are left out:
+    the caller takes them from the raw table."""
     unread = "".join(f"unread_{key},\n" for key in unread_keys)
+    text = ", ".join(key for key in AS_READ_FIELDS if key not in as_read)
     return f"""
         WITH stated AS ({stated}),
         ruled AS (
@@ -453,7 +468,7 @@ def _deals_sql(stated: str, unread_keys: list[str]) -> str:
         SELECT
             source_row,
             coalesce(opportunity_id, 'row-' || source_row) AS opportunity_id,
-            name, account, owner, stage, status,
+            stage, status,
             real_amount AS amount,
             currency,
             real_close_date AS close_date,
@@ -471,8 +486,9 @@ def _deals_sql(stated: str, unread_keys: list[str]) -> str:
                 WHEN coalesce(probability, stage_probability) >= 0.6 THEN 'Best Case'
                 ELSE 'Pipeline'
             END AS forecast_category,
-            lead_source, type, last_activity_date, next_step, team, manager, late_stage,
+            last_activity_date, late_stage,
             CASE WHEN status = 'lost' THEN loss_reason END AS loss_reason,
+            {text}{", " if text else ""}
             {unread}checked.opportunity_id IS NOT NULL AS has_id,
             row_problem AS reject_reason
         FROM checked
