@@ -10,6 +10,7 @@ import resource
 import statistics
 import sys
 import time
+from datetime import timedelta
 from itertools import islice
 from pathlib import Path
 
@@ -70,16 +71,22 @@ def pandas_way(folder: Path) -> dict:
 def closeboard(folder: Path) -> dict:
     """Closeboard's load into the canonical tables, each page's figures, the full report."""
     from bench.generate import AS_OF
+    from lib import explore
+    from lib.changes import compare
     from lib.close_today import close_today, every_deal
+    from lib.coaching import coaching
     from lib.db import open_database, resolve_deals
     from lib.fiscal import fiscal_quarter
     from lib.load.opportunities import load_opportunities
     from lib.load.reps import load_reps
     from lib.load.targets import load_targets
+    from lib.one_on_one import one_on_one_sheet
     from lib.overview import export_summary, owners, quota_grid
     from lib.pacing import cumulative_series, linearity, pacing, periods_to_choose
+    from lib.qbr import qbr
     from lib.report import report
     from lib.settings import Settings
+    from lib.store import snapshot_of_export
     from lib.warnings import (
         coverage_by_rep,
         created_by_week,
@@ -120,11 +127,31 @@ def closeboard(folder: Path) -> dict:
         coverage_by_rep(figures)
         created_by_week(con, settings, figures.owners)
 
+    def coaching_page():
+        # The scorecard, the warnings and the first rep's 1:1 sheet, as the page opens.
+        found = coaching(con, settings)
+        warnings = pipeline_warnings(con, settings, None)
+        one_on_one_sheet(con, settings, found.reps[0].owner, found, warnings, None, "bench")
+
+    def explore_page():
+        # The page's default view: won amount by owner.
+        explore.explore(con, explore.View(), explore.dimensions(resolved.column_names), settings)
+
+    def changes_page():
+        # This export against a snapshot of itself a week earlier: every deal is matched.
+        newer = snapshot_of_export(export, AS_OF)
+        older = snapshot_of_export(export, AS_OF - timedelta(days=7))
+        compare(older, newer, settings)
+
     pages = {
         "data_page": lambda: (export_summary(con), owners(con), quota_grid(con)),
         "pacing_page": pacing_page,
         "close_today_page": close_today_page,
         "warnings_page": warnings_page,
+        "coaching_page": coaching_page,
+        "qbr_page": lambda: qbr(con, settings, period, None),
+        "explore_page": explore_page,
+        "changes_page": changes_page,
     }
     figures = {name: median_seconds(work) for name, work in pages.items()}
     figures["full_report"] = median_seconds(lambda: report(con, settings, None))

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache"
 RESULTS = ROOT / "bench" / "results.json"
 SIZES = [10_000, 100_000, 1_000_000]
-PAGES = ("data_page", "pacing_page", "close_today_page", "warnings_page", "full_report")
+PAGES = ("data_page", "pacing_page", "close_today_page", "warnings_page", "coaching_page",
+         "qbr_page", "explore_page", "changes_page", "full_report")  # fmt: skip
 
 
 def files_for(rows: int) -> Path:
