@@ -22,10 +22,11 @@ from lib.settings import Settings
 from lib.warnings import (
     PipelineBlock,
     RepCoverage,
+    RepPipeline,
     Warning,
     pipeline_blocks,
+    pipeline_figures,
     pipeline_warnings,
-    rep_pipelines,
 )
 
 TOP_WINS = 10
@@ -195,11 +196,15 @@ def qbr(
     lost when the export only says "Closed Lost"."""
     counted = quarter_settings(settings, quarter)
     through = counted.as_of
-    report = pacing(con, counted, quarter)
+    # The as-of quarter's pacing and every rep's open pipeline, read once for the warnings, the
+    # coverage and (when it is the QBR's quarter, counted alike) the pacing.
+    figures = pipeline_figures(con, settings)
+    current = counted == settings and quarter == fiscal_quarter(settings.as_of, settings)
+    report = figures.this_quarter if current else pacing(con, counted, quarter)
     window = replace(quarter, end=through)
     team, reps = figures_over(con, counted, window)
-    coverage, coverage_note = next_quarter_coverage(con, settings, quarter)
-    found = pipeline_warnings(con, settings, currency).warnings
+    coverage, coverage_note = next_quarter_coverage(con, settings, quarter, figures.pipelines)
+    found = pipeline_warnings(con, settings, currency, figures).warnings
     return Qbr(
         quarter=quarter,
         through=through,
@@ -258,9 +263,10 @@ def losses(
     """The quarter's lost deals with the stage each was lost at (from the export, else from
     the last saved snapshot that showed it open) and its reason where the export gives one."""
     rows = con.execute(LOSSES_SQL, {"start": quarter.start, "to_date": through}).fetchall()
+    # Read once per stage name, not once per deal: a quarter may have lost tens of thousands.
+    lost_at = {stage: stage_lost_at(stage) for stage in {row[6] for row in rows}}
     deals = tuple(
-        Loss(*row[:6], stage_lost_at(row[6]) or last_open_stages.get(row[0]), row[7])
-        for row in rows
+        Loss(*row[:6], lost_at[row[6]] or last_open_stages.get(row[0]), row[7]) for row in rows
     )
     (reason_exported,) = con.execute(LOSS_REASON_FILLED_SQL).fetchone()
     unknown = sum(1 for loss in deals if loss.stage_lost_at is None)
@@ -302,11 +308,15 @@ def _grouped(deals: tuple[Loss, ...], label_of) -> tuple[LossGroup, ...]:
 
 
 def next_quarter_coverage(
-    con: duckdb.DuckDBPyConnection, settings: Settings, quarter: Period
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    quarter: Period,
+    pipelines: dict[str, RepPipeline],
 ) -> tuple[Coverage | None, str | None]:
-    """The quarter after `quarter`: its open pipeline against its budget still to close, as of
-    the export's date, with the warnings' targets (3× for the quarter under way, 2× for the one
-    after). None, with the reason, when that quarter is already over or has no budget."""
+    """The quarter after `quarter`: its open pipeline (each rep's, from `pipelines`) against its
+    budget still to close, as of the export's date, with the warnings' targets (3× for the
+    quarter under way, 2× for the one after). None, with the reason, when that quarter is
+    already over or has no budget."""
     current = fiscal_quarter(settings.as_of, settings)
     upcoming = next_quarter(quarter, settings)
     if upcoming.start == current.start:
@@ -317,13 +327,13 @@ def next_quarter_coverage(
         return None, (
             f"{upcoming.label} is over: its coverage is a question for its own QBR, not this one."
         )
-    pipelines = {rep.owner: getattr(rep, amount_of) for rep in rep_pipelines(con, settings)}
+    amounts = {owner: getattr(rep, amount_of) for owner, rep in pipelines.items()}
     # A budget typed in on the page is the chosen quarter's, not the next one's.
     plan = pacing(con, replace(settings, team_budget=None), upcoming)
     if plan.team.budget is None:
         return None, f"No budget for {upcoming.label}: load a quota file that gives one."
     rows = [
-        RepCoverage(rep.owner, pipelines.get(rep.owner, 0.0),
+        RepCoverage(rep.owner, amounts.get(rep.owner, 0.0),
                     rep.pacing.budget - rep.pacing.closed_to_date)
         for rep in plan.reps
         if rep.pacing.budget and rep.pacing.closed_to_date < rep.pacing.budget
@@ -333,7 +343,7 @@ def next_quarter_coverage(
         as_of=settings.as_of,
         target=target,
         critical=target * settings.coverage_critical / settings.coverage_warn,
-        pipeline=sum(pipelines.values()),
+        pipeline=sum(amounts.values()),
         to_close=max(plan.team.budget - plan.team.closed_to_date, 0.0),
         reps=tuple(sorted(rows, key=lambda row: (row.ratio, row.owner))),
     )
