@@ -130,7 +130,8 @@ def closeboard(folder: Path) -> dict:
     def coaching_page():
         # The scorecard, the warnings and the first rep's 1:1 sheet, as the page opens.
         found = coaching(con, settings)
-        warnings = pipeline_warnings(con, settings, None)
+        figures = pipeline_figures(con, settings, this_quarter=found.quarter)
+        warnings = pipeline_warnings(con, settings, None, figures)
         one_on_one_sheet(con, settings, found.reps[0].owner, found, warnings, None, "bench")
 
     def explore_page():

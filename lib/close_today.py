@@ -83,9 +83,12 @@ def due_by(settings: Settings) -> date:
     return settings.as_of + timedelta(days=settings.close_window_days)
 
 
-def close_today(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[RepCloseList]:
-    """Each rep with a deal that can close now, the largest total first (ties by name)."""
-    parameters = _parameters(settings, after=None, through=due_by(settings))
+def close_today(
+    con: duckdb.DuckDBPyConnection, settings: Settings, owner: str | None = None
+) -> list[RepCloseList]:
+    """Each rep with a deal that can close now, the largest total first (ties by name); only
+    `owner`'s list when given (none when they have no such deal)."""
+    parameters = _parameters(settings, after=None, through=due_by(settings), owner=owner)
     due = late_stage_sql()
     reps = con.execute(
         f"""
@@ -120,27 +123,33 @@ def nearest(
 ) -> list[DealToClose]:
     """The late-stage deals due soonest after the window, for one rep or (no owner) the team:
     what to work on when nothing can close now."""
-    later = late_stage_deals(con, settings, after=due_by(settings), through=None)
-    mine = [deal for deal in later if owner in (None, deal.owner)]
+    later = late_stage_deals(con, settings, after=due_by(settings), through=None, owner=owner)
     # A stable sort: deals due the same day stay in work order.
-    return sorted(mine, key=lambda deal: deal.close_date)[:NEAREST_COUNT]
+    return sorted(later, key=lambda deal: deal.close_date)[:NEAREST_COUNT]
 
 
 def late_stage_deals(
-    con: duckdb.DuckDBPyConnection, settings: Settings, after: date | None, through: date | None
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    after: date | None,
+    through: date | None,
+    owner: str | None = None,
 ) -> list[DealToClose]:
-    """Open late-stage deals with a close date after `after` and on or before `through`, in the
-    order to work them (lib/sql/close_today.sql)."""
+    """Open late-stage deals (`owner`'s alone when given) with a close date after `after` and on
+    or before `through`, in the order to work them (lib/sql/close_today.sql)."""
     rows = con.execute(
         f"SELECT * EXCLUDE (work_order) FROM ({late_stage_sql()}) ORDER BY work_order",  # noqa: S608
-        _parameters(settings, after, through),
+        _parameters(settings, after, through, owner),
     ).fetchall()
     return list(deals_from(rows, settings))
 
 
-def _parameters(settings: Settings, after: date | None, through: date | None) -> dict:
+def _parameters(
+    settings: Settings, after: date | None, through: date | None, owner: str | None = None
+) -> dict:
     return {
         "as_of": settings.as_of,
+        "owner": owner,
         "after": after,
         "through": through,
         "late_forecast_categories": list(settings.late_forecast_categories),

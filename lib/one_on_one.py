@@ -77,8 +77,7 @@ def one_on_one_sheet(
     """The rep's sheet from the coaching report and the warnings the page has already built."""
     rep = next(rep for rep in report.reps if rep.owner == owner)
     pacing = next(r.pacing for r in report.quarter.reps if r.owner == owner)
-    mine = next((rep_list for rep_list in close_today(con, settings) if rep_list.owner == owner),
-                None)  # fmt: skip
+    mine = next(iter(close_today(con, settings, owner)), None)
     deals = open_deals(con, owner)
     warnings = tuple(warning for warning in found.warnings if warning.owner == owner)
     return OneOnOneSheet(

@@ -14,21 +14,23 @@ from lib.fiscal import fiscal_quarter
 from lib.pacing import PacingReport, pacing
 from lib.qbr import Qbr
 from lib.settings import Settings
-from lib.warnings import pipeline_warnings
+from lib.warnings import pipeline_figures, pipeline_warnings
 
 
 def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | None) -> dict:
     """As-of date, the period that contains it, the currency, then each page's figures."""
     period = fiscal_quarter(settings.as_of, settings)
+    this_quarter = pacing(con, settings, period)
+    figures = pipeline_figures(con, settings, with_deal_ids=True, this_quarter=this_quarter)
     return {
         "as_of": settings.as_of,
         "currency": currency,
         "period": {"label": period.label, "start": period.start, "end": period.end},
-        "pacing": pacing_section(pacing(con, settings, period)),
+        "pacing": pacing_section(this_quarter),
         "close_today": for_report(close_today(con, settings)),
         "warnings": [
             warning.as_json()
-            for warning in pipeline_warnings(con, settings, currency, with_deal_ids=True).warnings
+            for warning in pipeline_warnings(con, settings, currency, figures, True).warnings
         ],
         "coaching": coaching.for_report(coaching.coaching(con, settings)),
     }

@@ -513,11 +513,15 @@ class PipelineFigures:
 
 
 def pipeline_figures(
-    con: duckdb.DuckDBPyConnection, settings: Settings, with_deal_ids: bool = False
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    with_deal_ids: bool = False,
+    this_quarter: PacingReport | None = None,
 ) -> PipelineFigures:
+    """`this_quarter`: the as-of quarter's pacing, when the caller has read it already."""
     period = fiscal_quarter(settings.as_of, settings)
     return PipelineFigures(
-        this_quarter=pacing(con, settings, period),
+        this_quarter=this_quarter or pacing(con, settings, period),
         pipelines={rep.owner: rep for rep in rep_pipelines(con, settings, with_deal_ids)},
     )
 

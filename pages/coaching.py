@@ -29,7 +29,7 @@ from lib.one_on_one import (
     sheet_file_name,
     sheet_html,
 )
-from lib.warnings import KIND_LABELS, pipeline_warnings
+from lib.warnings import KIND_LABELS, pipeline_figures, pipeline_warnings
 from pages import shared
 
 # Printing from the browser gives the open tab alone, without the sidebar, the controls or
@@ -90,7 +90,9 @@ report = coaching(data.con, settings)
 if not report.reps:
     st.info("No rep has a deal or a budget to coach on yet.")
     st.stop()
-found = pipeline_warnings(data.con, settings, currency)
+# The coaching report has read this quarter's pacing already: the warnings reuse it.
+figures = pipeline_figures(data.con, settings, this_quarter=report.quarter)
+found = pipeline_warnings(data.con, settings, currency, figures)
 owners = [coached.owner for coached in report.reps]
 # Another export may not have the rep picked before: start again from the first.
 if st.session_state.get("coach_rep") not in owners:

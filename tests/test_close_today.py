@@ -137,6 +137,16 @@ def test_days_overdue_and_days_since_activity_are_counted_from_the_as_of_date():
     }
 
 
+def test_one_reps_list_is_the_same_as_in_the_whole_teams():
+    ann, bo, cy = close_today(database(), settings())
+    (bo_alone,) = close_today(database(), settings(), "Bo")
+    assert (bo_alone.owner, bo_alone.count, bo_alone.total, bo_alone.weighted) == (
+        bo.owner, bo.count, bo.total, bo.weighted,
+    )  # fmt: skip
+    assert bo_alone.deals == bo.deals
+    assert close_today(database(), settings(), "Nobody") == []
+
+
 def test_flags_say_overdue_quiet_and_without_next_step():
     ann, bo, cy = close_today(database(), settings())
     flags = {deal.opportunity_id: deal.flags for deal in (*ann.deals, *bo.deals, *cy.deals)}

@@ -1,5 +1,5 @@
--- Open late-stage deals whose close date lies after $after (when given) and on or before
--- $through (when given). Late stage: a forecast category the user counts as late, a probability
+-- Open late-stage deals, of $owner's alone when given, whose close date lies after $after (when
+-- given) and on or before $through (when given). Late stage: a forecast category the user counts as late, a probability
 -- at or above the threshold, or a stage marked late on the Data page. `pushes` counts the
 -- deal's close-date pushes over saved snapshots (lib/changes.py). `work_order` ranks the deals in
 -- the order to work them: Commit, then Best Case, then any other category (a stage marked late,
@@ -31,6 +31,7 @@ SELECT
 FROM opportunities
 LEFT JOIN (SELECT opportunity_id, pushes FROM push_counts) AS p USING (opportunity_id)
 WHERE status = 'open'
+    AND ($owner::VARCHAR IS NULL OR owner = $owner::VARCHAR)
     AND ($after::DATE IS NULL OR close_date > $after::DATE)
     AND ($through::DATE IS NULL OR close_date <= $through::DATE)
     AND (
