@@ -162,6 +162,17 @@ def test_gone_dark_names_three_deals_and_counts_the_rest():
     assert len(warning.opportunity_ids) == 5
 
 
+def test_named_deals_are_the_largest_three_and_equal_amounts_go_by_id():
+    past = AS_OF - timedelta(days=1)
+    amounts = [40, 90, 70, 90, 10]  # d2 and d4 tie: d2 first
+    con = database([deal(a, quiet_days=30, close=past) for a in amounts])
+    (slipped,) = slipped_by_rep(con, SETTINGS).values()
+    assert [d.opportunity_id for d in slipped.largest] == ["d2", "d4", "d3"]
+    (pipeline,) = rep_pipelines(database([deal(a, quiet_days=30) for a in amounts]), SETTINGS)
+    assert [d.opportunity_id for d in pipeline.dark_deals] == ["d2", "d4", "d3"]
+    assert pipeline.dark_count == 5
+
+
 def test_chase_mode_needs_60_percent_and_21_quiet_days():
     assert chase_mode(pipeline_of(deal(100, 0.59, 30), deal(100, 0.9, 20)), SETTINGS, "USD") is None
     warning = chase_mode(pipeline_of(deal(100, 0.6, 21), deal(100, 0.9, 40)), SETTINGS, "USD")

@@ -1,7 +1,7 @@
 -- Each rep's open pipeline in figures, for the pipeline warnings: its total and concentration,
 -- the largest deal, what has gone quiet, and what closes this quarter and next. Deals are
--- named largest first; every list is cut to the few a message names, IDs excepted. The IDs
--- of every deal behind a figure are listed only when $with_ids asks (the JSON report): at a
+-- named largest first, only the few a message names (min_by keeps just those as it reads). The
+-- IDs of every deal behind a figure are listed only when $with_ids asks (the JSON report): at a
 -- million deals, converting them cost more than the rest of the query.
 -- Open pipeline (PRODUCT.md): open deals closing in or after the period, or with no close
 -- date; a deal with no activity recorded counts as quiet since it was created.
@@ -34,11 +34,11 @@ SELECT
     coalesce(sum(value * value) FILTER (value > 0), 0) AS sum_of_squares,
     max_by(deal, (value, opportunity_id)) AS largest,
     coalesce(sum(value) FILTER (dark), 0) AS dark_amount,
-    list(deal ORDER BY value DESC, opportunity_id) FILTER (dark)[1:$named] AS dark_deals,
+    min_by(deal, (-value, opportunity_id), $named) FILTER (dark) AS dark_deals,
     count(*) FILTER (dark) AS dark_count,
     list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (dark AND $with_ids)
         AS dark_ids,
-    list(deal ORDER BY value DESC, opportunity_id) FILTER (chased)[1:$named] AS chased_deals,
+    min_by(deal, (-value, opportunity_id), $named) FILTER (chased) AS chased_deals,
     count(*) FILTER (chased) AS chased_count,
     list(opportunity_id ORDER BY value DESC, opportunity_id) FILTER (chased AND $with_ids)
         AS chased_ids,
