@@ -145,8 +145,10 @@ else:
     )
 
     def table(frame, download_as: str) -> None:
-        st.dataframe(
+        shared.long_table(
             frame,
+            "deals",
+            "the CSV holds every one",
             hide_index=True,
             column_config={
                 **shared.money_columns([c for c in MONEY_COLUMNS if c in frame], currency),

@@ -64,8 +64,9 @@ def leave_presentation() -> None:
     follow_toggle()
 
 
-def show_table(frame: pd.DataFrame, currency: str | None) -> None:
-    """A QBR table with money as money and shares as percentages."""
+def show_table(frame: pd.DataFrame, currency: str | None, what: str = "rows") -> None:
+    """A QBR table with money as money and shares as percentages; a long one shows its first
+    rows (the CSV files hold them all)."""
     shown = frame.copy()
     config: dict[str, object] = {}
     for column in shown.columns:
@@ -77,7 +78,9 @@ def show_table(frame: pd.DataFrame, currency: str | None) -> None:
             config[column] = st.column_config.NumberColumn(column, format=f"%{sign}.0f %%")
         elif column in MULTIPLES:
             config[column] = st.column_config.NumberColumn(column, format="%.2f×")
-    st.dataframe(shown, hide_index=True, column_config=config)
+    shared.long_table(
+        shown, what, "the CSV files hold every one", hide_index=True, column_config=config
+    )
 
 
 if st.query_params.get("present") == "1":
@@ -197,7 +200,7 @@ with section("losses"):
                 "lost reason, Pipedrive Lost reason): add it to see why deals were lost."
             )
         if not present:
-            show_table(found["losses"], currency)
+            show_table(found["losses"], currency, "lost deals, the largest first")
     else:
         st.info(f"No deal lost in {quarter.label}.")
 

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
@@ -324,6 +325,23 @@ def export_headers(upload: Upload) -> tuple[str, ...]:
         return read_export(upload, None, {}).report.headers
     except MissingFieldsError as error:
         return error.headers
+
+
+# A table sends the browser at most this many rows: a quarter's lost deals or a week's changed
+# deals run to tens of thousands at a million deals. Its download holds every row.
+ROWS_SHOWN = 1_000
+
+
+def long_table(frame: pd.DataFrame, what: str, rest: str = "", **options):
+    """st.dataframe of the frame's first ROWS_SHOWN rows, with a caption under it when there are
+    more ("The first 1,000 of 27,886 lost deals; the CSV holds every one.")."""
+    shown = frame.head(ROWS_SHOWN)
+    event = st.dataframe(shown, **options)
+    if len(frame) > len(shown):
+        st.caption(
+            f"The first {len(shown):,} of {len(frame):,} {what}" + (f"; {rest}." if rest else ".")
+        )
+    return event
 
 
 def money_column(label: str, currency: str | None):
