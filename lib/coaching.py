@@ -203,7 +203,8 @@ def figures_over(
     con: duckdb.DuckDBPyConnection, settings: Settings, window: Period
 ) -> tuple[Coaching, dict[str, Coaching]]:
     """The team's figures and each rep's over any window (a QBR's quarter): the same
-    definitions as the trailing four quarters."""
+    definitions as the trailing four quarters. A rep with no open deal and none closed or
+    created in the window has no figures."""
     skipped = skipped_figures(con)
     rows = _window_rows(con, settings, window)
     team = next(row for row in rows if row["is_team"])

@@ -30,6 +30,10 @@ deals AS (
     LEFT JOIN first_wins ON account_key = CASE
         WHEN status = 'won' AND close_date BETWEEN $start AND $end THEN lower(trim(account))
     END
+    -- Only the deals some figure counts: the rest of the history is not aggregated, and a rep
+    -- with none of these has no row.
+    WHERE status = 'open' OR created_date BETWEEN $start AND $end
+        OR (status IN ('won', 'lost') AND close_date BETWEEN $start AND $end)
 )
 SELECT
     grouping(owner) = 1 AS is_team,
