@@ -15,6 +15,7 @@ from lib.load.values import (
     NULL_ID,
     clean_as_is,
     detect_date_format,
+    detect_date_formats,
     detect_decimal_comma,
     detect_percent_scale,
     install_value_macros,
@@ -422,3 +423,26 @@ def test_a_column_is_clean_as_is_exactly_when_clean_text_changes_none_of_its_cel
         "SELECT list_transform($cells::VARCHAR[], lambda v: clean_text(v))", {"cells": cells}
     ).fetchone()
     assert clean_as_is(pa.chunked_array([cells], type=pa.string())) is (cleaned == cells)
+
+
+def test_date_columns_detected_together_read_as_each_would_alone():
+    con = duckdb.connect()
+    install_value_macros(con)
+    con.register(
+        "raw",
+        pa.table(
+            {
+                "c0": ["20/11/2026", "1/5/2026", None],
+                "c1": ["2026-11-20", "2026-01-05", "soon"],
+                "c2": [None, "", " "],
+                "c3": ["1/5/2026", "3/4/2026", "1/2/2026"],
+            }
+        ),
+    )
+    together = detect_date_formats(con, "raw", ["c0", "c1", "c2", "c3"], True)
+    assert together == {c: detect_date_format(con, "raw", c, True) for c in together}
+    assert [together[c].format for c in ("c0", "c1", "c2", "c3")] == [
+        "%d/%m/%Y", "%Y-%m-%d", None, "%d/%m/%Y",
+    ]  # fmt: skip
+    assert together["c3"].ambiguous
+    assert detect_date_formats(con, "raw", [], True) == {}

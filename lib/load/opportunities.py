@@ -25,7 +25,7 @@ from lib.load.stages import StageRule, apply_edits, stage_rules
 from lib.load.values import (
     DateReading,
     clean_as_is,
-    detect_date_format,
+    detect_date_formats,
     detect_decimal_comma,
     detect_percent_scale,
     install_value_macros,
@@ -173,11 +173,11 @@ def normalise(
             "source_row", pa.array(np.arange(1, raw.table.num_rows + 1, dtype=np.int64))
         )
         con.register("raw", numbered)
-        readings = {
-            key: detect_date_format(con, "raw", columns[key], layout.day_first)
-            for key in DATE_FIELDS
-            if key in columns
-        }
+        date_keys = [key for key in DATE_FIELDS if key in columns]
+        found = detect_date_formats(
+            con, "raw", [columns[key] for key in date_keys], layout.day_first
+        )
+        readings = {key: found[columns[key]] for key in date_keys}
         decimal_comma = detect_decimal_comma(con, "raw", columns["amount"], european)
         percent = (
             detect_percent_scale(con, "raw", columns["probability"])

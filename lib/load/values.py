@@ -78,16 +78,39 @@ def detect_date_format(
     con: duckdb.DuckDBPyConnection, source: str, column: str, day_first: bool
 ) -> DateReading:
     """The one format that reads most of the column; month/day ties go to the export's origin."""
+    return detect_date_formats(con, source, [column], day_first)[column]
+
+
+def detect_date_formats(
+    con: duckdb.DuckDBPyConnection, source: str, columns: list[str], day_first: bool
+) -> dict[str, DateReading]:
+    """Each column's date format (see detect_date_format), counted in one query over the columns'
+    samples: the query trying every format is large, and planning it once per column took as
+    long as running it."""
+    if not columns:
+        return {}
     formats = [fmt for fmt, _ in DATE_FORMATS]
     counts_sql = ", ".join("count(parse_date(v, ?))" for _ in formats)
-    row = con.execute(
-        f"SELECT count(*) FILTER (WHERE trim(v) <> ''), {counts_sql} "  # noqa: S608
-        f"FROM ({_distinct_sample(column, source)})",
+    samples = " UNION ALL ".join(
+        f"SELECT {position} AS sample, v FROM ({_distinct_sample(column, source)})"  # noqa: S608
+        for position, column in enumerate(columns)
+    )
+    rows = con.execute(
+        f"SELECT sample, count(*) FILTER (WHERE trim(v) <> ''), {counts_sql} "  # noqa: S608
+        f"FROM ({samples}) GROUP BY sample",
         formats,
-    ).fetchone()
-    total, counts = row[0], dict(zip(formats, row[1:], strict=True))
+    ).fetchall()
+    counted = {row[0]: (row[1], dict(zip(formats, row[2:], strict=True))) for row in rows}
+    return {
+        column: _date_reading(*counted.get(position, (0, {})), day_first)
+        for position, column in enumerate(columns)
+    }
+
+
+def _date_reading(total: int, counts: dict[str, int], day_first: bool) -> DateReading:
     if total == 0:
         return DateReading(None, reason="the column is empty")
+    formats = [fmt for fmt, _ in DATE_FORMATS]
     best = max(formats, key=lambda fmt: counts[fmt])
     if counts[best] == 0:
         return DateReading(None, reason="no value looks like a date")

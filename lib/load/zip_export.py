@@ -21,7 +21,7 @@ from lib.load.files import RawTable, column_name, read_table, unique_headers
 from lib.load.layouts import fold
 from lib.load.mapping import Mapping, propose_mapping
 from lib.load.stages import StageRule
-from lib.load.values import detect_date_format, install_value_macros
+from lib.load.values import detect_date_formats, install_value_macros
 
 # The objects Closeboard reads, by their folded file name, in the order the Data page lists them.
 OBJECT_FILES = {
@@ -525,11 +525,9 @@ def _history(raw: RawTable) -> pa.Table | None:
     try:
         install_value_macros(con)
         con.register("raw", raw.table)
-        formats = {
-            key: detect_date_format(con, "raw", columns[key], False).format or "%Y-%m-%d"
-            for key in ("created", "close_date", "prev_close_date")
-            if key in columns
-        }
+        keys = [key for key in ("created", "close_date", "prev_close_date") if key in columns]
+        readings = detect_date_formats(con, "raw", [columns[key] for key in keys], False)
+        formats = {key: readings[columns[key]].format or "%Y-%m-%d" for key in keys}
         # Only our own column names (c0, c1…) go into this SQL; the formats are parameters.
         con.execute(
             f"""
