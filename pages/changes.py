@@ -150,6 +150,7 @@ else:
             "deals",
             "the CSV holds every one",
             hide_index=True,
+            placeholder="–",
             column_config={
                 **shared.money_columns([c for c in MONEY_COLUMNS if c in frame], currency),
                 **{

@@ -79,7 +79,12 @@ def show_table(frame: pd.DataFrame, currency: str | None, what: str = "rows") ->
         elif column in MULTIPLES:
             config[column] = st.column_config.NumberColumn(column, format="%.2f×")
     shared.long_table(
-        shown, what, "the CSV files hold every one", hide_index=True, column_config=config
+        shown,
+        what,
+        "the CSV files hold every one",
+        hide_index=True,
+        column_config=config,
+        placeholder="–",
     )
 
 
