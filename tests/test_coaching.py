@@ -179,6 +179,16 @@ Bo,,Closed Won,100,2026-05-01
     assert figures_of("Bo", export=export).repeat_business_deals == 1
 
 
+def test_an_exports_own_columns_named_like_the_querys_do_not_change_the_figures():
+    # Columns the export carries beside the deals keep their names in the opportunities table.
+    export = b"""Opportunity Owner,Account Name,Stage,Amount,Close Date,account_key,First_Won
+Ann,Acme,Closed Won,100,2026-02-01,x,2020-01-01
+Bo,ACME ,Closed Won,100,2026-03-01,y,2020-01-01
+"""
+    assert figures_of("Bo", export=export).repeat_business_deals == 1
+    assert figures_of("Ann", export=export).won_deals == 1
+
+
 def test_average_deal_size_is_the_mean_won_amount():
     assert figures_of("Ann").avg_deal_size == (10000 + 20000 + 30000 + 10000) / 4
     assert figures_of("Bo").avg_deal_size == (12000 + 6000 + 4000 + 9000) / 4

@@ -3,11 +3,12 @@
 -- status. A deal is referral-sourced when its lead source contains one of $keywords, ignoring
 -- case. A won deal is repeat business when its account (names compared without case or outer
 -- spaces) had a won deal, by any rep and at any time, with an earlier close date.
+-- The names this query adds are qualified: an export's own column may be called account_key.
 WITH first_wins AS (
     SELECT lower(trim(account)) AS account_key, min(close_date) AS first_won
     FROM opportunities
     WHERE status = 'won' AND account IS NOT NULL
-    GROUP BY account_key
+    GROUP BY 1
 ),
 deals AS (
     SELECT
@@ -23,11 +24,11 @@ deals AS (
             FROM unnest($keywords::VARCHAR[]) AS keyword(word)
             WHERE contains(lower(lead_source), lower(keyword.word))
         ) AS referral,
-        status = 'won' AND close_date > first_won AS repeat_business
+        status = 'won' AND close_date > first_wins.first_won AS repeat_business
     -- Only the deals won in the window are looked up: a window function over every deal's
     -- account took a quarter of a second at a million deals.
     FROM opportunities
-    LEFT JOIN first_wins ON account_key = CASE
+    LEFT JOIN first_wins ON first_wins.account_key = CASE
         WHEN status = 'won' AND close_date BETWEEN $start AND $end THEN lower(trim(account))
     END
     -- Only the deals some figure counts: the rest of the history is not aggregated, and a rep
