@@ -153,17 +153,18 @@ SLIPPED_SQL = """
 """
 
 # Open deals whose close date was pushed at least $min_pushes times (push_counts, counted over
-# saved snapshots), the most pushed first.
+# saved snapshots), the most pushed first. p.pushes is qualified: an export may have a column of
+# its own called Pushes.
 PUSHED_SQL = """
     SELECT owner, count(*), sum(coalesce(amount, 0))::DOUBLE,
         min_by({'opportunity_id': opportunity_id, 'name': coalesce(name, opportunity_id),
                 'account': account, 'amount': coalesce(amount, 0)::DOUBLE},
-               (-pushes, -coalesce(amount, 0), opportunity_id), $named),
-        list(opportunity_id ORDER BY pushes DESC, coalesce(amount, 0) DESC, opportunity_id)
+               (-p.pushes, -coalesce(amount, 0), opportunity_id), $named),
+        list(opportunity_id ORDER BY p.pushes DESC, coalesce(amount, 0) DESC, opportunity_id)
             FILTER ($with_ids)
     FROM opportunities
-    JOIN (SELECT opportunity_id, pushes FROM push_counts) USING (opportunity_id)
-    WHERE status = 'open' AND pushes >= $min_pushes
+    JOIN (SELECT opportunity_id, pushes FROM push_counts) AS p USING (opportunity_id)
+    WHERE status = 'open' AND p.pushes >= $min_pushes
     GROUP BY owner
 """
 
@@ -172,7 +173,8 @@ PUSHED_SQL = """
 # list of every deal sorted them all.
 TOP_WEIGHTED_SQL = """
     WITH in_period AS (
-        SELECT *, coalesce(amount, 0)::DOUBLE * coalesce(probability, 0) AS weighted
+        SELECT opportunity_id, name, account, amount,
+            coalesce(amount, 0)::DOUBLE * coalesce(probability, 0) AS weighted
         FROM opportunities
         WHERE status = 'open' AND close_date BETWEEN $start AND $end
     ),

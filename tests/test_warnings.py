@@ -211,6 +211,13 @@ def test_slipping_names_open_deals_pushed_twice_or_more_the_most_pushed_first():
     assert pushed_repeatedly("Ann", None, SETTINGS, "USD") is None
 
 
+def test_an_exports_own_pushes_column_does_not_stand_in_for_the_counted_pushes():
+    con = database([{**deal(100), "pushes": 0}, {**deal(50), "pushes": 7}])
+    con.register("push_counts", pa.table({"opportunity_id": ["d1"], "pushes": [3]}))
+    (pushed,) = pushed_by_rep(con, SETTINGS, with_deal_ids=True).values()
+    assert pushed.ids == ("d1",)
+
+
 def test_the_report_warns_about_pushed_deals_only_with_history():
     deals = load_opportunities(EXPORT, "export.csv").deals
     targets = load_targets(TARGETS, "targets.csv", SETTINGS).targets
