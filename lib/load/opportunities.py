@@ -51,8 +51,12 @@ CANONICAL_COLUMNS = ("source_row", "opportunity_id", "name", "account", "owner",
                      "next_step", "team", "manager", "late_stage", "loss_reason")  # fmt: skip
 SAMPLE_SIZE = 5
 # Names the deals table (and the views over it) use besides the canonical columns: an export's
-# other column may not take one of them (DuckDB compares names without regard to case).
-RESERVED_NAMES = frozenset((*CANONICAL_COLUMNS, "amount_in_deal_currency", "deal_key"))
+# other column may not take one of them (DuckDB compares names without regard to case). Queries
+# that add a value to every column of the deals (SELECT *, …) name it here: the changes' deal_key
+# and explore's labels.
+RESERVED_NAMES = frozenset((*CANONICAL_COLUMNS, "amount_in_deal_currency", "deal_key",
+                            "explore_by", "explore_by_time", "explore_by_order", "explore_split",
+                            "explore_split_time", "explore_split_order"))  # fmt: skip
 
 
 @dataclass(frozen=True)

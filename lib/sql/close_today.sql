@@ -1,11 +1,11 @@
--- Open late-stage deals, of $owner's alone when given, whose close date lies after $after (when
--- given) and on or before $through (when given). Late stage: a forecast category the user counts as late, a probability
--- at or above the threshold, or a stage marked late on the Data page. `pushes` counts the
--- deal's close-date pushes over saved snapshots (lib/changes.py). `work_order` ranks the deals in
--- the order to work them: Commit, then Best Case, then any other category (a stage marked late,
--- or a probability over the threshold, can bring a Pipeline deal onto the list); within each the
--- largest weighted amount first; equal deals by close date and ID, so the list reads the same
--- on every run.
+-- Open late-stage deals, of $owner's alone when given, whose close date lies after $after
+-- (when given) and on or before $through (when given). Late stage: a forecast category the user
+-- counts as late, a probability at or above the threshold, or a stage marked late on the Data
+-- page. `pushes` counts the deal's close-date pushes over saved snapshots (lib/changes.py).
+-- `work_order` ranks the deals in the order to work them: Commit, then Best Case, then any other
+-- category (a stage marked late, or a probability over the threshold, can bring a Pipeline deal
+-- onto the list); within each the largest weighted amount first; equal deals by close date and
+-- ID, so the list reads the same on every run.
 SELECT
     opportunity_id,
     owner,
@@ -24,7 +24,9 @@ SELECT
     row_number() OVER (
         ORDER BY
             coalesce(list_position(['Commit', 'Best Case'], forecast_category), 3),
-            weighted DESC NULLS LAST,
+            -- The weighted amount again, not by its name: a column of the export's own may
+            -- be called weighted, and a column's name wins over a name given here.
+            CAST(amount * probability AS DECIMAL(18, 2)) DESC NULLS LAST,
             close_date,
             opportunity_id
     ) AS work_order
