@@ -7,13 +7,14 @@ from datetime import date
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
+import pyarrow as pa
 import pytest
 
 from lib.load import files
 from lib.load.errors import LoadError
 from lib.load.files import footer_start
 from lib.load.mapping import with_choices
-from lib.load.opportunities import LoadedExport, load_opportunities
+from lib.load.opportunities import LoadedExport, load_opportunities, with_raw_columns
 from lib.load.stages import StageRule, with_edit
 
 D = Decimal
@@ -1031,3 +1032,15 @@ def test_text_fields_are_cleaned_whether_or_not_their_column_needs_it():
     assert column(loaded, "name") == ["Acme renewal", "Globex new", "Initech"]
     assert column(loaded, "account") == ["Acme", None, None]
     assert column(loaded, "next_step") == ["Call", None, None]
+
+
+def test_raw_columns_go_with_their_own_rows_in_or_out_of_the_files_order():
+    names = pa.chunked_array([["Acme deal", "Globex deal"], ["Initech deal"]])
+    in_order = pa.table({"source_row": [1, 2, 3]})
+    assert with_raw_columns(in_order, {"name": names})["name"].to_pylist() == [
+        "Acme deal", "Globex deal", "Initech deal",
+    ]  # fmt: skip
+    shuffled = pa.table({"source_row": [3, 1, 2]})
+    assert with_raw_columns(shuffled, {"name": names})["name"].to_pylist() == [
+        "Initech deal", "Acme deal", "Globex deal",
+    ]  # fmt: skip

@@ -212,9 +212,7 @@ def normalise(
             _deals_sql(stated, unread_keys, tuple(as_read)),
             params={**parameters, **_rule_parameters(rules)},
         ).to_arrow_table()
-        # The query gives every raw row back, in the file's order: the raw columns line up.
-        for key, cells in as_read.items():
-            checked = checked.append_column(key, _copied(cells))
+        checked = with_raw_columns(checked, as_read)
         con.register("checked", checked)
         checked = _with_duplicates_rejected(con, checked)
         con.register("deals", checked)
@@ -420,6 +418,18 @@ def _rule_parameters(rules: list[StageRule]) -> dict[str, list]:
         "rule_late": [r.late for r in rules],
         "rule_edited": [r.edited for r in rules],
     }
+
+
+def with_raw_columns(checked: pa.Table, columns: dict[str, pa.ChunkedArray]) -> pa.Table:
+    """The checked rows with these raw columns beside them, each row's own cells. The query gives
+    the rows back in the file's order, so each column is copied as it is; should they ever come
+    in another order, the cells are taken by source_row rather than put on the wrong deals."""
+    rows = checked["source_row"]
+    in_order = rows.equals(pa.chunked_array([np.arange(1, len(rows) + 1, dtype=np.int64)]))
+    for key, cells in columns.items():
+        lined_up = _copied(cells) if in_order else pc.take(cells, pc.subtract(rows, 1))
+        checked = checked.append_column(key, lined_up)
+    return checked
 
 
 def _copied(cells: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -161,8 +161,8 @@ NULL_ID = "000000000000000AAA"
 
 def clean_as_is(cells: pa.ChunkedArray) -> bool:
     """True when clean_text (values.sql) leaves every cell of a text column as it is: none has a
-    space at either end, none is blank or the null ID. Such a column can be used as it was read,
-    without a copy. A property test holds this to the macro."""
+    space at either end, none is blank or the null ID. Such a column needs no SQL to clean it. A
+    property test holds this to the macro."""
     changed = pc.or_(
         pc.or_(pc.starts_with(cells, " "), pc.ends_with(cells, " ")),
         pc.or_(pc.equal(pc.binary_length(cells), 0), pc.equal(cells, NULL_ID)),
