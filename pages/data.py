@@ -333,9 +333,9 @@ if has_history:
             "Close-date pushes flag deals on the close-today page and in the slipping warning."
         )
         changed = deals_with_history(files.history, data.export.deals)
-        picked = shared.long_table(
+        # Every deal, not the first 1,000: a deal is ticked here to see its history.
+        picked = st.dataframe(
             changed,
-            "deals, the most pushed first",
             hide_index=True,
             on_select="rerun",
             selection_mode="single-row",
