@@ -40,27 +40,36 @@ HEADER = ("Opportunity Owner,Account Name,Opportunity Name,Stage,Amount,Probabil
           "Close Date,Created Date,Last Activity,Lead Source")  # fmt: skip
 
 
-def export_rows() -> list[str]:
-    """Ninety deals of seven reps over the last year and the next quarter, spread by formula."""
+def export_rows(week_before: bool = False) -> list[str]:
+    """Ninety deals of seven reps over the last year and the next quarter, spread by formula; a
+    week before, some had other amounts, stages and close dates, and a few did not exist yet."""
     rows = []
-    for n in range(90):
+    for n in range(80 if week_before else 90):
         close = SETTINGS.as_of + timedelta(days=(n * 37) % 520 - 400)
         created = close - timedelta(days=5 + (n * 13) % 200)
+        amount, stage = (n * 7919) % 90 + 1, STAGES[n % 5]
+        if week_before and n % 4 == 0:
+            amount, stage, close = amount + 5, STAGES[(n + 1) % 5], close - timedelta(days=20)
         rows.append(
-            f"Rep {n % 7},Account {n % 23},Deal {n},{STAGES[n % 5]},{(n * 7919) % 90 + 1}000,"
+            f"Rep {n % 7},Account {n % 23},Deal {n},{stage},{amount}000,"
             f"{(10, 50, 90)[n % 3]},{close:%m/%d/%Y},{created:%m/%d/%Y},"
             f"{created + timedelta(days=n % 30):%m/%d/%Y},{('Web', 'Referral', 'Partner')[n % 3]}"
         )
     return rows
 
 
-def figures(with_extra_columns: bool) -> dict[str, str]:
-    header, rows = HEADER, export_rows()
+def load(rows: list[str], with_extra_columns: bool):
+    header = HEADER
     if with_extra_columns:
         header += "," + ",".join(ALIASES)
         # Numbers, so that a column taken for one of the query's own values still adds up.
         rows = [row + "," + ",".join(str(9 - n % 9) for n in range(len(ALIASES))) for row in rows]
-    export = load_opportunities(("\n".join([header, *rows]) + "\n").encode(), "export.csv")
+    return load_opportunities(("\n".join([header, *rows]) + "\n").encode(), "export.csv")
+
+
+def figures(with_extra_columns: bool) -> dict[str, str]:
+    export = load(export_rows(), with_extra_columns)
+    week_before = load(export_rows(week_before=True), with_extra_columns)
     resolved = resolve_deals(export.deals)
     con = open_database(export.deals, opportunities=resolved)
     period = fiscal_quarter(SETTINGS.as_of, SETTINGS)
@@ -84,13 +93,21 @@ def figures(with_extra_columns: bool) -> dict[str, str]:
         "report": report(con, SETTINGS, None),
         "data": (export_summary(con), owners(con)),
         "explore": [explore.explore(con, view, available, SETTINGS) for view in views],
-        "changes": compare(
-            snapshot_of_export(export, SETTINGS.as_of - timedelta(days=7)),
-            snapshot_of_export(export, SETTINGS.as_of),
-            SETTINGS,
-        ).waterfall,
+        "changes": changed_deals(
+            compare(
+                snapshot_of_export(week_before, SETTINGS.as_of - timedelta(days=7)),
+                snapshot_of_export(export, SETTINGS.as_of),
+                SETTINGS,
+            )
+        ),
     }  # fmt: skip
     return {page: repr(result) for page, result in shown.items()}
+
+
+def changed_deals(changes) -> tuple:
+    # Not the snapshots themselves: they hold the export's columns.
+    assert changes.deals, "the two exports differ: deals must have changed"
+    return (changes.waterfall, changes.deals, changes.matched_by, changes.warnings)
 
 
 def test_the_export_names_the_querys_own_values_as_its_sql_does():
