@@ -16,8 +16,9 @@ from lib.coaching import coaching
 from lib.db import open_database, resolve_deals
 from lib.fiscal import fiscal_quarter
 from lib.load.opportunities import CANONICAL_COLUMNS, load_opportunities
+from lib.load.targets import load_targets
 from lib.one_on_one import one_on_one_sheet
-from lib.overview import export_summary, owners
+from lib.overview import export_summary, owners, quota_grid
 from lib.pacing import cumulative_series, linearity, pacing
 from lib.qbr import qbr
 from lib.report import report
@@ -58,6 +59,18 @@ def export_rows(week_before: bool = False) -> list[str]:
     return rows
 
 
+# Budgets for every rep, this quarter and the next: coverage and attainment are worked out too.
+QUOTAS = load_targets(
+    "\n".join(
+        ["owner,period,amount"]
+        + [f"Rep {rep},{quarter},{(rep + 2) * 50000}" for rep in range(7)
+           for quarter in ("2026-Q3", "2026-Q4", "2027-Q1")]
+    ).encode(),
+    "quotas.csv",
+    SETTINGS,
+)  # fmt: skip
+
+
 def load(rows: list[str], with_extra_columns: bool):
     header = HEADER
     if with_extra_columns:
@@ -71,7 +84,7 @@ def figures(with_extra_columns: bool) -> dict[str, str]:
     export = load(export_rows(), with_extra_columns)
     week_before = load(export_rows(week_before=True), with_extra_columns)
     resolved = resolve_deals(export.deals)
-    con = open_database(export.deals, opportunities=resolved)
+    con = open_database(export.deals, QUOTAS.targets, opportunities=resolved)
     period = fiscal_quarter(SETTINGS.as_of, SETTINGS)
     this_quarter = pacing(con, SETTINGS, period)
     found = pipeline_figures(con, SETTINGS)
@@ -91,8 +104,11 @@ def figures(with_extra_columns: bool) -> dict[str, str]:
                                                 "export.csv") for rep in coached.reps]),
         "qbr": qbr(con, SETTINGS, period, None),
         "report": report(con, SETTINGS, None),
-        "data": (export_summary(con), owners(con)),
+        "data": (export_summary(con), owners(con), quota_grid(con)),
         "explore": [explore.explore(con, view, available, SETTINGS) for view in views],
+        "explore_deals": explore.deals_behind(
+            con, views[0], available, SETTINGS, "Rep 1"
+        )["opportunity_id"].tolist(),
         "changes": changed_deals(
             compare(
                 snapshot_of_export(week_before, SETTINGS.as_of - timedelta(days=7)),
@@ -126,6 +142,6 @@ def with_extras() -> dict[str, str]:
 
 
 @pytest.mark.parametrize("page", ["pacing", "close_today", "warnings", "coaching", "qbr",
-                                  "report", "data", "explore", "changes"])  # fmt: skip
+                                  "report", "data", "explore", "explore_deals", "changes"])  # fmt: skip
 def test_columns_named_like_the_querys_own_values_change_no_figure(page, plain, with_extras):
     assert with_extras[page] == plain[page]
