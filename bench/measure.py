@@ -75,7 +75,7 @@ def closeboard(folder: Path) -> dict:
     from lib.changes import compare
     from lib.close_today import close_today, every_deal
     from lib.coaching import coaching
-    from lib.db import open_database, resolve_deals
+    from lib.db import open_database, open_deals, resolve_deals
     from lib.fiscal import fiscal_quarter
     from lib.load.opportunities import load_opportunities
     from lib.load.reps import load_reps
@@ -101,9 +101,18 @@ def closeboard(folder: Path) -> dict:
     load_peak_rss_mb = peak_rss_mb()  # the file's bytes, its text and the deals, all at once
     targets = load_targets((folder / "quotas.csv").read_bytes(), "quotas.csv", settings)
     reps = load_reps((folder / "reps.csv").read_bytes(), "reps.csv")
-    # As the app does: the deals are resolved against the reps once, then every page reads them.
-    resolve_seconds, resolved = timed(lambda: resolve_deals(export.deals, reps.reps))
-    con = open_database(export.deals, targets.targets, reps.reps, opportunities=resolved)
+
+    # As the app does: the deals are resolved against the reps once and the open ones set apart,
+    # then every page reads them.
+    def resolve():
+        deals = resolve_deals(export.deals, reps.reps)
+        return deals, open_deals(deals)
+
+    resolve_seconds, (resolved, open_ones) = timed(resolve)
+    con = open_database(
+        export.deals, targets.targets, reps.reps, opportunities=resolved,
+        open_opportunities=open_ones,
+    )  # fmt: skip
     period = fiscal_quarter(AS_OF, settings)
 
     def pacing_page():

@@ -46,8 +46,8 @@ OPEN_DEALS_SQL = """
     SELECT opportunity_id, coalesce(name, opportunity_id) AS name, account, stage,
            coalesce(amount, 0) AS amount, probability, close_date, created_date,
            last_activity_date, next_step
-    FROM opportunities
-    WHERE status = 'open' AND owner = $owner
+    FROM open_opportunities
+    WHERE owner = $owner
     ORDER BY amount DESC, opportunity_id
 """
 

@@ -31,12 +31,15 @@ def open_database(
     push_counts: pa.Table | None = None,
     config: dict[str, object] | None = None,
     opportunities: pa.Table | None = None,
+    open_opportunities: pa.Table | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """A private connection whose `opportunities` holds every figure's deals.
+    """A private connection whose `opportunities` holds every figure's deals, and
+    `open_opportunities` the open ones alone.
 
     `opportunities` is a view over the tables, unless the deals were resolved already with the
     same reps and rates (resolve_deals) and are given here: a connection opened for every run of
-    a page then reads them as they are, instead of joining them again in every query.
+    a page then reads them as they are, instead of joining them again in every query. Likewise
+    `open_opportunities` (open_deals of them): the pipeline's queries read a sixth of the deals.
 
     The Arrow tables are shared read-only (registering copies nothing); the reps file's team and
     manager win over the export's own, and its names replace the user IDs deals are owned by;
@@ -90,7 +93,26 @@ def open_database(
         con.execute("CREATE VIEW opportunities AS SELECT * FROM resolved_deals")
     else:
         con.register("opportunities", opportunities)
+    if open_opportunities is None:
+        con.execute(f"CREATE VIEW open_opportunities AS {OPEN_DEALS_SQL}")
+    else:
+        con.register("open_opportunities", open_opportunities)
     return con
+
+
+# The open deals. Queries of the pipeline alone read them from open_opportunities, which the app
+# sets apart once per loaded export: at a million deals they scan 170,000 rows, not a million.
+OPEN_DEALS_SQL = "SELECT * FROM opportunities WHERE status = 'open'"
+
+
+def open_deals(deals: pa.Table) -> pa.Table:
+    """The open deals of resolved deals (resolve_deals), in their order, for open_database."""
+    con = duckdb.connect()
+    try:
+        con.register("opportunities", deals)
+        return con.sql(OPEN_DEALS_SQL).to_arrow_table()
+    finally:
+        con.close()
 
 
 def resolve_deals(

@@ -147,8 +147,8 @@ SLIPPED_SQL = """
                (-coalesce(amount, 0), opportunity_id), $named),
         list(opportunity_id ORDER BY coalesce(amount, 0) DESC, opportunity_id)
             FILTER ($with_ids)
-    FROM opportunities
-    WHERE status = 'open' AND close_date < $as_of
+    FROM open_opportunities
+    WHERE close_date < $as_of
     GROUP BY owner
 """
 
@@ -162,9 +162,9 @@ PUSHED_SQL = """
                (-p.pushes, -coalesce(amount, 0), opportunity_id), $named),
         list(opportunity_id ORDER BY p.pushes DESC, coalesce(amount, 0) DESC, opportunity_id)
             FILTER ($with_ids)
-    FROM opportunities
+    FROM open_opportunities
     JOIN (SELECT opportunity_id, pushes FROM push_counts) AS p USING (opportunity_id)
-    WHERE status = 'open' AND p.pushes >= $min_pushes
+    WHERE p.pushes >= $min_pushes
     GROUP BY owner
 """
 
@@ -175,8 +175,8 @@ TOP_WEIGHTED_SQL = """
     WITH in_period AS (
         SELECT opportunity_id, name, account, amount,
             coalesce(amount, 0)::DOUBLE * coalesce(probability, 0) AS weighted
-        FROM opportunities
-        WHERE status = 'open' AND close_date BETWEEN $start AND $end
+        FROM open_opportunities
+        WHERE close_date BETWEEN $start AND $end
     ),
     top AS (
         SELECT * FROM in_period ORDER BY weighted DESC, opportunity_id LIMIT 3
@@ -624,8 +624,8 @@ PIPELINE_BLOCKS_SQL = """
                 row_number() OVER (
                     PARTITION BY owner ORDER BY coalesce(amount, 0) DESC, opportunity_id
                 ) AS rank
-            FROM opportunities
-            WHERE status = 'open' AND (close_date IS NULL OR close_date >= $period_start)
+            FROM open_opportunities
+            WHERE close_date IS NULL OR close_date >= $period_start
         )
         GROUP BY owner, CASE WHEN rank <= $largest THEN rank END,
             CASE WHEN rank <= $largest THEN name END, CASE WHEN rank <= $largest THEN account END

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pyarrow.compute as pc
 
-from lib.db import open_database, resolve_deals
+from lib.db import open_database, open_deals, resolve_deals
 from lib.format import markdown_text, money, percent
 from lib.load.opportunities import load_opportunities
 from lib.load.reps import load_reps
@@ -82,6 +82,20 @@ def test_deals_resolved_once_read_as_the_view_does_whatever_their_order():
         assert ("5", "Bo", "West", Decimal("400.00"), Decimal("200.00")) in [
             r[:5] for r in resolved
         ]
+
+
+def test_the_open_deals_set_apart_once_are_the_open_deals_the_view_gives():
+    deals = load_opportunities(EXPORT, "export.csv").deals
+    resolved = resolve_deals(deals)
+    kept = open_database(deals, opportunities=resolved, open_opportunities=open_deals(resolved))
+    viewed = open_database(deals)
+    query = "SELECT * FROM open_opportunities ORDER BY source_row"
+    assert kept.execute(query).fetchall() == viewed.execute(query).fetchall()
+    statuses = {
+        row[0] for row in viewed.execute("SELECT status FROM open_opportunities").fetchall()
+    }
+    assert statuses == {"open"}
+    assert 0 < len(viewed.execute(query).fetchall()) < deals.num_rows
 
 
 def database_of(deals, reps, rates, opportunities=None) -> list[tuple]:

@@ -7,7 +7,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from lib.db import NO_PUSHES, open_database
+from lib.db import NO_PUSHES, OPEN_DEALS_SQL, open_database
 from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
 from lib.settings import Settings
@@ -58,6 +58,7 @@ def database(deals: list[dict]) -> duckdb.DuckDBPyConnection:
         "CREATE VIEW opportunities AS SELECT * REPLACE (CAST(amount AS DECIMAL(18, 2)) AS amount)"
         " FROM deals"
     )
+    con.execute(f"CREATE VIEW open_opportunities AS {OPEN_DEALS_SQL}")
     con.register("push_counts", NO_PUSHES)
     return con
 

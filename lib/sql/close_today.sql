@@ -30,10 +30,9 @@ SELECT
             close_date,
             opportunity_id
     ) AS work_order
-FROM opportunities
+FROM open_opportunities
 LEFT JOIN (SELECT opportunity_id, pushes FROM push_counts) AS p USING (opportunity_id)
-WHERE status = 'open'
-    AND ($owner::VARCHAR IS NULL OR owner = $owner::VARCHAR)
+WHERE ($owner::VARCHAR IS NULL OR owner = $owner::VARCHAR)
     AND ($after::DATE IS NULL OR close_date > $after::DATE)
     AND ($through::DATE IS NULL OR close_date <= $through::DATE)
     AND (

@@ -15,8 +15,8 @@ WITH pipeline AS (
         coalesce(probability, 0) AS probability,
         close_date,
         $as_of - coalesce(last_activity_date, created_date) AS quiet_days
-    FROM opportunities
-    WHERE status = 'open' AND (close_date IS NULL OR close_date >= $period_start)
+    FROM open_opportunities
+    WHERE close_date IS NULL OR close_date >= $period_start
 ),
 flagged AS (
     SELECT
