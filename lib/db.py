@@ -17,6 +17,11 @@ NO_PUSHES = pa.table(
 )
 
 
+# The open deals. Queries of the pipeline alone read them from open_opportunities, which the app
+# sets apart once per loaded export: at a million deals they scan 170,000 rows, not a million.
+OPEN_DEALS_SQL = "SELECT * FROM opportunities WHERE status = 'open'"
+
+
 def _with_user_ids(reps: pa.Table) -> pa.Table:
     if "user_id" in reps.column_names:
         return reps
@@ -98,11 +103,6 @@ def open_database(
     else:
         con.register("open_opportunities", open_opportunities)
     return con
-
-
-# The open deals. Queries of the pipeline alone read them from open_opportunities, which the app
-# sets apart once per loaded export: at a million deals they scan 170,000 rows, not a million.
-OPEN_DEALS_SQL = "SELECT * FROM opportunities WHERE status = 'open'"
 
 
 def open_deals(deals: pa.Table) -> pa.Table:
