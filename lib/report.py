@@ -30,7 +30,9 @@ def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | N
         "close_today": for_report(close_today(con, settings)),
         "warnings": [
             warning.as_json()
-            for warning in pipeline_warnings(con, settings, currency, figures, True).warnings
+            for warning in pipeline_warnings(
+                con, settings, currency, figures, with_deal_ids=True
+            ).warnings
         ],
         "coaching": coaching.for_report(coaching.coaching(con, settings)),
     }
