@@ -15,6 +15,7 @@ from lib.close_today import close_today, nearest
 from lib.coaching import coaching
 from lib.db import open_database, resolve_deals
 from lib.fiscal import fiscal_quarter
+from lib.load.mapping import propose_mapping
 from lib.load.opportunities import CANONICAL_COLUMNS, load_opportunities
 from lib.load.targets import load_targets
 from lib.one_on_one import one_on_one_sheet
@@ -33,12 +34,25 @@ from lib.warnings import (
 
 LIB = Path(__file__).resolve().parent.parent / "lib"
 SQL_TEXT = "\n".join(path.read_text() for path in [*LIB.glob("*.py"), *LIB.glob("sql/*.sql")])
-# Every name the figures' SQL gives a value ("… AS weighted"), the deals' own columns aside.
-ALIASES = sorted(set(re.findall(r"\bAS ([a-z_]+)\b", SQL_TEXT)) - set(CANONICAL_COLUMNS))
 SETTINGS = Settings(as_of=date(2026, 11, 20))
 STAGES = ("Prospecting", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost")
 HEADER = ("Opportunity Owner,Account Name,Opportunity Name,Stage,Amount,Probability (%),"
           "Close Date,Created Date,Last Activity,Lead Source")  # fmt: skip
+# Every name the figures' SQL gives a value ("… AS weighted", '… AS "by"'), the deals' own
+# columns aside.
+NAMED = {quoted or bare for quoted, bare in re.findall(r'\bAS (?:"([^"]+)"|([a-z_]+)\b)', SQL_TEXT)}
+
+
+def extra_columns_only(names: set[str]) -> list[str]:
+    """The names no field would be read from: an "Opportunity ID" or a "Status" column is the
+    deals' own, and once one is left out another may be taken for that field."""
+    names = names - set(CANONICAL_COLUMNS)
+    while read := names & set(propose_mapping((*HEADER.split(","), *sorted(names))).values()):
+        names -= read
+    return sorted(names)
+
+
+ALIASES = extra_columns_only(NAMED)
 
 
 def export_rows(week_before: bool = False) -> list[str]:
