@@ -7,6 +7,7 @@ import json
 import re
 import zipfile
 
+from lib import qbr_export
 from lib.cli import main
 from lib.qbr import qbr
 from lib.qbr_export import csv_zip, qbr_html, tables
@@ -57,6 +58,18 @@ def test_the_html_file_carries_plotly_once_and_asks_for_nothing_outside_itself()
     # The pacing, attainment, top wins, losses by reason, coverage and pipeline charts.
     assert len(re.findall(r'<div id="chart-', html)) == 6
     assert "Q3 FY2026: $10K booked, 83 % of budget, +25 % on last year." in html
+
+
+def test_the_html_file_lists_the_largest_lost_deals_and_says_how_many_there_are(monkeypatch):
+    assert "Delta" in qbr_html(q3(), "USD", "deals.csv")
+    assert "largest of" not in qbr_html(q3(), "USD", "deals.csv")
+    monkeypatch.setattr(qbr_export, "LOSSES_LISTED", 1)
+    html = qbr_html(q3(), "USD", "deals.csv")
+    losses = html[html.index('<section id="losses">') :]
+    losses = losses[: losses.index("</section>")]
+    # Delta lost 4,000 and Echo 1,000: the largest is listed.
+    assert "<td>Delta</td>" in losses and "<td>Echo</td>" not in losses
+    assert "The 1 largest of 2 lost deals; the CSV files hold every one." in losses
 
 
 def test_names_from_the_export_are_escaped_in_the_html_file():
