@@ -157,7 +157,11 @@ def snapshot_of_export(export: LoadedExport, as_of: date) -> Snapshot:
 
 
 def _is_lock_conflict(error: duckdb.Error) -> bool:
-    return "lock" in str(error).lower()
+    """True when the file is busy for a moment: another process holds its lock, or another
+    session of this server is opening or closing its own connection to it (DuckDB then reports
+    a "file handle conflict")."""
+    message = str(error).lower()
+    return "lock" in message or "file handle conflict" in message
 
 
 def _first_line(error: Exception) -> str:
@@ -168,7 +172,7 @@ def _first_line(error: Exception) -> str:
 def _connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A fresh connection to the store, its layout checked, closed on the way out.
 
-    Waits up to LOCK_WAIT_SECONDS while another process holds the file.
+    Waits up to LOCK_WAIT_SECONDS while another process (or session) holds the file.
     """
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from datetime import date, datetime
 from pathlib import Path
 
@@ -309,3 +310,43 @@ def test_a_store_locked_by_another_process_is_reported_busy_after_a_short_wait(p
         holder.kill()
         holder.wait()
     assert [e["as_of"] for e in list_snapshots(path)] == [WEEK_1]
+
+
+@pytest.mark.timeout(60)
+def test_sessions_reading_the_store_at_the_same_moment_all_get_their_answer(path):
+    # Two sessions of one server open and close their own connections to the file; DuckDB
+    # refuses one opened while another closes ("file handle conflict"), which is waited out.
+    save_snapshot(snapshot(WEEK_1), path)
+    failures: list[Exception] = []
+
+    def read_often() -> None:
+        for _ in range(300):
+            try:
+                with store.open_store(path) as con:
+                    assert con.execute("SELECT count(*) FROM snapshots").fetchone() == (1,)
+            except Exception as error:  # noqa: BLE001 - every failure is the test's finding
+                failures.append(error)
+
+    readers = [threading.Thread(target=read_often) for _ in range(6)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert failures == []
+
+
+def test_a_file_handle_conflict_is_waited_out_like_a_lock(path, monkeypatch):
+    save_snapshot(snapshot(WEEK_1), path)
+    connect, refused = duckdb.connect, []
+
+    def conflicting_once(database: str, *args, **kwargs):
+        if not refused:
+            refused.append(database)
+            raise duckdb.IOException(
+                'Resource In Use Error: Unique file handle conflict: Cannot attach "closeboard"'
+            )
+        return connect(database, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", conflicting_once)
+    assert [e["as_of"] for e in list_snapshots(path)] == [WEEK_1]
+    assert refused == [str(path)]
