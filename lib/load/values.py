@@ -35,6 +35,8 @@ DATE_FORMATS: tuple[tuple[str, str], ...] = (
     ("excel serial", "Excel serial number"),
 )
 DATE_FORMAT_LABELS = dict(DATE_FORMATS)
+# The strptime formats alone, in the order a column is tried in them.
+FORMAT_CODES = tuple(DATE_FORMAT_LABELS)
 
 # Month-first formats and their day-first twins: a column that fits both is ambiguous.
 DAY_FIRST_TWIN = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%y": "%d/%m/%y", "%m-%d-%Y": "%d-%m-%Y"}
@@ -89,8 +91,7 @@ def detect_date_formats(
     long as running it."""
     if not columns:
         return {}
-    formats = [fmt for fmt, _ in DATE_FORMATS]
-    counts_sql = ", ".join("count(parse_date(v, ?))" for _ in formats)
+    counts_sql = ", ".join("count(parse_date(v, ?))" for _ in FORMAT_CODES)
     samples = " UNION ALL ".join(
         f"SELECT {position} AS sample, v FROM ({_distinct_sample(column, source)})"  # noqa: S608
         for position, column in enumerate(columns)
@@ -98,9 +99,9 @@ def detect_date_formats(
     rows = con.execute(
         f"SELECT sample, count(*) FILTER (WHERE trim(v) <> ''), {counts_sql} "  # noqa: S608
         f"FROM ({samples}) GROUP BY sample",
-        formats,
+        list(FORMAT_CODES),
     ).fetchall()
-    counted = {row[0]: (row[1], dict(zip(formats, row[2:], strict=True))) for row in rows}
+    counted = {row[0]: (row[1], dict(zip(FORMAT_CODES, row[2:], strict=True))) for row in rows}
     return {
         column: _date_reading(*counted.get(position, (0, {})), day_first)
         for position, column in enumerate(columns)
@@ -110,8 +111,7 @@ def detect_date_formats(
 def _date_reading(total: int, counts: dict[str, int], day_first: bool) -> DateReading:
     if total == 0:
         return DateReading(None, reason="the column is empty")
-    formats = [fmt for fmt, _ in DATE_FORMATS]
-    best = max(formats, key=lambda fmt: counts[fmt])
+    best = max(FORMAT_CODES, key=lambda fmt: counts[fmt])
     if counts[best] == 0:
         return DateReading(None, reason="no value looks like a date")
     twin = DAY_FIRST_TWIN.get(best) or MONTH_FIRST_TWIN.get(best)
