@@ -75,7 +75,7 @@ def closeboard(folder: Path) -> dict:
     from lib.changes import compare
     from lib.close_today import close_today, every_deal
     from lib.coaching import coaching
-    from lib.db import open_database, open_deals, resolve_deals
+    from lib.db import open_database, resolve_deals, set_apart
     from lib.fiscal import fiscal_quarter
     from lib.load.opportunities import load_opportunities
     from lib.load.reps import load_reps
@@ -102,16 +102,16 @@ def closeboard(folder: Path) -> dict:
     targets = load_targets((folder / "quotas.csv").read_bytes(), "quotas.csv", settings)
     reps = load_reps((folder / "reps.csv").read_bytes(), "reps.csv")
 
-    # As the app does: the deals are resolved against the reps once and the open ones set apart,
-    # then every page reads them.
+    # As the app does: the deals are resolved against the reps once, and what the figures read
+    # again and again is set apart (the open deals, the owners' teams); then every page reads them.
     def resolve():
         deals = resolve_deals(export.deals, reps.reps)
-        return deals, open_deals(deals)
+        return deals, set_apart(deals)
 
-    resolve_seconds, (resolved, open_ones) = timed(resolve)
+    resolve_seconds, (resolved, set_apart_tables) = timed(resolve)
     con = open_database(
         export.deals, targets.targets, reps.reps, opportunities=resolved,
-        open_opportunities=open_ones,
+        set_apart_tables=set_apart_tables,
     )  # fmt: skip
     period = fiscal_quarter(AS_OF, settings)
 

@@ -79,7 +79,7 @@ TABLE = (
     ("Closeboard load (s)", "closeboard_load_s", "{:.2f}"),
     ("  load / DuckDB read_csv", "load_vs_duckdb", "{:.2f}x"),
     ("  pandas / load", "pandas_vs_load", "{:.1f}x"),
-    ("resolved, open set apart (s)", "resolve_s", "{:.3f}"),
+    ("resolved, set apart (s)", "resolve_s", "{:.3f}"),
     *((f"{page.replace('_', ' ')} (s)", f"{page}_s", "{:.3f}") for page in PAGES),
     ("peak RSS of the load (MB)", "load_peak_rss_mb", "{:.0f}"),
     ("  / file size", "load_rss_vs_file", "{:.1f}x"),

@@ -17,9 +17,15 @@ NO_PUSHES = pa.table(
 )
 
 
-# The open deals. Queries of the pipeline alone read them from open_opportunities, which the app
-# sets apart once per loaded export: at a million deals they scan 170,000 rows, not a million.
-OPEN_DEALS_SQL = "SELECT * FROM opportunities WHERE status = 'open'"
+# What the figures read of the deals again and again, by the name they read it under, and the
+# SQL that gives it. The app sets these apart once per loaded export (set_apart); elsewhere they
+# are views over the deals.
+SET_APART_SQL = {
+    # Queries of the pipeline alone read the open deals: 170,000 rows at a million deals.
+    "open_opportunities": "SELECT * FROM opportunities WHERE status = 'open'",
+    # Who sells, in which team: the people of every pacing, a few hundred rows, not a million.
+    "owner_teams": "SELECT DISTINCT owner, team FROM opportunities",
+}
 
 
 def _with_user_ids(reps: pa.Table) -> pa.Table:
@@ -36,15 +42,16 @@ def open_database(
     push_counts: pa.Table | None = None,
     config: dict[str, object] | None = None,
     opportunities: pa.Table | None = None,
-    open_opportunities: pa.Table | None = None,
+    set_apart_tables: dict[str, pa.Table] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """A private connection whose `opportunities` holds every figure's deals, and
-    `open_opportunities` the open ones alone.
+    """A private connection whose `opportunities` holds every figure's deals, `open_opportunities`
+    the open ones alone and `owner_teams` each owner's teams (SET_APART_SQL).
 
     `opportunities` is a view over the tables, unless the deals were resolved already with the
     same reps and rates (resolve_deals) and are given here: a connection opened for every run of
     a page then reads them as they are, instead of joining them again in every query. Likewise
-    `open_opportunities` (open_deals of them): the pipeline's queries read a sixth of the deals.
+    `set_apart_tables` (set_apart of those deals): the pipeline's queries read a sixth of the
+    deals, and every pacing a few hundred owners.
 
     The Arrow tables are shared read-only (registering copies nothing); the reps file's team and
     manager win over the export's own, and its names replace the user IDs deals are owned by;
@@ -98,19 +105,27 @@ def open_database(
         con.execute("CREATE VIEW opportunities AS SELECT * FROM resolved_deals")
     else:
         con.register("opportunities", opportunities)
-    if open_opportunities is None:
-        con.execute(f"CREATE VIEW open_opportunities AS {OPEN_DEALS_SQL}")
+    if set_apart_tables is None:
+        create_set_apart_views(con)
     else:
-        con.register("open_opportunities", open_opportunities)
+        for name, table in set_apart_tables.items():
+            con.register(name, table)
     return con
 
 
-def open_deals(deals: pa.Table) -> pa.Table:
-    """The open deals of resolved deals (resolve_deals), in their order, for open_database."""
+def create_set_apart_views(con: duckdb.DuckDBPyConnection) -> None:
+    """The set-apart tables as views over the connection's `opportunities`."""
+    for name, sql in SET_APART_SQL.items():
+        con.execute(f"CREATE VIEW {name} AS {sql}")  # noqa: S608 - our own names and SQL
+
+
+def set_apart(deals: pa.Table) -> dict[str, pa.Table]:
+    """What open_database sets apart, worked out once from resolved deals (resolve_deals); the
+    open deals keep their order."""
     con = duckdb.connect()
     try:
         con.register("opportunities", deals)
-        return con.sql(OPEN_DEALS_SQL).to_arrow_table()
+        return {name: con.sql(sql).to_arrow_table() for name, sql in SET_APART_SQL.items()}
     finally:
         con.close()
 

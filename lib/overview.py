@@ -101,7 +101,7 @@ def quota_grid(con: duckdb.DuckDBPyConnection):
 
 TEAM_OF_SQL = """
     SELECT owner, any_value(team) FROM (
-        SELECT owner, team FROM opportunities UNION ALL SELECT owner, team FROM reps
+        SELECT owner, team FROM owner_teams UNION ALL SELECT owner, team FROM reps
     )
     GROUP BY owner
 """

@@ -65,7 +65,7 @@ BUDGETS_SQL = """
 PEOPLE_SQL = """
     SELECT owner, any_value(team) AS team
     FROM (
-        SELECT owner, team FROM opportunities
+        SELECT owner, team FROM owner_teams
         UNION ALL
         SELECT t.owner, r.team FROM targets AS t LEFT JOIN reps AS r USING (owner)
         WHERE t.owner IS NOT NULL
@@ -75,7 +75,7 @@ PEOPLE_SQL = """
 
 TEAMS_SQL = """
     SELECT DISTINCT team FROM (
-        SELECT team FROM opportunities UNION ALL SELECT team FROM reps
+        SELECT team FROM owner_teams UNION ALL SELECT team FROM reps
     )
     WHERE team IS NOT NULL
     ORDER BY team

@@ -16,7 +16,7 @@ import pyarrow as pa
 import streamlit as st
 
 from lib import changes, overview, store
-from lib.db import NO_PUSHES, open_database, open_deals, resolve_deals
+from lib.db import NO_PUSHES, open_database, resolve_deals, set_apart
 from lib.format import currency_symbol, file_size, markdown_text
 from lib.load.errors import LoadError
 from lib.load.mapping import (
@@ -129,9 +129,10 @@ def session_connection(
     A click during a run starts the next run while the old one is still finishing its query;
     one connection used by two threads at once fails ("connection is busy"). Opening one costs
     next to nothing: the Arrow tables are registered, not copied, and the deals are resolved
-    against the reps and rates (and the open ones set apart) once, not on every run.
+    against the reps and rates (and what the figures read again and again set apart) once, not
+    on every run.
     """
-    *_, deals, open_ones = _resolved(
+    *_, deals, set_apart_tables = _resolved(
         id(export), id(reps), json.dumps(rates, sort_keys=True), export, reps, rates
     )
     return open_database(
@@ -141,7 +142,7 @@ def session_connection(
         rates,
         session_push_counts(export, as_of),
         opportunities=deals,
-        open_opportunities=open_ones,
+        set_apart_tables=set_apart_tables,
     )
 
 
@@ -151,7 +152,7 @@ def session_connection(
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _resolved(export_id: int, reps_id: int, rates_json: str, _export, _reps, _rates):
     deals = resolve_deals(_export.deals, _reps.reps if _reps else None, _rates)
-    return _export, _reps, deals, open_deals(deals)
+    return _export, _reps, deals, set_apart(deals)
 
 
 def session_push_counts(export: LoadedExport, as_of: date) -> pa.Table:

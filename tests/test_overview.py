@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pyarrow.compute as pc
 
-from lib.db import open_database, open_deals, resolve_deals
+from lib.db import SET_APART_SQL, open_database, resolve_deals, set_apart
 from lib.format import markdown_text, money, percent
 from lib.load.opportunities import load_opportunities
 from lib.load.reps import load_reps
@@ -84,18 +84,23 @@ def test_deals_resolved_once_read_as_the_view_does_whatever_their_order():
         ]
 
 
-def test_the_open_deals_set_apart_once_are_the_open_deals_the_view_gives():
+def test_what_is_set_apart_once_is_what_the_views_give():
     deals = load_opportunities(EXPORT, "export.csv").deals
     resolved = resolve_deals(deals)
-    kept = open_database(deals, opportunities=resolved, open_opportunities=open_deals(resolved))
+    kept = open_database(deals, opportunities=resolved, set_apart_tables=set_apart(resolved))
     viewed = open_database(deals)
-    query = "SELECT * FROM open_opportunities ORDER BY source_row"
-    assert kept.execute(query).fetchall() == viewed.execute(query).fetchall()
-    statuses = {
-        row[0] for row in viewed.execute("SELECT status FROM open_opportunities").fetchall()
-    }
-    assert statuses == {"open"}
-    assert 0 < len(viewed.execute(query).fetchall()) < deals.num_rows
+    for name in SET_APART_SQL:
+        query = f"SELECT * FROM {name} ORDER BY ALL"  # noqa: S608 - our own names
+        assert kept.execute(query).fetchall() == viewed.execute(query).fetchall(), name
+    open_rows = viewed.execute("SELECT status FROM open_opportunities").fetchall()
+    assert {status for (status,) in open_rows} == {"open"}
+    assert 0 < len(open_rows) < deals.num_rows
+    # The open deals keep the export's order.
+    rows = set_apart(resolved)["open_opportunities"]["source_row"].to_pylist()
+    assert rows == sorted(rows)
+    owners_and_teams = viewed.execute("SELECT owner, team FROM owner_teams").fetchall()
+    assert len(owners_and_teams) == len(set(owners_and_teams))
+    assert {owner for owner, _ in owners_and_teams} == set(pc.unique(deals["owner"]).to_pylist())
 
 
 def database_of(deals, reps, rates, opportunities=None) -> list[tuple]:

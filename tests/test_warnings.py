@@ -7,7 +7,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from lib.db import NO_PUSHES, OPEN_DEALS_SQL, open_database
+from lib.db import NO_PUSHES, create_set_apart_views, open_database
 from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
 from lib.settings import Settings
@@ -49,7 +49,7 @@ def database(deals: list[dict]) -> duckdb.DuckDBPyConnection:
     """A connection whose opportunities view holds these open deals (named Deal 1, Deal 2…)."""
     rows = [
         {"opportunity_id": f"d{n}", "name": f"Deal {n}", "account": "Acme", "status": "open",
-         "created_date": AS_OF - timedelta(days=200), **deal}
+         "team": None, "created_date": AS_OF - timedelta(days=200), **deal}
         for n, deal in enumerate(deals, start=1)
     ]  # fmt: skip
     con = duckdb.connect()
@@ -58,7 +58,7 @@ def database(deals: list[dict]) -> duckdb.DuckDBPyConnection:
         "CREATE VIEW opportunities AS SELECT * REPLACE (CAST(amount AS DECIMAL(18, 2)) AS amount)"
         " FROM deals"
     )
-    con.execute(f"CREATE VIEW open_opportunities AS {OPEN_DEALS_SQL}")
+    create_set_apart_views(con)
     con.register("push_counts", NO_PUSHES)
     return con
 
