@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from lib.coaching import Coaching, figures_over
 from lib.fiscal import Period, fiscal_quarter, next_quarter
@@ -92,26 +94,27 @@ class Win(ClosedDeal):
 
 
 @dataclass(frozen=True)
-class Loss(ClosedDeal):
-    """A lost deal; stage_lost_at is None when neither the export nor a saved snapshot shows
-    the stage it was in before it was lost."""
-
-    stage_lost_at: str | None
-    loss_reason: str | None
-
-
-@dataclass(frozen=True)
 class LossGroup:
     label: str
     deals: int
     amount: float
 
 
+# The columns of Losses.deals.
+LOSS_COLUMNS = ("opportunity_id", "name", "account", "owner", "amount", "close_date",
+                "stage_lost_at", "loss_reason")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Losses:
-    """The quarter's lost deals, largest first, and grouped by stage lost at and by reason."""
+    """The quarter's lost deals, largest first, and grouped by stage lost at and by reason.
 
-    deals: tuple[Loss, ...]
+    The deals are a table (LOSS_COLUMNS), not one object each: a quarter may have lost tens of
+    thousands. A missing amount counts as 0; stage_lost_at is missing when neither the export
+    nor a saved snapshot shows the stage a deal was in before it was lost.
+    """
+
+    deals: pa.Table
     by_stage: tuple[LossGroup, ...]
     by_reason: tuple[LossGroup, ...]
     reason_exported: bool
@@ -119,11 +122,16 @@ class Losses:
 
     @property
     def count(self) -> int:
-        return len(self.deals)
+        return self.deals.num_rows
 
     @property
     def amount(self) -> float:
-        return sum(loss.amount for loss in self.deals)
+        return pc.sum(self.deals["amount"]).as_py() or 0.0
+
+    @property
+    def stage_known(self) -> bool:
+        """Whether any deal's stage lost at is known."""
+        return self.deals["stage_lost_at"].null_count < self.count
 
 
 @dataclass(frozen=True)
@@ -262,30 +270,40 @@ def losses(
 ) -> Losses:
     """The quarter's lost deals with the stage each was lost at (from the export, else from
     the last saved snapshot that showed it open) and its reason where the export gives one."""
-    rows = con.execute(LOSSES_SQL, {"start": quarter.start, "to_date": through}).fetchall()
+    found = con.sql(LOSSES_SQL, params={"start": quarter.start, "to_date": through})
+    found = found.to_arrow_table()
     # Read once per stage name, not once per deal: a quarter may have lost tens of thousands.
-    lost_at = {stage: stage_lost_at(stage) for stage in {row[6] for row in rows}}
-    deals = tuple(
-        Loss(*row[:6], lost_at[row[6]] or last_open_stages.get(row[0]), row[7]) for row in rows
+    stages = pc.unique(found["stage"]).drop_null().to_pylist()
+    lost_at = _looked_up(found["stage"], {stage: stage_lost_at(stage) for stage in stages})
+    if last_open_stages:
+        lost_at = pc.coalesce(lost_at, _looked_up(found["opportunity_id"], last_open_stages))
+    deals = found.drop_columns(["stage"]).add_column(
+        LOSS_COLUMNS.index("stage_lost_at"), "stage_lost_at", lost_at
     )
     (reason_exported,) = con.execute(LOSS_REASON_FILLED_SQL).fetchone()
-    unknown = sum(1 for loss in deals if loss.stage_lost_at is None)
+    unknown = lost_at.null_count
     note = None
     if unknown:
         note = (
-            f"{unknown} of {len(deals)} lost deals show only a closing stage (such as "
+            f"{unknown} of {deals.num_rows} lost deals show only a closing stage (such as "
             '"Closed Lost"): the export does not say which stage they were lost at. Saved '
             "weekly snapshots fill it in for deals they saw open."
         )
     return Losses(
         deals=deals,
-        by_stage=_grouped(deals, lambda loss: loss.stage_lost_at or NO_STAGE),
-        by_reason=_grouped(deals, lambda loss: loss.loss_reason or NO_REASON)
+        by_stage=_grouped(pc.fill_null(lost_at, NO_STAGE), deals["amount"]),
+        by_reason=_grouped(pc.fill_null(deals["loss_reason"], NO_REASON), deals["amount"])
         if reason_exported
         else (),
         reason_exported=bool(reason_exported),
         stage_note=note,
     )
+
+
+def _looked_up(keys: pa.ChunkedArray, values: dict[str, str | None]) -> pa.ChunkedArray:
+    """Each key's value (missing where the key has none)."""
+    known = pa.array(list(values), pa.string())
+    return pc.take(pa.array(list(values.values()), pa.string()), pc.index_in(keys, known))
 
 
 def stage_lost_at(stage: str) -> str | None:
@@ -295,15 +313,11 @@ def stage_lost_at(stage: str) -> str | None:
     return stage if status_from_stage_name(stage) == "open" else None
 
 
-def _grouped(deals: tuple[Loss, ...], label_of) -> tuple[LossGroup, ...]:
-    """Deal count and amount per label, the most money first."""
-    groups: dict[str, list[Loss]] = {}
-    for loss in deals:
-        groups.setdefault(label_of(loss), []).append(loss)
-    found = [
-        LossGroup(label, len(group), sum(loss.amount for loss in group))
-        for label, group in groups.items()
-    ]
+def _grouped(labels: pa.ChunkedArray, amounts: pa.ChunkedArray) -> tuple[LossGroup, ...]:
+    """Deal count and amount per label (each deal's), the most money first."""
+    grouped = pa.table({"label": labels, "amount": amounts}).group_by("label")
+    rows = grouped.aggregate([("amount", "sum"), ([], "count_all")]).to_pylist()
+    found = [LossGroup(row["label"], row["count_all"], row["amount_sum"]) for row in rows]
     return tuple(sorted(found, key=lambda group: (-group.amount, -group.deals, group.label)))
 
 

@@ -83,7 +83,7 @@ def figures(result: Qbr, currency: str | None) -> dict[str, go.Figure]:
         )
     losses = result.losses
     # One bar of "not in the export" says less than the note that goes with it.
-    if any(loss.stage_lost_at for loss in losses.deals):
+    if losses.stage_known:
         charts["losses_by_stage"] = losses_chart(
             losses.by_stage, currency, f"{money(losses.amount, currency)} lost, by stage lost at"
         )
@@ -162,29 +162,11 @@ def tables(result: Qbr) -> dict[str, pd.DataFrame]:
             ],
             columns=["Deal", "Account", "Rep", "Amount", "Close date", "Lead source", "Type"],
         ),  # fmt: skip
-        "losses": pd.DataFrame(
-            [
-                (
-                    loss.name,
-                    loss.account,
-                    loss.owner,
-                    loss.amount,
-                    loss.close_date,
-                    loss.stage_lost_at,
-                    loss.loss_reason,
-                )
-                for loss in result.losses.deals
-            ],
-            columns=[
-                "Deal",
-                "Account",
-                "Rep",
-                "Amount",
-                "Close date",
-                "Stage lost at",
-                "Loss reason",
-            ],
-        ),  # fmt: skip
+        "losses": result.losses.deals.drop_columns(["opportunity_id"])
+        .rename_columns(
+            ["Deal", "Account", "Rep", "Amount", "Close date", "Stage lost at", "Loss reason"]
+        )
+        .to_pandas(),
         "losses-by-stage": _groups(result.losses.by_stage, "Stage lost at"),
     }
     if result.losses.reason_exported:
@@ -325,7 +307,7 @@ def _section(key: str, *parts: str) -> str:
 
 def _losses_section(result: Qbr, rendered, found, currency: str | None) -> str:
     losses = result.losses
-    if not losses.deals:
+    if not losses.count:
         return _section("losses", '<p class="note">No deal lost this quarter.</p>')
     parts = [
         f'<p class="risk">{losses.count} deal{"" if losses.count == 1 else "s"} lost, '

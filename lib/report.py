@@ -67,7 +67,7 @@ def qbr_section(result: Qbr, currency: str | None) -> dict:
         "losses": {
             "count": losses.count,
             "amount": losses.amount,
-            "deals": [asdict(loss) for loss in losses.deals],
+            "deals": losses.deals.to_pylist(),
             "by_stage": [asdict(group) for group in losses.by_stage],
             "by_reason": [asdict(group) for group in losses.by_reason],
             "stage_note": losses.stage_note,

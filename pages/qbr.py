@@ -188,7 +188,7 @@ with section("top_wins"):
 
 with section("losses"):
     losses = result.losses
-    if losses.deals:
+    if losses.count:
         st.markdown(
             f"**{losses.count} deal{'' if losses.count == 1 else 's'} lost, "
             f"{markdown_text(money(losses.amount, currency))}.**"

@@ -122,10 +122,14 @@ def test_only_ten_wins_make_the_top():
     assert [win.amount for win in result.top_wins] == [n * 100 for n in range(12, 2, -1)]
 
 
+def deal_rows(losses, *columns: str) -> list[tuple]:
+    return list(zip(*(losses.deals[column].to_pylist() for column in columns), strict=True))
+
+
 def test_losses_count_amount_and_reason_where_exported():
     losses = q3().losses
     assert (losses.count, losses.amount) == (2, 5000)
-    assert [(loss.opportunity_id, loss.loss_reason) for loss in losses.deals] == [
+    assert deal_rows(losses, "opportunity_id", "loss_reason") == [
         ("l1", "Price"),
         ("l2", None),
     ]
@@ -135,14 +139,14 @@ def test_losses_count_amount_and_reason_where_exported():
 
 def test_a_closed_lost_stage_does_not_say_where_a_deal_was_lost_and_the_page_says_so():
     losses = q3().losses
-    assert [loss.stage_lost_at for loss in losses.deals] == [None, None]
+    assert losses.deals["stage_lost_at"].to_pylist() == [None, None]
     assert losses.by_stage == (LossGroup(NO_STAGE, 2, 5000),)
     assert losses.stage_note.startswith("2 of 2 lost deals show only a closing stage")
 
 
 def test_a_saved_snapshot_tells_the_stage_a_lost_deal_was_lost_at():
     losses = q3(last_open_stages={"l1": "Negotiation/Review", "o1": "Prospecting"}).losses
-    assert [loss.stage_lost_at for loss in losses.deals] == ["Negotiation/Review", None]
+    assert losses.deals["stage_lost_at"].to_pylist() == ["Negotiation/Review", None]
     assert losses.by_stage == (
         LossGroup("Negotiation/Review", 1, 4000),
         LossGroup(NO_STAGE, 1, 1000),
@@ -159,7 +163,7 @@ Deal - Expected close date,Deal - Lost time,Deal - Lost reason
 3,Charlie,Ann,Proposal made,open,500,2026-12-01,,
 """
     losses = qbr(database(deals, None), SETTINGS, quarter("2026-Q3"), "USD").losses
-    assert [(loss.stage_lost_at, loss.loss_reason) for loss in losses.deals] == [
+    assert deal_rows(losses, "stage_lost_at", "loss_reason") == [
         ("Proposal made", "Budget cut"),
         ("Lead in", None),
     ]
