@@ -270,6 +270,9 @@ def losses(
 ) -> Losses:
     """The quarter's lost deals with the stage each was lost at (from the export, else from
     the last saved snapshot that showed it open) and its reason where the export gives one."""
+    # DuckDB refuses a query as a relation while a result of execute() is unfinished on the
+    # connection, as a fetchone() leaves it: that result is run to its end first.
+    con.complete()
     found = con.sql(LOSSES_SQL, params={"start": quarter.start, "to_date": through})
     found = found.to_arrow_table()
     # Read once per stage name, not once per deal: a quarter may have lost tens of thousands.

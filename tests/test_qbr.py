@@ -23,7 +23,7 @@ from lib.db import open_database
 from lib.fiscal import fiscal_quarter, quarter_from_label
 from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
-from lib.qbr import NO_REASON, NO_STAGE, LossGroup, headline_cards, qbr, story
+from lib.qbr import NO_REASON, NO_STAGE, LossGroup, headline_cards, losses, qbr, story
 from lib.settings import Settings
 
 SETTINGS = Settings(as_of=date(2026, 11, 20))
@@ -135,6 +135,12 @@ def test_losses_count_amount_and_reason_where_exported():
     ]
     assert losses.reason_exported
     assert losses.by_reason == (LossGroup("Price", 1, 4000), LossGroup(NO_REASON, 1, 1000))
+
+
+def test_losses_are_read_after_a_query_left_unfinished_on_the_connection():
+    con = database(DEALS)
+    con.execute("SELECT * FROM opportunities").fetchone()
+    assert losses(con, quarter("2026-Q3"), date(2026, 9, 30), {}).count == 2
 
 
 def test_a_closed_lost_stage_does_not_say_where_a_deal_was_lost_and_the_page_says_so():
