@@ -25,6 +25,14 @@ SET_APART_SQL = {
     "open_opportunities": "SELECT * FROM opportunities WHERE status = 'open'",
     # Who sells, in which team: the people of every pacing, a few hundred rows, not a million.
     "owner_teams": "SELECT DISTINCT owner, team FROM opportunities",
+    # Each account's first win (names compared without case or outer spaces), which makes a
+    # later win repeat business: 94,000 accounts at a million deals.
+    "first_wins": """
+        SELECT lower(trim(account)) AS account_key, min(close_date) AS first_won
+        FROM opportunities
+        WHERE status = 'won' AND account IS NOT NULL
+        GROUP BY 1
+    """,
 }
 
 
@@ -44,14 +52,15 @@ def open_database(
     opportunities: pa.Table | None = None,
     set_apart_tables: dict[str, pa.Table] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """A private connection whose `opportunities` holds every figure's deals, `open_opportunities`
-    the open ones alone and `owner_teams` each owner's teams (SET_APART_SQL).
+    """A private connection whose `opportunities` holds every figure's deals, and whose other
+    tables hold what the figures read of them again and again (SET_APART_SQL): the open deals
+    alone, each owner's teams, each account's first win.
 
     `opportunities` is a view over the tables, unless the deals were resolved already with the
     same reps and rates (resolve_deals) and are given here: a connection opened for every run of
     a page then reads them as they are, instead of joining them again in every query. Likewise
     `set_apart_tables` (set_apart of those deals): the pipeline's queries read a sixth of the
-    deals, and every pacing a few hundred owners.
+    deals, every pacing a few hundred owners.
 
     The Arrow tables are shared read-only (registering copies nothing); the reps file's team and
     manager win over the export's own, and its names replace the user IDs deals are owned by;

@@ -3,14 +3,9 @@
 -- status. A deal is referral-sourced when its lead source contains one of $keywords, ignoring
 -- case. A won deal is repeat business when its account (names compared without case or outer
 -- spaces) had a won deal, by any rep and at any time, with an earlier close date.
+-- Each account's first win is read from first_wins (lib/db.py SET_APART_SQL).
 -- The names this query adds are qualified: an export's own column may be called account_key.
-WITH first_wins AS (
-    SELECT lower(trim(account)) AS account_key, min(close_date) AS first_won
-    FROM opportunities
-    WHERE status = 'won' AND account IS NOT NULL
-    GROUP BY 1
-),
-deals AS (
+WITH deals AS (
     SELECT
         owner,
         status,
