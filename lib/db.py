@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from lib.load.opportunities import encode_picklists
 from lib.load.targets import empty_targets
 
 EMPTY_REPS = pa.table(
@@ -156,12 +157,13 @@ def resolve_deals(
             "ORDER BY source_row"
         ).to_arrow_table()
         if not changed["source_row"].equals(deals["source_row"]):
-            return con.sql("SELECT * FROM resolved_deals").to_arrow_table()
+            return encode_picklists(con.sql("SELECT * FROM resolved_deals").to_arrow_table())
     finally:
         con.close()
     resolved = deals
     for name in RESOLVED_COLUMNS:
         resolved = resolved.set_column(resolved.schema.get_field_index(name), name, changed[name])
+    resolved = encode_picklists(resolved)  # the owner, team and manager the reps file gave
     return resolved.append_column("amount_in_deal_currency", deals["amount"])
 
 

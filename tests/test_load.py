@@ -14,7 +14,12 @@ from lib.load import files
 from lib.load.errors import LoadError
 from lib.load.files import footer_start
 from lib.load.mapping import with_choices
-from lib.load.opportunities import LoadedExport, load_opportunities, with_raw_columns
+from lib.load.opportunities import (
+    PICKLIST_FIELDS,
+    LoadedExport,
+    load_opportunities,
+    with_raw_columns,
+)
 from lib.load.stages import StageRule, with_edit
 
 D = Decimal
@@ -1044,3 +1049,19 @@ def test_raw_columns_go_with_their_own_rows_in_or_out_of_the_files_order():
     assert with_raw_columns(shuffled, {"name": names})["name"].to_pylist() == [
         "Initech deal", "Acme deal", "Globex deal",
     ]  # fmt: skip
+
+
+def test_picklist_fields_hold_each_value_once_and_read_as_their_text():
+    export = b"""Opportunity Owner,Opportunity Name,Stage,Amount,Close Date,Lead Source
+Ann,A,Prospecting,100,2026-12-01,Web
+Bo,B,Closed Won,200,2026-10-01,Web
+Ann,C,Prospecting,300,2026-12-02,
+"""
+    deals = load_opportunities(export, "export.csv").deals
+    for key in PICKLIST_FIELDS:
+        assert pa.types.is_dictionary(deals.schema.field(key).type), key
+    assert deals["owner"].to_pylist() == ["Ann", "Bo", "Ann"]
+    assert deals["stage"].to_pylist() == ["Prospecting", "Closed Won", "Prospecting"]
+    assert deals["status"].to_pylist() == ["open", "won", "open"]
+    assert deals["lead_source"].to_pylist() == ["Web", "Web", None]
+    assert deals["owner"].combine_chunks().dictionary.to_pylist() == ["Ann", "Bo"]

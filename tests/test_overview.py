@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib.db import SET_APART_SQL, open_database, resolve_deals, set_apart
@@ -70,7 +71,7 @@ def test_deals_resolved_once_read_as_the_view_does_whatever_their_order():
     by_id = deals.set_column(
         deals.schema.get_field_index("owner"),
         "owner",
-        pc.replace_substring(deals["owner"], "Bo", "005B0"),
+        pc.replace_substring(deals["owner"].cast(pa.string()), "Bo", "005B0"),
     )
     reps = load_reps(b"Id,owner,team,manager\n005B0,Bo,West,Lee\n", "reps.csv").reps
     rates = {"USD": 1.0, "EUR": 2.0}

@@ -43,6 +43,12 @@ TEXT_FIELDS = ("opportunity_id", "name", "account", "owner", "stage", "lead_sour
 # change is copied from the raw table in Arrow rather than written out again by the query.
 AS_READ_FIELDS = ("name", "account", "owner", "lead_source", "type", "next_step", "team", "manager")
 BOOL_FIELDS = ("is_won", "is_closed", "is_deleted")
+# Fields whose values repeat from a short list (a CRM's picklists, its users and teams): the
+# deals hold each value once and refer to it (Arrow dictionary encoding). DuckDB filters and
+# groups such a column by its few values: at a million deals the QBR's figures took 0.26 s
+# instead of 0.34 s, and the deals 80 MB less.
+PICKLIST_FIELDS = ("owner", "stage", "status", "forecast_category", "currency", "lead_source",
+                   "type", "team", "manager")  # fmt: skip
 # Fields whose unreadable cells are counted and shown (a blank cell is missing, not unreadable).
 PARSED_FIELDS = (*AMOUNT_FIELDS, *DATE_FIELDS, "probability")
 CANONICAL_COLUMNS = ("source_row", "opportunity_id", "name", "account", "owner", "stage",
@@ -203,11 +209,7 @@ def normalise(
             stage_rules(_stages_in_order(con, stated, parameters), layout), stage_edits or {}
         )
         unread_keys = [key for key in PARSED_FIELDS if key in columns]
-        as_read = {
-            key: raw.table[columns[key]]
-            for key in AS_READ_FIELDS
-            if key in columns and clean_as_is(raw.table[columns[key]])
-        }
+        as_read = _clean_as_read(raw.table, {k: columns[k] for k in AS_READ_FIELDS if k in columns})
         checked = con.sql(
             _deals_sql(stated, unread_keys, tuple(as_read)),
             params={**parameters, **_rule_parameters(rules)},
@@ -250,7 +252,7 @@ def normalise(
     reasons = checked["reject_reason"]
     # Filtering copies every column: only when a row was rejected.
     usable = checked.filter(pc.is_null(reasons)) if reasons.null_count < len(reasons) else checked
-    deals = with_extra_columns(usable.select(CANONICAL_COLUMNS), raw, extras)
+    deals = with_extra_columns(encode_picklists(usable.select(CANONICAL_COLUMNS)), raw, extras)
 
     report = LoadReport(
         file_name=filename,
@@ -427,9 +429,41 @@ def with_raw_columns(checked: pa.Table, columns: dict[str, pa.ChunkedArray]) -> 
     rows = checked["source_row"]
     in_order = rows.equals(pa.chunked_array([np.arange(1, len(rows) + 1, dtype=np.int64)]))
     for key, cells in columns.items():
-        lined_up = _copied(cells) if in_order else pc.take(cells, pc.subtract(rows, 1))
+        if not in_order:
+            lined_up = pc.take(cells, pc.subtract(rows, 1))
+        elif pa.types.is_dictionary(cells.type):
+            lined_up = cells  # an encoded picklist is in memory of its own already
+        else:
+            lined_up = _copied(cells)
         checked = checked.append_column(key, lined_up)
     return checked
+
+
+def _clean_as_read(table: pa.Table, columns: dict[str, str]) -> dict[str, pa.ChunkedArray]:
+    """The text fields (each key's raw column) that the cleaning would leave as they are. A
+    picklist is encoded first, and its values checked once each rather than in every row."""
+    found = {}
+    for key, column in columns.items():
+        cells = table[column]
+        if key in PICKLIST_FIELDS:
+            cells = pc.dictionary_encode(cells)
+            values = pa.chunked_array([chunk.dictionary for chunk in cells.chunks],
+                                      cells.type.value_type)  # fmt: skip
+        else:
+            values = cells
+        if clean_as_is(values):
+            found[key] = cells
+    return found
+
+
+def encode_picklists(deals: pa.Table, keys: tuple[str, ...] = PICKLIST_FIELDS) -> pa.Table:
+    """The deals with these picklist columns dictionary-encoded (see PICKLIST_FIELDS), those
+    that are not already."""
+    for key in keys:
+        position = deals.schema.get_field_index(key)
+        if not pa.types.is_dictionary(deals.schema.field(position).type):
+            deals = deals.set_column(position, key, pc.dictionary_encode(deals[key]))
+    return deals
 
 
 def _copied(cells: pa.ChunkedArray) -> pa.ChunkedArray:
