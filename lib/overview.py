@@ -99,9 +99,13 @@ def quota_grid(con: duckdb.DuckDBPyConnection):
     return grid
 
 
+# As pacing's PEOPLE_SQL: the team of the rep's first deal that names one, else the reps file's.
 TEAM_OF_SQL = """
-    SELECT owner, any_value(team) FROM (
-        SELECT owner, team FROM owner_teams UNION ALL SELECT owner, team FROM reps
+    SELECT owner, coalesce(arg_min(team, first_row) FILTER (team IS NOT NULL), min(team))
+    FROM (
+        SELECT owner, team, first_row FROM owner_teams
+        UNION ALL
+        SELECT owner, team, NULL FROM reps
     )
     GROUP BY owner
 """

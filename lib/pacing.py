@@ -61,13 +61,16 @@ BUDGETS_SQL = """
     GROUP BY owner
 """
 
-# Everyone who sells or carries a budget, with their team: the reps file wins over the export.
+# Everyone who sells or carries a budget, with their team: the team of their first deal that
+# names one (in the file's order), else the reps file's for someone who only carries a budget.
+# (A deal's team is the reps file's already where it names the owner.)
 PEOPLE_SQL = """
-    SELECT owner, any_value(team) AS team
+    SELECT owner,
+        coalesce(arg_min(team, first_row) FILTER (team IS NOT NULL), min(team)) AS team
     FROM (
-        SELECT owner, team FROM owner_teams
+        SELECT owner, team, first_row FROM owner_teams
         UNION ALL
-        SELECT t.owner, r.team FROM targets AS t LEFT JOIN reps AS r USING (owner)
+        SELECT t.owner, r.team, NULL FROM targets AS t LEFT JOIN reps AS r USING (owner)
         WHERE t.owner IS NOT NULL
     )
     GROUP BY owner

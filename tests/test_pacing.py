@@ -11,11 +11,12 @@ from datetime import date
 
 import pytest
 
-from lib.db import open_database
+from lib.db import open_database, resolve_deals, set_apart
 from lib.fiscal import fiscal_month, fiscal_quarter
 from lib.load.opportunities import load_opportunities
 from lib.load.reps import load_reps
 from lib.load.targets import load_targets
+from lib.overview import team_of_each_rep
 from lib.pacing import cumulative_series, linearity, pacing
 from lib.settings import Settings
 
@@ -207,3 +208,29 @@ def test_linearity_is_each_months_share_of_the_quarters_bookings():
     assert linearity(database(), SETTINGS, report_quarter) == pytest.approx(
         [1600 / 2300, 700 / 2300, 0.0]
     )
+
+
+# Ann's deals name two teams and the reps file names neither: her team is her first deal's.
+TWO_TEAMS = b"""Opportunity ID,Opportunity Name,Opportunity Owner,Stage,Amount,Close Date,Team
+1,A,Ann,Prospecting,100,2024-03-30,East
+2,B,Ann,Prospecting,100,2024-03-30,West
+3,C,Ann,Closed Won,100,2024-03-01,West
+4,D,Bo,Closed Won,100,2024-03-02,
+"""
+
+
+@pytest.mark.parametrize("set_apart_once", [False, True])
+def test_a_rep_whose_deals_name_two_teams_is_in_the_team_of_the_first_every_time(set_apart_once):
+    deals = resolve_deals(load_opportunities(TWO_TEAMS, "deals.csv").deals)
+    targets = load_targets(b"owner,period,amount\nCy,Q1 FY2025,100\n", "t.csv", SETTINGS).targets
+    reps = load_reps(b"owner,team\nCy,North\n", "reps.csv").reps
+    for _ in range(20):
+        con = open_database(
+            deals, targets, reps, opportunities=deals if set_apart_once else None,
+            set_apart_tables=set_apart(deals) if set_apart_once else None,
+        )  # fmt: skip
+        report = pacing(con, SETTINGS, fiscal_quarter(SETTINGS.as_of, SETTINGS))
+        assert {rep.owner: rep.team for rep in report.reps} == {
+            "Ann": "East", "Bo": None, "Cy": "North"
+        }  # fmt: skip
+        assert team_of_each_rep(con) == {"Ann": "East", "Bo": None, "Cy": "North"}

@@ -48,8 +48,8 @@ def deal(amount, probability=0.5, quiet_days=0, close=IN_QUARTER, owner="Ann"):
 def database(deals: list[dict]) -> duckdb.DuckDBPyConnection:
     """A connection whose opportunities view holds these open deals (named Deal 1, Deal 2…)."""
     rows = [
-        {"opportunity_id": f"d{n}", "name": f"Deal {n}", "account": "Acme", "status": "open",
-         "team": None, "created_date": AS_OF - timedelta(days=200), **deal}
+        {"source_row": n, "opportunity_id": f"d{n}", "name": f"Deal {n}", "account": "Acme",
+         "status": "open", "team": None, "created_date": AS_OF - timedelta(days=200), **deal}
         for n, deal in enumerate(deals, start=1)
     ]  # fmt: skip
     con = duckdb.connect()
