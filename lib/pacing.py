@@ -85,7 +85,8 @@ TEAMS_SQL = """
 """
 
 DAILY_BOOKINGS_SQL = """
-    SELECT close_date, sum(amount) AS booked
+    -- A day whose won deals all lack an amount (a currency without a rate) booked nothing.
+    SELECT close_date, coalesce(sum(amount), 0) AS booked
     FROM opportunities
     WHERE status = 'won' AND close_date BETWEEN $start AND $end
         AND ($team IS NULL OR team = $team)

@@ -210,6 +210,18 @@ def test_linearity_is_each_months_share_of_the_quarters_bookings():
     )
 
 
+def test_a_day_won_only_in_a_currency_without_a_rate_books_nothing_on_the_chart():
+    deals = b"""Opportunity ID,Opportunity Owner,Stage,Amount,Currency,Close Date
+u1,Ann,Closed Won,1000,USD,2024-02-29
+e1,Ann,Closed Won,700,EUR,2024-03-01
+"""
+    con = open_database(load_opportunities(deals, "deals.csv").deals, rates={"USD": 1.0})
+    report = pacing(con, SETTINGS, fiscal_quarter(SETTINGS.as_of, SETTINGS))
+    series = cumulative_series(con, SETTINGS, report)
+    # 29 February is day 28 of the quarter; the euro deal of 1 March has no amount in dollars.
+    assert series.actual[28:30] == (1000, 1000)
+
+
 # Ann's deals name two teams and the reps file names neither: her team is her first deal's.
 TWO_TEAMS = b"""Opportunity ID,Opportunity Name,Opportunity Owner,Stage,Amount,Close Date,Team
 1,A,Ann,Prospecting,100,2024-03-30,East
