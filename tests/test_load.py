@@ -17,6 +17,7 @@ from lib.load.mapping import with_choices
 from lib.load.opportunities import (
     PICKLIST_FIELDS,
     LoadedExport,
+    encode_picklists,
     load_opportunities,
     with_raw_columns,
 )
@@ -1065,3 +1066,12 @@ Ann,C,Prospecting,300,2026-12-02,
     assert deals["status"].to_pylist() == ["open", "won", "open"]
     assert deals["lead_source"].to_pylist() == ["Web", "Web", None]
     assert deals["owner"].combine_chunks().dictionary.to_pylist() == ["Ann", "Bo"]
+
+
+def test_encoding_picklists_leaves_a_table_without_some_of_them_as_it_is_otherwise():
+    table = pa.table({"owner": ["Ann", "Bo", "Ann"], "amount": [1, 2, 3]})
+    encoded = encode_picklists(table)
+    assert encoded.column_names == ["owner", "amount"]
+    assert pa.types.is_dictionary(encoded.schema.field("owner").type)
+    assert encoded["owner"].to_pylist() == ["Ann", "Bo", "Ann"]
+    assert encoded["amount"].equals(table["amount"])

@@ -457,10 +457,10 @@ def _clean_as_read(table: pa.Table, columns: dict[str, str]) -> dict[str, pa.Chu
 
 def encode_picklists(deals: pa.Table, keys: tuple[str, ...] = PICKLIST_FIELDS) -> pa.Table:
     """The deals with these picklist columns dictionary-encoded (see PICKLIST_FIELDS), those
-    that are not already."""
+    that are not already; a table without one of them is left without it."""
     for key in keys:
         position = deals.schema.get_field_index(key)
-        if not pa.types.is_dictionary(deals.schema.field(position).type):
+        if position >= 0 and not pa.types.is_dictionary(deals.schema.field(position).type):
             deals = deals.set_column(position, key, pc.dictionary_encode(deals[key]))
     return deals
 
