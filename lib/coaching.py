@@ -552,7 +552,8 @@ class StageAge:
 def age_band(deal: RepDeal, as_of: date) -> str:
     if deal.created_date is None:
         return AGE_UNKNOWN
-    age = (as_of - deal.created_date).days
+    # A deal created after the as-of date (a date picked in the past) is as new as can be.
+    age = max((as_of - deal.created_date).days, 0)
     return next(
         label for low, high, label in AGE_BANDS if age >= low and (high is None or age <= high)
     )

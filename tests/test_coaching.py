@@ -35,7 +35,7 @@ FY2026, counted from 1 January 2026 through the as-of date. Cycle = close - crea
     Team 10 3     10/13     5  0.5   2       10,400    9 cycles -> 39         152K
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -392,3 +392,10 @@ def test_the_open_pipeline_by_stage_and_age_leaves_slipped_deals_out():
         ("Negotiation", (100, 0, 0, 300, 0), (1, 0, 0, 1, 0)),
     ]
     assert (rows[1].total, rows[1].deals) == (400, 2)
+
+
+def test_a_deal_created_after_the_as_of_date_is_in_the_newest_age_band():
+    # An as-of date picked in the past: the export already holds deals created after it.
+    deals = [open_deal("later", 100, created=AS_OF + timedelta(days=3))]
+    rows = pipeline_by_stage_and_age(deals, fiscal_quarter(AS_OF, SETTINGS), AS_OF)
+    assert [(r.stage, r.counts) for r in rows] == [("Proposal", (1, 0, 0, 0, 0))]
