@@ -129,6 +129,14 @@ def test_the_page_opens_on_the_first_reps_1_1_sheet():
     assert "Download the 1:1 sheet (HTML)" in labels
 
 
+def test_an_as_of_date_in_the_past_opens_the_sheet_though_deals_were_created_after_it():
+    at = open_page()
+    at.date_input(key="as_of").set_value(date(2026, 8, 15)).run()
+    assert not at.exception, at.exception
+    assert at.header[0].value == "1:1 with Aisha Okafor"
+    assert any("15 Aug 2026" in caption.value for caption in at.caption)
+
+
 def test_the_1_1_sheet_shows_the_reps_pacing_and_four_quarters_against_the_team():
     grace = of("Grace Liu")
     at = open_page(coach_rep="Grace Liu")
