@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import duckdb
@@ -208,7 +209,7 @@ def normalise(
             stage_rules(_stages_in_order(con, stated, parameters), layout), stage_edits or {}
         )
         unread_keys = [key for key in PARSED_FIELDS if key in columns]
-        as_read = _clean_as_read(raw.table, {k: columns[k] for k in AS_READ_FIELDS if k in columns})
+        as_read = _clean_as_read({k: raw.table[columns[k]] for k in AS_READ_FIELDS if k in columns})
         checked = con.sql(
             _deals_sql(stated, unread_keys, tuple(as_read)),
             params={**parameters, **_rule_parameters(rules)},
@@ -438,21 +439,23 @@ def with_raw_columns(checked: pa.Table, columns: dict[str, pa.ChunkedArray]) -> 
     return checked
 
 
-def _clean_as_read(table: pa.Table, columns: dict[str, str]) -> dict[str, pa.ChunkedArray]:
+def _clean_as_read(columns: dict[str, pa.ChunkedArray]) -> dict[str, pa.ChunkedArray]:
     """The text fields (each key's raw column) that the cleaning would leave as they are. A
-    picklist is encoded first, and its values checked once each rather than in every row."""
-    found = {}
-    for key, column in columns.items():
-        cells = table[column]
-        if key in PICKLIST_FIELDS:
-            cells = pc.dictionary_encode(cells)
-            values = pa.chunked_array([chunk.dictionary for chunk in cells.chunks],
-                                      cells.type.value_type)  # fmt: skip
-        else:
-            values = cells
-        if clean_as_is(values):
-            found[key] = cells
-    return found
+    picklist is encoded first, and its values checked once each rather than in every row.
+    Arrow leaves Python's lock while it works, so the columns are read two at a time."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        read = dict(zip(columns, pool.map(_read_as_is, columns, columns.values()), strict=True))
+    return {key: cells for key, cells in read.items() if cells is not None}
+
+
+def _read_as_is(key: str, cells: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    if key in PICKLIST_FIELDS:
+        cells = pc.dictionary_encode(cells)
+        values = pa.chunked_array([chunk.dictionary for chunk in cells.chunks],
+                                  cells.type.value_type)  # fmt: skip
+    else:
+        values = cells
+    return cells if clean_as_is(values) else None
 
 
 def encode_picklists(deals: pa.Table, keys: tuple[str, ...] = PICKLIST_FIELDS) -> pa.Table:
