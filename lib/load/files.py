@@ -348,6 +348,17 @@ def _read_csv_body(body: bytes, start: int, encoding: str, filename: str) -> Raw
                 "".join(lines).encode("utf-8"), delimiter, len(headers), filename
             )
             malformed = tuple(sorted((*set_aside, *malformed), key=lambda row: row.line))
+    if not table.num_rows and malformed and all(row.reason in FIELD_COUNTS for row in malformed):
+        # Not one line splits into the header's columns: the header is not the deals' (DuckDB
+        # would also leave uncounted every line past its first 8 MB of such lines).
+        first = malformed[0]
+        fields = _split_outside_quotes(first.text, delimiter) + 1
+        raise LoadError(
+            f"No line of {filename} has the {len(headers)} columns its first line names "
+            f"({columns_found(headers)}): line {first.line} has {fields} fields. Expected the "
+            f"first line to name every field of the lines below it; a value holding a "
+            f"{DELIMITER_NAMES[delimiter]} must be in quotes."
+        )
     return RawTable(
         headers=headers,
         table=table,
@@ -381,12 +392,14 @@ def _parse_csv(
                 """,  # noqa: S608 - columns are our own c0, c1… names
                 params={"path": path, "delimiter": delimiter},
             ).to_arrow_table()
-            # DuckDB may report several errors for one bad row; the row is counted once, for
-            # its first error. It reads UTF-8 we wrote ourselves, so an encoding error there
-            # only follows another error.
+            # DuckDB may report several errors for one bad row (one for each field too many);
+            # the row is counted once, for its first error. It reads UTF-8 we wrote ourselves,
+            # so an encoding error there only follows another error.
             rejects = con.execute(
                 "SELECT line, error_type, error_message, csv_line FROM reject_errors "
-                "ORDER BY line, error_type = 'INVALID ENCODING', byte_position"
+                "QUALIFY row_number() OVER (PARTITION BY line "
+                "ORDER BY error_type = 'INVALID ENCODING', byte_position) = 1 "
+                "ORDER BY line"
             ).fetchall()
         except duckdb.Error as error:
             refusal = _MixedLineEndings if MIXED_LINE_ENDINGS in str(error) else LoadError
@@ -396,12 +409,9 @@ def _parse_csv(
             ) from error
         finally:
             con.close()
-    first_errors = {}
-    for line, kind, message, row_text in rejects:
-        first_errors.setdefault(line, (kind, message, row_text))
     malformed = tuple(
         MalformedRow(line, _describe_csv_error(kind, message), (row_text or "").strip())
-        for line, (kind, message, row_text) in first_errors.items()
+        for line, kind, message, row_text in rejects
     )
     return table, malformed
 
@@ -417,11 +427,16 @@ def _any_filled(width: int) -> str:
     return " OR ".join(f"trim({column_name(i)}) <> ''" for i in range(width))
 
 
+FEWER_FIELDS = "fewer fields than the header"
+MORE_FIELDS = "more fields than the header"
+FIELD_COUNTS = (FEWER_FIELDS, MORE_FIELDS)
+
+
 def _describe_csv_error(kind: str, message: str) -> str:
     if kind == "MISSING COLUMNS":
-        return "fewer fields than the header"
+        return FEWER_FIELDS
     if kind == "TOO MANY COLUMNS":
-        return "more fields than the header"
+        return MORE_FIELDS
     if kind == "UNQUOTED VALUE":
         return UNCLOSED_QUOTE
     if kind == "LINE SIZE OVER MAXIMUM":
