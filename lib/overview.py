@@ -7,6 +7,8 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
+from lib.pacing import TEAM_OF_OWNER_SQL
+
 SUMMARY_SQL = """
     SELECT
         count(*) FILTER (status = 'won') AS deals_won,
@@ -99,16 +101,15 @@ def quota_grid(con: duckdb.DuckDBPyConnection):
     return grid
 
 
-# As pacing's PEOPLE_SQL: the team of the rep's first deal that names one, else the reps file's.
-TEAM_OF_SQL = """
-    SELECT owner, coalesce(arg_min(team, first_row) FILTER (team IS NOT NULL), min(team))
+TEAM_OF_SQL = f"""
+    SELECT owner, {TEAM_OF_OWNER_SQL}
     FROM (
         SELECT owner, team, first_row FROM owner_teams
         UNION ALL
         SELECT owner, team, NULL FROM reps
     )
     GROUP BY owner
-"""
+"""  # noqa: S608 - our own SQL
 
 
 def team_of_each_rep(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:

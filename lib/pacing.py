@@ -61,12 +61,14 @@ BUDGETS_SQL = """
     GROUP BY owner
 """
 
-# Everyone who sells or carries a budget, with their team: the team of their first deal that
-# names one (in the file's order), else the reps file's for someone who only carries a budget.
-# (A deal's team is the reps file's already where it names the owner.)
-PEOPLE_SQL = """
-    SELECT owner,
-        coalesce(arg_min(team, first_row) FILTER (team IS NOT NULL), min(team)) AS team
+# A rep's team, over rows of (owner, team, first_row): the team of their first deal that names
+# one (in the file's order), else the reps file's, whose rows have no first_row. A deal's team
+# is the reps file's already where the file names the owner.
+TEAM_OF_OWNER_SQL = "coalesce(arg_min(team, first_row) FILTER (team IS NOT NULL), min(team))"
+
+# Everyone who sells or carries a budget, with their team.
+PEOPLE_SQL = f"""
+    SELECT owner, {TEAM_OF_OWNER_SQL} AS team
     FROM (
         SELECT owner, team, first_row FROM owner_teams
         UNION ALL
@@ -74,7 +76,7 @@ PEOPLE_SQL = """
         WHERE t.owner IS NOT NULL
     )
     GROUP BY owner
-"""
+"""  # noqa: S608 - our own SQL
 
 TEAMS_SQL = """
     SELECT DISTINCT team FROM (
