@@ -137,6 +137,14 @@ def test_days_overdue_and_days_since_activity_are_counted_from_the_as_of_date():
     }
 
 
+def test_activity_after_an_as_of_date_in_the_past_is_zero_days_ago_not_negative():
+    # As of 19 November, A-1 was last worked on the 19th and A-3 on the 20th, a day later.
+    week = close_today(database(), settings(as_of=date(2026, 11, 19), close_window_days=7))
+    (ann,) = [rep for rep in week if rep.owner == "Ann"]
+    days = {deal.opportunity_id: deal.days_since_activity for deal in ann.deals}
+    assert (days["A-1"], days["A-3"]) == (0, 0)
+
+
 def test_one_reps_list_is_the_same_as_in_the_whole_teams():
     ann, bo, cy = close_today(database(), settings())
     (bo_alone,) = close_today(database(), settings(), "Bo")

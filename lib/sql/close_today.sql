@@ -18,7 +18,9 @@ SELECT
     CAST(amount * probability AS DECIMAL(18, 2)) AS weighted,
     close_date,
     greatest($as_of::DATE - close_date, 0) AS days_overdue,
-    $as_of::DATE - last_activity_date AS days_since_activity,
+    -- Activity after the as-of date (a date picked in the past) is as recent as can be.
+    CASE WHEN last_activity_date IS NOT NULL
+        THEN greatest($as_of::DATE - last_activity_date, 0) END AS days_since_activity,
     next_step,
     coalesce(p.pushes, 0) AS pushes,
     row_number() OVER (
