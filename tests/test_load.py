@@ -19,6 +19,7 @@ from lib.load.opportunities import (
     LoadedExport,
     encode_picklists,
     load_opportunities,
+    normalise,
     with_raw_columns,
 )
 from lib.load.stages import StageRule, with_edit
@@ -1050,6 +1051,31 @@ def test_raw_columns_go_with_their_own_rows_in_or_out_of_the_files_order():
     assert with_raw_columns(shuffled, {"name": names})["name"].to_pylist() == [
         "Initech deal", "Acme deal", "Globex deal",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("stageless_rows", [0, 1])
+def test_text_columns_read_as_they_are_do_not_keep_the_files_text_alive(stageless_rows):
+    # The deals outlive the load's table of the file's text; a column of that table would keep
+    # all of it in memory (a million-deal file's text is 285 MB), so those columns are copied
+    # (by the filter when a row is rejected, else on their own).
+    export = lines(
+        "Opportunity Name,Account Name,Owner,Stage,Amount,Close Date,Next Step",
+        "Acme renewal,Acme,Ana,Closed Won,100,2026-01-05,Call",
+        *["Globex new,Globex,Ben,,50,2026-01-06,Demo"] * stageless_rows,
+    )
+    raw = files.read_table(export.encode(), "export.csv")
+    loaded = normalise(raw, "export.csv")
+    assert loaded.report.rows_rejected == stageless_rows
+    deals = loaded.deals
+
+    def regions(column: pa.ChunkedArray) -> list[tuple[int, int]]:
+        return [(b.address, b.address + b.size) for chunk in column.chunks
+                for b in chunk.buffers() if b is not None]  # fmt: skip
+
+    text = [region for name in raw.table.column_names for region in regions(raw.table[name])]
+    for key in ("name", "account", "next_step"):
+        for start, _ in regions(deals[key]):
+            assert not any(low <= start < high for low, high in text), key
 
 
 def test_picklist_fields_hold_each_value_once_and_read_as_their_text():
