@@ -3,14 +3,15 @@ every deal's status, amount, close date and probability worked out by hand."""
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
+import duckdb
 import pyarrow as pa
 import pytest
 
-from lib.load import files
+from lib.load import files, opportunities
 from lib.load.errors import LoadError
 from lib.load.files import footer_start
 from lib.load.mapping import with_choices
@@ -23,6 +24,7 @@ from lib.load.opportunities import (
     with_raw_columns,
 )
 from lib.load.stages import StageRule, with_edit
+from lib.load.values import install_value_macros, parse_dates, parse_probabilities
 
 D = Decimal
 
@@ -1101,3 +1103,90 @@ def test_encoding_picklists_leaves_a_table_without_some_of_them_as_it_is_otherwi
     assert pa.types.is_dictionary(encoded.schema.field("owner").type)
     assert encoded["owner"].to_pylist() == ["Ann", "Bo", "Ann"]
     assert encoded["amount"].equals(table["amount"])
+
+
+# --- Dates and probabilities parsed once per distinct cell --------------------------------------
+
+CLOSE_DATES = [["11/20/2026", None, "1/5/2026"], ["", "soon", "11/20/2026"], ["1/5/2026 9:14 AM"]]
+PROBABILITIES = [["90", None, "10"], ["", "high", "90"], ["100 %"]]
+
+
+def per_value_reading(close_dates: pa.ChunkedArray, probabilities: pa.ChunkedArray) -> dict:
+    con = duckdb.connect()
+    install_value_macros(con)
+    table = pa.table({"c0": close_dates, "c1": probabilities})
+    columns = {"close_date": "c0", "probability": "c1"}
+    arguments = {"close_date": "%m/%d/%Y", "probability": True}
+    return opportunities._parsed_once_per_value(con, table, columns, arguments)
+
+
+def test_each_rows_date_and_probability_is_its_own_cell_parsed_once_per_distinct_cell():
+    parsed = per_value_reading(
+        pa.chunked_array(CLOSE_DATES, pa.string()), pa.chunked_array(PROBABILITIES, pa.string())
+    )
+    rows = [cell for chunk in CLOSE_DATES for cell in chunk]
+    assert parsed["close_date"].to_pylist() == parse_dates(rows, "%m/%d/%Y") == [
+        date(2026, 11, 20), None, date(2026, 1, 5), None, None, date(2026, 11, 20),
+        date(2026, 1, 5),
+    ]  # fmt: skip
+    shares = [cell for chunk in PROBABILITIES for cell in chunk]
+    assert parsed["probability"].to_pylist() == parse_probabilities(shares, True) == [
+        0.9, None, 0.1, None, None, 0.9, 1.0,
+    ]  # fmt: skip
+
+
+def test_chunks_encoded_with_dictionaries_of_their_own_get_one_dictionary():
+    # Arrow gives every chunk of an encoded column one dictionary, which the rows' positions
+    # refer to; should a column come with a dictionary per chunk, they are made one.
+    own = pa.chunked_array(
+        [pa.array(chunk, pa.string()).dictionary_encode() for chunk in CLOSE_DATES]
+    )
+    encoded = opportunities._encoded(own)
+    assert len({tuple(chunk.dictionary.to_pylist()) for chunk in encoded.chunks}) == 1
+    assert encoded.cast(pa.string()).to_pylist() == [
+        cell for chunk in CLOSE_DATES for cell in chunk
+    ]
+
+
+def test_an_export_without_rows_reads_no_dates():
+    parsed = per_value_reading(pa.chunked_array([], pa.string()), pa.chunked_array([], pa.string()))
+    assert parsed["close_date"].to_pylist() == parsed["probability"].to_pylist() == []
+
+
+def timestamps(count: int) -> list[str]:
+    """Salesforce API timestamps a second apart: no two cells alike."""
+    start = datetime(2026, 1, 5, 9, 0, 0)
+    return [(start + timedelta(seconds=n)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+            for n in range(count)]  # fmt: skip
+
+
+def test_days_repeat_and_timestamps_to_the_second_do_not():
+    days = [f"{1 + n % 12}/{1 + n % 28}/2026" for n in range(12_000)]
+    assert opportunities._cells_repeat(pa.chunked_array([days]))
+    assert not opportunities._cells_repeat(pa.chunked_array([timestamps(12_000)]))
+    # A small file's cells are parsed once each, however few repeat.
+    assert opportunities._cells_repeat(pa.chunked_array([timestamps(3)]))
+
+
+def export_with_timestamps(rows: int) -> bytes:
+    header = "Opportunity ID,Owner,Stage,Amount,Probability,Close Date,Created Date\n"
+    stages = ("Prospecting", "Negotiation", "Closed Won", "Closed Lost")
+    lines = [
+        f"{n},Rep {n % 7},{stages[n % 4]},{100 + n % 50},{(n % 10) * 10},"
+        f"{1 + n % 12}/{1 + n % 28}/2026,{created}\n"
+        for n, created in enumerate(timestamps(rows))
+    ]
+    return (header + "".join(lines)).encode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [SALESFORCE_REPORT.encode(), export_with_timestamps(12_000)],
+    ids=["salesforce report", "12,000 deals created to the second"],
+)
+def test_the_deals_are_the_same_whether_cells_are_parsed_once_each_or_row_by_row(data, monkeypatch):
+    per_value = load_opportunities(data, "export.csv")
+    monkeypatch.setattr(opportunities, "_cells_repeat", lambda cells: False)
+    row_by_row = load_opportunities(data, "export.csv")
+    assert per_value.deals.equals(row_by_row.deals)
+    assert per_value.report == row_by_row.report

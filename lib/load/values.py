@@ -130,7 +130,9 @@ def detect_decimal_comma(
     con: duckdb.DuckDBPyConnection, source: str, column: str, european_hint: bool
 ) -> bool:
     """True when the column writes 12.345,67; decided on the whole column, never per cell."""
-    comma_decimals, point_decimals, dotted_thousands, comma_thousands = con.execute(
+    # fetchall, not fetchone: DuckDB refuses other work on the connection (a table registered,
+    # a query as a relation) while a result is left unfinished.
+    [(comma_decimals, point_decimals, dotted_thousands, comma_thousands)] = con.execute(
         f"""
         SELECT
             count_if(regexp_matches(n, ',\\d{{1,2}}$')),
@@ -139,7 +141,7 @@ def detect_decimal_comma(
             count_if(regexp_full_match(n, '\\d{{1,3}}(,\\d{{3}})+'))
         FROM (SELECT amount_number_text(v) AS n FROM ({_distinct_sample(column, source)}))
         """  # noqa: S608
-    ).fetchone()
+    ).fetchall()
     if comma_decimals != point_decimals:
         return comma_decimals > point_decimals
     if dotted_thousands != comma_thousands:
@@ -149,9 +151,9 @@ def detect_decimal_comma(
 
 def detect_percent_scale(con: duckdb.DuckDBPyConnection, source: str, column: str) -> bool:
     """True when probabilities run 0–100 (any value above 1), False for 0–1 fractions."""
-    largest = con.execute(
+    [(largest,)] = con.execute(  # fetchall: see detect_decimal_comma
         f"SELECT max(probability_number(v)) FROM ({_distinct_sample(column, source)})"  # noqa: S608
-    ).fetchone()[0]
+    ).fetchall()
     return largest is not None and largest > 1
 
 
