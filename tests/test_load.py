@@ -1179,10 +1179,16 @@ def export_with_timestamps(rows: int) -> bytes:
     return (header + "".join(lines)).encode()
 
 
+LAYOUTS = {"salesforce report": SALESFORCE_REPORT, "salesforce api": SALESFORCE_API,
+           "salesforce data export": SALESFORCE_DATA_EXPORT, "hubspot": HUBSPOT,
+           "pipedrive": PIPEDRIVE, "dynamics": DYNAMICS, "zoho": ZOHO, "maven": MAVEN,
+           "hand made": HAND_MADE, "european": EUROPEAN}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "data",
-    [SALESFORCE_REPORT.encode(), export_with_timestamps(12_000)],
-    ids=["salesforce report", "12,000 deals created to the second"],
+    [*(text.encode() for text in LAYOUTS.values()), export_with_timestamps(12_000)],
+    ids=[*LAYOUTS, "12,000 deals created to the second"],
 )
 def test_the_deals_are_the_same_whether_cells_are_parsed_once_each_or_row_by_row(data, monkeypatch):
     per_value = load_opportunities(data, "export.csv")

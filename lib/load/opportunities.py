@@ -49,10 +49,11 @@ BOOL_FIELDS = ("is_won", "is_closed", "is_deleted")
 # encoding). DuckDB then filters and groups by the few values: at a million deals the QBR's
 # figures took 0.26 s instead of 0.37 s. Forecast category and currency gained nothing measurable.
 PICKLIST_FIELDS = ("owner", "stage", "status", "lead_source", "type", "team", "manager")
-# Dates and probabilities repeat: a million deals hold a few thousand days and a dozen
-# probabilities. Each distinct cell is parsed once, by the same SQL macro, and every row takes its
-# value in Arrow; parsing every row in the two queries that read them took 0.12-0.14 s more at a
-# million deals. Whether a column's cells repeat is told from its first REPEAT_SAMPLE cells.
+# Dates, probabilities and often amounts repeat: a million deals hold a few thousand days and a
+# dozen probabilities. Each distinct cell of a parsed field is read once, by the same SQL macro,
+# and every row takes its value in Arrow; parsing every row in the queries that read them took
+# 0.15-0.20 s more at a million deals. Whether a column's cells repeat is told from its first
+# REPEAT_SAMPLE cells.
 REPEAT_SAMPLE = 10_000
 # Fields whose unreadable cells are counted and shown (a blank cell is missing, not unreadable).
 PARSED_FIELDS = (*AMOUNT_FIELDS, *DATE_FIELDS, "probability")
@@ -194,19 +195,18 @@ def normalise(
             if "probability" in columns
             else None
         )
-        # A column no format reads is read as ISO, which then reads none of it either.
-        arguments = {key: reading.format or "%Y-%m-%d" for key, reading in readings.items()}
+        # Each parsed field's argument to its macro. A date column no format reads is read as
+        # ISO, which then reads none of it either.
+        arguments: dict[str, object] = {k: decimal_comma for k in AMOUNT_FIELDS if k in columns}
+        arguments |= {key: reading.format or "%Y-%m-%d" for key, reading in readings.items()}
         if percent is not None:
             arguments["probability"] = percent
         parsed = _register_raw(
             con, raw.table, _parsed_once_per_value(con, raw.table, columns, arguments)
         )
-        # The other cells are parsed inside the two queries that read them, never stored: a
-        # table of parsed cells cost a second pass over a million rows.
-        parameters = {
-            "decimal_comma": decimal_comma,
-            **{_parameter(key): value for key, value in arguments.items() if key not in parsed},
-        }
+        # The other cells are parsed inside the queries that read them, never stored: a table
+        # of parsed cells cost a second pass over a million rows.
+        parameters = {_parameter(k): value for k, value in arguments.items() if k not in parsed}
         stated = _stated_sql(_cells_sql(columns, parsed))
         rules = apply_edits(
             stage_rules(_stages_in_order(con, stated, parameters), layout), stage_edits or {}
@@ -301,9 +301,7 @@ def _cell(key: str, columns: dict[str, str], parsed: frozenset[str]) -> str:
     if key in parsed:
         return f'"{_parsed_column(key)}"'
     column = f'"{columns[key]}"'
-    if key in AMOUNT_FIELDS:
-        return f"parse_amount({column}, $decimal_comma)"
-    if key in DATE_FIELDS or key == "probability":
+    if key in PARSED_FIELDS:
         return f"{_macro(key)}({column}, ${_parameter(key)})"
     if key in BOOL_FIELDS:
         return f"parse_bool({column})"
@@ -338,12 +336,17 @@ def _parsed_column(key: str) -> str:
 
 
 def _macro(key: str) -> str:
-    """The SQL macro (values.sql) that parses a date or probability field."""
+    """The SQL macro (values.sql) that parses one of the PARSED_FIELDS."""
+    if key in AMOUNT_FIELDS:
+        return "parse_amount"
     return "parse_probability" if key == "probability" else "parse_date"
 
 
 def _parameter(key: str) -> str:
-    """The name of the SQL parameter holding a date field's format or the probability scale."""
+    """The name of the SQL parameter holding a parsed field's argument to its macro: the
+    amounts' decimal comma, a date field's format, the probability scale."""
+    if key in AMOUNT_FIELDS:
+        return "decimal_comma"
     return "percent_scale" if key == "probability" else f"format_{key}"
 
 
@@ -353,10 +356,10 @@ def _parsed_once_per_value(
     columns: dict[str, str],
     arguments: dict[str, object],
 ) -> dict[str, pa.ChunkedArray]:
-    """Every row's value of each date and probability field (the keys of `arguments`, each
-    with its format or scale) whose cells repeat: each distinct cell is parsed once, by the same
-    macro, and each row takes its cell's value. A field whose cells do not repeat (a timestamp
-    to the second) is left out, to be parsed row by row."""
+    """Every row's value of each parsed field (the keys of `arguments`, each with its argument
+    to its macro) whose cells repeat: each distinct cell is parsed once, by the same macro, and
+    each row takes its cell's value. A field whose cells do not repeat (a timestamp to the
+    second, amounts to the cent) is left out, to be parsed row by row."""
     encoded = {key: _encoded(raw[columns[key]])
                for key in arguments if _cells_repeat(raw[columns[key]])}  # fmt: skip
     if not encoded:
