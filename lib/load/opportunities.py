@@ -218,7 +218,7 @@ def normalise(
             params={**parameters, **_rule_parameters(rules)},
         ).to_arrow_table()
         # Nothing reads the raw rows again: their numbers and parsed values are let go before
-        # the queries below, which hold the most memory of the load (20 MB less at 1M deals).
+        # the queries below, which hold the most memory of the load (15 MB less at 1M deals).
         con.unregister("raw")
         checked = with_raw_columns(checked, as_read)
         con.register("checked", checked)
@@ -261,7 +261,7 @@ def normalise(
     deals = with_extra_columns(encode_picklists(usable.select(CANONICAL_COLUMNS)), raw, extras)
     # The text columns read as they are are copied only now, and only when the filter has not
     # copied them already: copying them as they joined the checked rows held both copies
-    # through the queries above (25 MB more at the peak at a million deals).
+    # through the queries above (about 35 MB more at the peak at a million deals).
     deals = _in_memory_of_their_own(deals, tuple(as_read) if usable is checked else ())
 
     report = LoadReport(
