@@ -1117,7 +1117,9 @@ def per_value_reading(close_dates: pa.ChunkedArray, probabilities: pa.ChunkedArr
     table = pa.table({"c0": close_dates, "c1": probabilities})
     columns = {"close_date": "c0", "probability": "c1"}
     arguments = {"close_date": "%m/%d/%Y", "probability": True}
-    return opportunities._parsed_once_per_value(con, table, columns, arguments)
+    repeating = opportunities._encoded_if_repeating(table, columns)
+    opportunities._register_distinct_cells(con, repeating)
+    return opportunities._parsed_once_per_value(con, repeating, arguments)
 
 
 def test_each_rows_date_and_probability_is_its_own_cell_parsed_once_per_distinct_cell():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -184,30 +185,15 @@ def normalise(
     try:
         install_value_macros(con)
         _register_raw(con, raw.table)
-        date_keys = [key for key in DATE_FIELDS if key in columns]
-        found = detect_date_formats(
-            con, "raw", [columns[key] for key in date_keys], layout.day_first
-        )
-        readings = {key: found[columns[key]] for key in date_keys}
-        decimal_comma = detect_decimal_comma(con, "raw", columns["amount"], european)
-        percent = (
-            detect_percent_scale(con, "raw", columns["probability"])
-            if "probability" in columns
-            else None
-        )
-        # Each parsed field's argument to its macro. A date column no format reads is read as
-        # ISO, which then reads none of it either.
-        arguments: dict[str, object] = {k: decimal_comma for k in AMOUNT_FIELDS if k in columns}
-        arguments |= {key: reading.format or "%Y-%m-%d" for key, reading in readings.items()}
-        if percent is not None:
-            arguments["probability"] = percent
-        parsed = _register_raw(
-            con, raw.table, _parsed_once_per_value(con, raw.table, columns, arguments)
-        )
+        formats = _formats(con, raw.table, columns, layout.day_first, european)
         # The other cells are parsed inside the queries that read them, never stored: a table
         # of parsed cells cost a second pass over a million rows.
-        parameters = {_parameter(k): value for k, value in arguments.items() if k not in parsed}
-        stated = _stated_sql(_cells_sql(columns, parsed))
+        parameters = {
+            _parameter(key): value
+            for key, value in formats.arguments.items()
+            if key not in formats.parsed
+        }
+        stated = _stated_sql(_cells_sql(columns, formats.parsed))
         rules = apply_edits(
             stage_rules(_stages_in_order(con, stated, parameters), layout), stage_edits or {}
         )
@@ -276,14 +262,14 @@ def normalise(
         rejected_examples=examples,
         duplicate_ids=duplicates,
         unreadable=unreadable,
-        date_readings=readings,
+        date_readings=formats.readings,
         stage_rules=tuple(rules),
         encoding=raw.encoding,
         delimiter=raw.delimiter,
         sheet=raw.sheet,
         footer_lines=raw.footer_lines,
-        decimal_comma=decimal_comma,
-        probability_percent=percent,
+        decimal_comma=formats.decimal_comma,
+        probability_percent=formats.percent,
         currencies=currencies,
     )
     return LoadedExport(deals=deals, report=report)
@@ -350,39 +336,108 @@ def _parameter(key: str) -> str:
     return "percent_scale" if key == "probability" else f"format_{key}"
 
 
-def _parsed_once_per_value(
+@dataclass(frozen=True)
+class _Formats:
+    """How the parsed fields are read."""
+
+    readings: dict[str, DateReading]
+    decimal_comma: bool
+    percent: bool | None
+    # Each parsed field's argument to its macro (values.sql).
+    arguments: dict[str, object]
+    # The fields parsed once per distinct cell, whose values the table `raw` holds.
+    parsed: frozenset[str]
+
+
+def _formats(
     con: duckdb.DuckDBPyConnection,
     raw: pa.Table,
     columns: dict[str, str],
+    day_first: bool,
+    european: bool,
+) -> _Formats:
+    """Detects each parsed field's format, and parses the fields whose cells repeat: both on
+    each distinct cell once (the table distinct_cells); the other fields are detected on their
+    raw column and parsed row by row in the queries that read them. Registers the raw cells
+    again as `raw`, with the repeating fields' values beside them."""
+    repeating = _encoded_if_repeating(raw, columns)
+    _register_distinct_cells(con, repeating)
+
+    def sample_of(key: str) -> tuple[str, str]:
+        return ("distinct_cells", key) if key in repeating else ("raw", columns[key])
+
+    readings = _date_readings(con, [key for key in DATE_FIELDS if key in columns], sample_of,
+                              day_first)  # fmt: skip
+    decimal_comma = detect_decimal_comma(con, *sample_of("amount"), european)
+    percent = (
+        detect_percent_scale(con, *sample_of("probability")) if "probability" in columns else None
+    )
+    # A date column no format reads is read as ISO, which then reads none of it either.
+    arguments: dict[str, object] = {k: decimal_comma for k in AMOUNT_FIELDS if k in columns}
+    arguments |= {key: reading.format or "%Y-%m-%d" for key, reading in readings.items()}
+    if percent is not None:
+        arguments["probability"] = percent
+    parsed = _register_raw(con, raw, _parsed_once_per_value(con, repeating, arguments))
+    return _Formats(readings, decimal_comma, percent, arguments, parsed)
+
+
+def _encoded_if_repeating(raw: pa.Table, columns: dict[str, str]) -> dict[str, pa.ChunkedArray]:
+    """Each parsed field's raw column whose cells repeat, dictionary-encoded. A field whose
+    cells do not repeat (a timestamp to the second, amounts to the cent) is left out."""
+    return {key: _encoded(raw[columns[key]]) for key in PARSED_FIELDS
+            if key in columns and _cells_repeat(raw[columns[key]])}  # fmt: skip
+
+
+def _date_readings(
+    con: duckdb.DuckDBPyConnection,
+    keys: list[str],
+    sample_of: Callable[[str], tuple[str, str]],
+    day_first: bool,
+) -> dict[str, DateReading]:
+    """Each date field's format, detected in one query per table its cells are sampled from."""
+    readings: dict[str, DateReading] = {}
+    for source in {sample_of(key)[0] for key in keys}:
+        names = {key: sample_of(key)[1] for key in keys if sample_of(key)[0] == source}
+        found = detect_date_formats(con, source, list(names.values()), day_first)
+        readings |= {key: found[name] for key, name in names.items()}
+    return {key: readings[key] for key in keys}
+
+
+def _parsed_once_per_value(
+    con: duckdb.DuckDBPyConnection,
+    repeating: dict[str, pa.ChunkedArray],
     arguments: dict[str, object],
 ) -> dict[str, pa.ChunkedArray]:
-    """Every row's value of each parsed field (the keys of `arguments`, each with its argument
-    to its macro) whose cells repeat: each distinct cell is parsed once, by the same macro, and
-    each row takes its cell's value. A field whose cells do not repeat (a timestamp to the
-    second, amounts to the cent) is left out, to be parsed row by row."""
-    encoded = {key: _encoded(raw[columns[key]])
-               for key in arguments if _cells_repeat(raw[columns[key]])}  # fmt: skip
-    if not encoded:
-        return {}
-    con.register(
-        "distinct_cells", _side_by_side({key: _dictionary(cells) for key, cells in encoded.items()})
-    )
-    reads = ", ".join(f'{_macro(key)}("{key}", ${key}) AS "{key}"' for key in encoded)
+    """Every row's value of each parsed field whose cells repeat (its encoded column), each
+    distinct cell (in the table distinct_cells, let go here) parsed once by the field's macro
+    with its argument, and each row taking its cell's value."""
+    reads = ", ".join(f'{_macro(key)}("{key}", ${key}) AS "{key}"' for key in repeating)
     try:
+        if not repeating:
+            return {}
         values = con.sql(
             f"SELECT {reads} FROM distinct_cells ORDER BY position",  # noqa: S608 - our keys
-            params={key: arguments[key] for key in encoded},
+            params={key: arguments[key] for key in repeating},
         ).to_arrow_table()
     finally:
         con.unregister("distinct_cells")
-    return {key: _looked_up(cells, values[key].combine_chunks()) for key, cells in encoded.items()}
+    return {key: _looked_up(cells, values[key].combine_chunks())
+            for key, cells in repeating.items()}  # fmt: skip
+
+
+def _register_distinct_cells(
+    con: duckdb.DuckDBPyConnection, repeating: dict[str, pa.ChunkedArray]
+) -> None:
+    """Registers each encoded column's distinct cells side by side as `distinct_cells`."""
+    distinct = {key: _dictionary(cells) for key, cells in repeating.items()}
+    con.register("distinct_cells", _side_by_side(distinct))
 
 
 def _cells_repeat(cells: pa.ChunkedArray) -> bool:
     """True when the column's first REPEAT_SAMPLE cells hold at most half as many distinct ones,
     as a small file's always do. Days and probabilities repeat; timestamps to the second do not,
-    and encoding a million of them held about 90 MB more at the load's peak than parsing them row by
-    row."""
+    and encoding a million of them held about 90 MB more at the load's peak than parsing them
+    row by row."""
     sample = cells.slice(0, REPEAT_SAMPLE)
     return pc.count_distinct(sample).as_py() * 2 <= max(len(sample), REPEAT_SAMPLE)
 
@@ -411,7 +466,7 @@ def _dictionary(encoded: pa.ChunkedArray) -> pa.Array:
 
 def _side_by_side(columns: dict[str, pa.Array]) -> pa.Table:
     """Columns of different lengths as one table numbered by position, the shorter ones padded
-    with NULLs after their own cells."""
+    with NULLs after their own cells (a table with only the position when there are none)."""
     longest = max((len(cells) for cells in columns.values()), default=0)
     padded = {key: pa.concat_arrays([cells, pa.nulls(longest - len(cells), cells.type)])
               for key, cells in columns.items()}  # fmt: skip
