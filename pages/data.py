@@ -97,10 +97,17 @@ read.metric("Rows read", f"{report.rows_read:,}")
 loaded.metric("Deals loaded", f"{report.rows_loaded:,}")
 rejected.metric("Rows not loaded", f"{report.rows_rejected:,}")
 reps.metric("Owners", f"{summary['owners']:,}")
-open_, won, lost, _ = st.columns(4)
-open_.metric("Open", f"{summary['deals_open']:,} · {money(summary['amount_open'], currency)}")
-won.metric("Won", f"{summary['deals_won']:,} · {money(summary['amount_won'], currency)}")
-lost.metric("Lost", f"{summary['deals_lost']:,} · {money(summary['amount_lost'], currency)}")
+# The amount is the figure and the count goes under it: "277,343 · $10.1B" side by side was cut
+# short in a quarter of the page.
+for column, status in zip(st.columns(4), ("open", "won", "lost"), strict=False):
+    count = summary[f"deals_{status}"]
+    column.metric(
+        status.capitalize(),
+        money(summary[f"amount_{status}"], currency),
+        f"{count:,} deal" + ("" if count == 1 else "s"),
+        delta_color="gray",
+        delta_arrow="off",
+    )
 files = data.export.export_files
 if files is not None:
     st.subheader("Files of the Data Export", anchor=False)

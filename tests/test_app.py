@@ -38,7 +38,8 @@ def errors(at: AppTest) -> str:
 
 
 def metrics(at: AppTest) -> dict[str, str]:
-    return {metric.label: metric.value for metric in at.metric}
+    """What each metric shows: its value, then its note under it (the deals counted) if any."""
+    return {m.label: f"{m.value} · {m.delta}" if m.delta else m.value for m in at.metric}
 
 
 def run_app(**state) -> AppTest:
@@ -92,7 +93,7 @@ def test_the_app_opens_on_the_sample_data_as_of_its_export_date():
     assert shown["Deals loaded"] == f"{rows:,}"
     assert shown["Rows not loaded"] == "0"
     assert shown["Owners"] == "20"
-    assert shown["Won"] == f"{won_count:,} · {money(float(won_amount))}"
+    assert shown["Won"] == f"{money(float(won_amount))} · {won_count:,} deals"
 
 
 def test_the_sample_quotas_and_reps_are_shown():
@@ -109,7 +110,7 @@ def test_an_uploaded_export_replaces_the_sample_for_this_session():
     at = upload(run_app(source="My uploads"), "hubspot.csv", HUBSPOT)
     shown = metrics(at)
     assert (shown["Rows read"], shown["Deals loaded"], shown["Rows not loaded"]) == ("4", "3", "1")
-    assert shown["Won"] == "1 · $1K"
+    assert shown["Won"] == "$1K · 1 deal"
     assert any("HubSpot deals" in m.value for m in at.markdown)
     assert at.date_input(key="as_of").value == date(2026, 11, 2)
 
@@ -160,20 +161,20 @@ def test_an_export_with_unknown_headers_asks_for_the_columns_and_loads_once_pick
     at.run()
     assert not at.exception
     assert metrics(at)["Deals loaded"] == "2"
-    assert metrics(at)["Won"] == "1 · $10"
+    assert metrics(at)["Won"] == "$10 · 1 deal"
 
 
 def test_a_stage_edit_changes_how_its_deals_count():
     at = upload(run_app(source="My uploads"), "hubspot.csv", HUBSPOT)
-    assert metrics(at)["Open"] == "1 · $2.5K"
+    assert metrics(at)["Open"] == "$2.5K · 1 deal"
     key = headers_key(("Record ID", "Deal Name", "Deal Stage", "Amount", "Close Date",
                        "Deal owner", "Create Date"))  # fmt: skip
     at.session_state["stage_edits"] = {
         key: {"Contract sent": {"status": "won", "probability": 1.0, "late": False}}
     }
     at.run()
-    assert metrics(at)["Won"] == "2 · $3.5K"
-    assert metrics(at)["Open"] == "0 · $0"
+    assert metrics(at)["Won"] == "$3.5K · 2 deals"
+    assert metrics(at)["Open"] == "$0 · 0 deals"
 
 
 @pytest.mark.parametrize("month", [2, 7, 10])
@@ -195,11 +196,11 @@ def test_mixed_currencies_ask_for_rates_and_figures_use_them():
     at = upload(run_app(source="My uploads"), "mixed.csv", MIXED_CURRENCIES)
     assert "mixes 2 currencies (USD, EUR)" in at.warning[0].value
     assert table_with(at, "Rate")["Currency"].tolist() == ["USD", "EUR"]
-    assert metrics(at)["Won"] == "3 · $1.5K"  # euros are not added to dollars
+    assert metrics(at)["Won"] == "$1.5K · 3 deals"  # euros are not added to dollars
     key = headers_key(("Opportunity Owner", "Stage", "Amount", "Currency", "Close Date"))
     at.session_state["rates"] = {key: {"USD": 1.0, "EUR": 1.5}}
     at.run()
-    assert metrics(at)["Won"] == "3 · $4.5K"
+    assert metrics(at)["Won"] == "$4.5K · 3 deals"
 
 
 def test_a_saved_mapping_uploaded_with_next_weeks_export_is_applied():

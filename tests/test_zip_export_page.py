@@ -32,7 +32,7 @@ def test_the_uploaded_zip_loads_with_names_converted_totals_and_the_export_calen
     shown = metrics(at)
     assert (shown["Rows read"], shown["Deals loaded"], shown["Rows not loaded"]) == ("6", "5", "1")
     # 22,750 USD open and 6,000 USD won, in the corporate currency (CurrencyType.csv).
-    assert (shown["Open"], shown["Won"]) == ("3 · $22.8K", "1 · $6K")
+    assert (shown["Open"], shown["Won"]) == ("$22.8K · 3 deals", "$6K · 1 deal")
     assert at.selectbox(key="fiscal_start").value == 2
     assert at.date_input(key="as_of").value.isoformat() == sf.AS_OF
     files = at.table[0].value
@@ -57,7 +57,7 @@ def test_without_user_csv_the_data_page_says_how_to_get_names():
 
 def test_the_export_csvs_chosen_together_load_as_the_zip_does():
     at = uploaded(*sf.FILES.items())
-    assert metrics(at)["Open"] == "3 · $22.8K"
+    assert metrics(at)["Open"] == "$22.8K · 3 deals"
     assert any("Opportunity.csv and 7 more files" in text(m.value) for m in at.markdown), (
         "the source names the files"
     )

@@ -78,11 +78,13 @@ def upload_export(page: Page, path: Path) -> None:
     opportunities_uploader(page).get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
 
 
-def metric(page: Page, label: str) -> Locator:
+def metric(page: Page, label: str, part: str = "stMetricValue") -> Locator:
+    """The value of the metric with this label, or another part of it (its delta, the note
+    under the value: stMetricDelta)."""
     card = page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
     )
-    return card.get_by_test_id("stMetricValue")
+    return card.get_by_test_id(part)
 
 
 def expect_counts(page: Page, read: int, loaded: int, not_loaded: int) -> None:

@@ -37,8 +37,10 @@ def test_the_uploaded_zip_shows_its_files_names_and_converted_totals(
 
     expect_counts(page, read=6, loaded=5, not_loaded=1)
     # 12,500 + 4,000 + 6,250 USD open, 3,000 GBP = 6,000 USD won: in the corporate currency.
-    expect(metric(page, "Open")).to_have_text("3 · $22.8K")
-    expect(metric(page, "Won")).to_have_text("1 · $6K")
+    expect(metric(page, "Open")).to_have_text("$22.8K")
+    expect(metric(page, "Open", "stMetricDelta")).to_have_text("3 deals")
+    expect(metric(page, "Won")).to_have_text("$6K")
+    expect(metric(page, "Won", "stMetricDelta")).to_have_text("1 deal")
     files = page.get_by_test_id("stTable")
     expect(files).to_contain_text("6 opportunities (1 deleted: left out)")
     expect(files).to_contain_text("names of 3 users, and their managers")
