@@ -18,6 +18,7 @@ from lib.load.mapping import with_choices
 from lib.load.opportunities import (
     PICKLIST_FIELDS,
     LoadedExport,
+    UnreadableCells,
     encode_picklists,
     load_opportunities,
     normalise,
@@ -914,6 +915,16 @@ def test_unreadable_amounts_are_counted_and_their_open_deals_kept():
     assert report.unreadable["amount"].count == 2
     assert sorted(report.unreadable["amount"].examples) == ["TBD", "n/a"]
     assert column(loaded, "amount") == [None, None, None, D("1000.00")]
+
+
+def test_the_same_unreadable_cells_are_shown_for_the_same_file_the_first_in_alphabetical_order():
+    junk = ["TBD", "soon", "n/a", "end of quarter", "31/02/2026", "?", "later", "Q4"]
+    text = lines(
+        "Opportunity Owner,Opportunity Name,Stage,Amount,Close Date",
+        *(f"Ana Ruiz,Deal {n},Prospecting,100,{cell}" for n, cell in enumerate(junk * 50)),
+    )
+    shown = {load(text, "report.csv").report.unreadable["close_date"] for _ in range(5)}
+    assert shown == {UnreadableCells(400, ("31/02/2026", "?", "Q4", "TBD", "end of quarter"))}
 
 
 # --- Corrections from the Data page -------------------------------------------------------------

@@ -799,9 +799,12 @@ def _unreadable_cells(
         return {}
     selects = ", ".join(
         f"count(unread_{k}), "
-        f"list(DISTINCT unread_{k}) FILTER (WHERE unread_{k} IS NOT NULL)[1:{SAMPLE_SIZE}]"
+        f"list(DISTINCT unread_{k} ORDER BY unread_{k}) FILTER (WHERE unread_{k} IS NOT NULL)"
+        f"[1:{SAMPLE_SIZE}]"
         for k in keys
     )
+    # The examples are the first in alphabetical order: in any order DuckDB gives, the same file
+    # showed them in another order, or other ones, from one load to the next.
     row = con.execute(f"SELECT {selects} FROM deals").fetchone()  # noqa: S608 - our own names
     found = {}
     for position, key in enumerate(keys):
