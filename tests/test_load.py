@@ -1181,6 +1181,16 @@ def test_days_repeat_and_timestamps_to_the_second_do_not():
     assert opportunities._cells_repeat(pa.chunked_array([timestamps(3)]))
 
 
+def test_a_column_whose_cells_repeat_only_at_its_start_is_parsed_row_by_row():
+    # Sorted by created date, say: the first 10,000 rows share one day, the rest are all apart.
+    cells = pa.chunked_array([["1/5/2026"] * 10_000 + timestamps(15_000)])
+    table = pa.table({"c0": cells, "c1": pa.chunked_array([["10"] * 25_000])})
+    repeating = opportunities._encoded_if_repeating(
+        table, {"created_date": "c0", "probability": "c1"}
+    )
+    assert list(repeating) == ["probability"]
+
+
 def export_with_timestamps(rows: int) -> bytes:
     header = "Opportunity ID,Owner,Stage,Amount,Probability,Close Date,Created Date\n"
     stages = ("Prospecting", "Negotiation", "Closed Won", "Closed Lost")

@@ -383,9 +383,16 @@ def _formats(
 
 def _encoded_if_repeating(raw: pa.Table, columns: dict[str, str]) -> dict[str, pa.ChunkedArray]:
     """Each parsed field's raw column whose cells repeat, dictionary-encoded. A field whose
-    cells do not repeat (a timestamp to the second, amounts to the cent) is left out."""
-    return {key: _encoded(raw[columns[key]]) for key in PARSED_FIELDS
-            if key in columns and _cells_repeat(raw[columns[key]])}  # fmt: skip
+    cells do not repeat (a timestamp to the second, amounts to the cent) is left out: told by
+    its first cells before it is encoded, or by its distinct cells after (a file sorted so that
+    its first rows share one date)."""
+    repeating = {}
+    for key in PARSED_FIELDS:
+        if key in columns and _cells_repeat(raw[columns[key]]):
+            encoded = _encoded(raw[columns[key]])
+            if len(_dictionary(encoded)) * 2 <= max(raw.num_rows, REPEAT_SAMPLE):
+                repeating[key] = encoded
+    return repeating
 
 
 def _date_readings(
