@@ -390,7 +390,7 @@ def _encoded_if_repeating(raw: pa.Table, columns: dict[str, str]) -> dict[str, p
     for key in PARSED_FIELDS:
         if key in columns and _cells_repeat(raw[columns[key]]):
             encoded = _encoded(raw[columns[key]])
-            if len(_dictionary(encoded)) * 2 <= max(raw.num_rows, REPEAT_SAMPLE):
+            if _mostly_repeated(len(_dictionary(encoded)), raw.num_rows):
                 repeating[key] = encoded
     return repeating
 
@@ -446,7 +446,12 @@ def _cells_repeat(cells: pa.ChunkedArray) -> bool:
     and encoding a million of them held about 90 MB more at the load's peak than parsing them
     row by row."""
     sample = cells.slice(0, REPEAT_SAMPLE)
-    return pc.count_distinct(sample).as_py() * 2 <= max(len(sample), REPEAT_SAMPLE)
+    return _mostly_repeated(pc.count_distinct(sample).as_py(), len(sample))
+
+
+def _mostly_repeated(distinct: int, cells: int) -> bool:
+    """True when these cells hold at most half as many distinct ones, as a small file's do."""
+    return distinct * 2 <= max(cells, REPEAT_SAMPLE)
 
 
 def _encoded(cells: pa.ChunkedArray) -> pa.ChunkedArray:
