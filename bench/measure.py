@@ -78,7 +78,6 @@ def closeboard(folder: Path) -> dict:
     from lib.changes import compare
     from lib.close_today import close_today, every_deal
     from lib.coaching import coaching
-    from lib.db import open_database, resolve_deals, set_apart
     from lib.fiscal import fiscal_quarter
     from lib.load.opportunities import load_opportunities
     from lib.load.reps import load_reps
@@ -88,6 +87,7 @@ def closeboard(folder: Path) -> dict:
     from lib.pacing import cumulative_series, linearity, pacing, periods_to_choose
     from lib.qbr import qbr
     from lib.report import report
+    from lib.session import assemble
     from lib.settings import Settings
     from lib.store import snapshot_of_export
     from lib.warnings import (
@@ -105,17 +105,10 @@ def closeboard(folder: Path) -> dict:
     targets = load_targets((folder / "quotas.csv").read_bytes(), "quotas.csv", settings)
     reps = load_reps((folder / "reps.csv").read_bytes(), "reps.csv")
 
-    # As the app does: the deals are resolved against the reps once, and what the figures read
-    # again and again is set apart (the open deals, the owners' teams); then every page reads them.
-    def resolve():
-        deals = resolve_deals(export.deals, reps.reps)
-        return deals, set_apart(deals)
-
-    resolve_seconds, (resolved, set_apart_tables) = timed(resolve)
-    con = open_database(
-        export.deals, targets.targets, reps.reps, opportunities=resolved,
-        set_apart_tables=set_apart_tables,
-    )  # fmt: skip
+    # As the app does: the session resolves the deals against the reps once and sets apart what
+    # the figures read again and again (the open deals, the owners' teams); every page reads them.
+    resolve_seconds, session = timed(lambda: assemble(export, settings, targets=targets, reps=reps))
+    con = session.connection()
     period = fiscal_quarter(AS_OF, settings)
 
     def pacing_page():
@@ -148,7 +141,8 @@ def closeboard(folder: Path) -> dict:
 
     def explore_page():
         # The page's default view: won amount by owner.
-        explore.explore(con, explore.View(), explore.dimensions(resolved.column_names), settings)
+        available = explore.dimensions(export.deals.column_names)
+        explore.explore(con, explore.View(), available, settings)
 
     def changes_page():
         # This export against a snapshot of itself a week earlier: every deal is matched.

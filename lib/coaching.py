@@ -8,7 +8,6 @@ more: the referral ratio is referral-sourced deals created per deal won, against
 
 from __future__ import annotations
 
-import re
 import statistics
 from dataclasses import dataclass
 from datetime import date
@@ -129,11 +128,6 @@ def trailing_four_quarters(settings: Settings) -> Period:
         label=f"{first.label} – {last.label}",
         kind="quarters",
     )
-
-
-def parse_keywords(text: str) -> tuple[str, ...]:
-    """Keywords typed one a line or separated by commas, trimmed, empty ones dropped."""
-    return tuple(word.strip() for word in re.split(r"[,\n]", text) if word.strip())
 
 
 def coaching(con: duckdb.DuckDBPyConnection, settings: Settings) -> CoachingReport:

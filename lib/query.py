@@ -19,24 +19,12 @@ database; the statement check refuses it anyway, with a plainer message.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 
-from lib.db import open_database
+from lib.session import Session
 
-# The tables a query may read, as the panel beside the SQL box lists them; `history` (a Data
-# Export's OpportunityHistory, one row per change) only when one is loaded.
-TABLES = ("opportunities", "targets", "reps", "push_counts")
-HISTORY = "history"
-SANDBOX_CONFIG = {
-    "enable_external_access": False,
-    "python_enable_replacements": False,
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-    "allow_community_extensions": False,
-}
 ROWS_SHOWN = 10_000
 
 
@@ -46,27 +34,6 @@ class QueryRefused(ValueError):
 
 class QueryTimedOut(QueryRefused):
     """The query ran past the time limit and was cancelled."""
-
-
-@dataclass(frozen=True)
-class SessionTables:
-    """What a session loaded, as the Arrow tables its own database is built from."""
-
-    deals: pa.Table
-    targets: pa.Table | None = None
-    reps: pa.Table | None = None
-    rates: dict[str, float] | None = None
-    push_counts: pa.Table | None = None
-    history: pa.Table | None = None
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return (*TABLES, HISTORY) if self.history is not None else TABLES
-
-    def connection(self) -> duckdb.DuckDBPyConnection:
-        """A new database over these tables, as the pages use (for work done outside a run of
-        the page, such as a download made when its button is clicked)."""
-        return open_database(self.deals, self.targets, self.reps, self.rates, self.push_counts)
 
 
 def check_statement(sql: str) -> None:
@@ -90,22 +57,10 @@ def check_statement(sql: str) -> None:
         )
 
 
-def sandbox(tables: SessionTables) -> duckdb.DuckDBPyConnection:
-    """A new in-memory database holding only the session's tables, locked as the module says."""
-    con = open_database(
-        tables.deals, tables.targets, tables.reps, tables.rates, tables.push_counts,
-        config=SANDBOX_CONFIG,
-    )  # fmt: skip
-    if tables.history is not None:
-        con.register(HISTORY, tables.history)
-    con.execute("SET lock_configuration = true")
-    return con
-
-
-def run_query(sql: str, tables: SessionTables, timeout_seconds: float) -> pa.Table:
+def run_query(sql: str, session: Session, timeout_seconds: float) -> pa.Table:
     """The whole result of one SELECT; QueryRefused (or QueryTimedOut) with a plain message."""
     check_statement(sql)
-    con = sandbox(tables)
+    con = session.sandbox()
     timer = threading.Timer(timeout_seconds, con.interrupt)
     timer.start()
     try:
@@ -127,13 +82,13 @@ def run_query(sql: str, tables: SessionTables, timeout_seconds: float) -> pa.Tab
         con.close()
 
 
-def table_columns(tables: SessionTables) -> dict[str, list[tuple[str, str]]]:
+def table_columns(session: Session) -> dict[str, list[tuple[str, str]]]:
     """Each table a query may read -> its (column, type) pairs, for the panel beside the box."""
-    con = sandbox(tables)
+    con = session.sandbox()
     try:
         return {
             table: [(row[0], row[1]) for row in con.execute(f"DESCRIBE {table}").fetchall()]
-            for table in tables.names
+            for table in session.table_names
         }
     finally:
         con.close()

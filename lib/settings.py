@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -9,6 +10,26 @@ PACE_METHODS = ("business", "calendar", "last_year")
 # Coaching: a deal is referral-sourced when its lead source contains one of these words,
 # ignoring case ("Customer Referral" contains "referral").
 REFERRAL_KEYWORDS = ("referral", "referred", "word of mouth", "customer introduction")
+
+
+# The warning thresholds the sidebar's Settings offer: (field, label, kind), where a share is
+# typed as a percentage, a ratio as a multiple, days and counts as whole numbers.
+WARNING_THRESHOLDS = (
+    ("concentration_warn", "One deal is this share of a rep's pipeline (warn)", "share"),
+    ("concentration_critical", "… (critical)", "share"),
+    ("coverage_warn", "Coverage of the budget still to close below (warn)", "ratio"),
+    ("coverage_critical", "… (critical)", "ratio"),
+    ("next_period_coverage_warn", "Next quarter's coverage below", "ratio"),
+    ("stall_share", "Pipeline created in 30 days below this share of usual", "share"),
+    ("stall_days", "No deal created for (days)", "days"),
+    ("gone_dark_share", "Share of pipeline gone dark", "share"),
+    ("gone_dark_days", "Gone dark after (days without activity)", "days"),
+    ("chase_probability", "Chase mode from probability", "share"),
+    ("chase_days", "Chase mode after (days without activity)", "days"),
+    ("pushes_to_flag", "Close date pushed at least (times, with snapshots)", "count"),
+    ("team_top_deals_share", "Team's 3 largest deals carry this share", "share"),
+    ("team_rep_share", "One rep holds this share of the team's pipeline", "share"),
+)
 
 
 @dataclass(frozen=True)
@@ -78,3 +99,8 @@ class Settings:
                 f"The late-stage probability is a fraction from 0 to 1 (0.6 for 60 %), not "
                 f"{self.late_min_probability}."
             )
+
+
+def parse_keywords(text: str) -> tuple[str, ...]:
+    """Keywords typed one a line or separated by commas, trimmed, empty ones dropped."""
+    return tuple(word.strip() for word in re.split(r"[,\n]", text) if word.strip())

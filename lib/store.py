@@ -34,6 +34,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lib.errors import PlainError
 from lib.load.opportunities import LoadedExport
 
 DB_VARIABLE = "CLOSEBOARD_DB"
@@ -118,7 +119,7 @@ LAST_OPEN_STAGES_SQL = """
 """
 
 
-class StoreError(Exception):
+class StoreError(PlainError):
     """The snapshot store cannot be used or refused an operation; the message says why."""
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 import duckdb
 
 from lib import store
+from lib.errors import PlainError
 
 CONFIG_VARIABLE = "CLOSEBOARD_WORKSPACES"
 HEADER_VARIABLE = "CLOSEBOARD_TRUSTED_USER_HEADER"
@@ -70,7 +71,7 @@ WORKSPACE_SQL = """
 """
 
 
-class WorkspaceError(Exception):
+class WorkspaceError(PlainError):
     """A workspace cannot be opened, configured or changed; the message says why."""
 
 

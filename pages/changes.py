@@ -9,16 +9,18 @@ from lib.changes import compare, deals_table, headline, push_counts, pushes_tabl
 from lib.charts import pipeline_waterfall_chart
 from lib.export import csv_file_name, safe_csv
 from lib.format import markdown_text, money
-from pages import shared, workspace
+from ui import workspace
+from ui.session import as_of_caption, loaded_or_stop, workspace_store_path
+from ui.tables import long_table, money_columns
 
 THIS_UPLOAD = "this upload"
 MONEY_COLUMNS = ("Moved", "Amount before", "Amount now")
 DATE_COLUMNS = ("Close date before", "Close date now", "First close date")
 
 st.title("What changed since last week?")
-data = shared.loaded_or_stop()
-st.caption(shared.as_of_caption(data.settings, data.source))
-path = shared.workspace_store_path()
+data = loaded_or_stop()
+st.caption(as_of_caption(data))
+path = workspace_store_path()
 upload = store.snapshot_of_export(data.export, data.settings.as_of)
 
 # A save or delete reruns the page so that every part of it sees the new list; what was done
@@ -145,14 +147,14 @@ else:
     )
 
     def table(frame, download_as: str) -> None:
-        shared.long_table(
+        long_table(
             frame,
             "deals",
             "the CSV holds every one",
             hide_index=True,
             placeholder="–",
             column_config={
-                **shared.money_columns([c for c in MONEY_COLUMNS if c in frame], currency),
+                **money_columns([c for c in MONEY_COLUMNS if c in frame], currency),
                 **{
                     c: st.column_config.DateColumn(c, format="D MMM YYYY")
                     for c in DATE_COLUMNS

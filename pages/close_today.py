@@ -23,7 +23,8 @@ from lib.close_today import (
 from lib.export import csv_file_name, safe_csv
 from lib.format import markdown_text, money, percent
 from lib.overview import owners
-from pages import shared
+from ui.session import as_of_caption, current
+from ui.tables import money_columns
 
 WHOLE_TEAM = "Whole team"
 # What the window choices mean in days; the last asks for the number.
@@ -47,15 +48,16 @@ PUSHES_NOTE = (
 )
 
 heading = st.container()
-data = shared.current()
+data = current()
 if data is None:
     heading.title("What can we close today?")
     st.info("Load an opportunities export in the sidebar, or switch to the sample data.")
     st.stop()
 
+con = data.connection()
 report = data.export.report
 currency = report.display_currency
-reps = [WHOLE_TEAM, *owners(data.con)["owner"]]
+reps = [WHOLE_TEAM, *owners(con)["owner"]]
 if st.session_state.get("close_rep") not in reps:
     st.session_state.close_rep = WHOLE_TEAM
 
@@ -94,11 +96,11 @@ settings = replace(
     late_forecast_categories=tuple(chosen_categories),
 )
 when = window_in_words(settings.close_window_days)
-lists = close_today(data.con, settings)
+lists = close_today(con, settings)
 rule = markdown_text(late_stage_rule(settings, late_stages))
 who = "we" if rep == WHOLE_TEAM else markdown_text(rep)
 heading.title(f"What can {who} close {when}?")
-heading.caption(f"{shared.as_of_caption(data.settings, data.source)} · late stage: {rule}")
+heading.caption(f"{as_of_caption(data)} · late stage: {rule}")
 
 
 def show_table(
@@ -119,7 +121,7 @@ def show_table(
         hide_index=True,
         column_order=[column for column in SCREEN_COLUMNS if column in shown.columns],
         column_config={
-            **shared.money_columns(["Amount", "Weighted"], currency),
+            **money_columns(["Amount", "Weighted"], currency),
             "Probability": st.column_config.NumberColumn(format="percent"),
             "Close date": st.column_config.DateColumn(format="D MMM YYYY"),
             "Days overdue": st.column_config.NumberColumn(format="%d"),
@@ -202,7 +204,7 @@ if rep == WHOLE_TEAM:
             f"{due_by(settings):%a %d %b %Y}.",
             icon=":material/event_available:",
         )
-        show_nearest(nearest(data.con, settings), True, "closing-next-team")
+        show_nearest(nearest(con, settings), True, "closing-next-team")
     else:
         st.plotly_chart(
             close_today_chart(
@@ -246,7 +248,7 @@ else:
     mine = next((rep_list for rep_list in lists if rep_list.owner == rep), None)
     if mine is None:
         st.info(f"{markdown_text(rep)} has nothing to close {when}.", icon=":material/event:")
-        show_nearest(nearest(data.con, settings, rep), False, f"closing-next-{rep}")
+        show_nearest(nearest(con, settings, rep), False, f"closing-next-{rep}")
     else:
         count, total, weighted, overdue = st.columns(4)
         count.metric("Deals", mine.count)

@@ -13,7 +13,6 @@ from lib.coaching import (
     SCORECARD,
     coaching,
     outliers,
-    parse_keywords,
     scorecard_rows,
     team_medians,
 )
@@ -29,8 +28,10 @@ from lib.one_on_one import (
     sheet_file_name,
     sheet_html,
 )
+from lib.settings import parse_keywords
 from lib.warnings import KIND_LABELS, pipeline_figures, pipeline_warnings
-from pages import shared
+from ui.session import as_of_caption, loaded_or_stop
+from ui.tables import money_column
 
 # Printing from the browser gives the open tab alone, without the sidebar, the controls or
 # Streamlit's own chrome, on as few pages as will hold it. Our own constant CSS: no data in it.
@@ -70,11 +71,12 @@ SHEET_DEALS = 25
 st.html(PRINT_CSS)
 with st.container(key="screen_only_title"):
     st.title("How do we coach each rep?")
-data = shared.loaded_or_stop()
+data = loaded_or_stop()
+con = data.connection()
 currency = data.export.report.display_currency
 
 with st.container(key="coaching_controls"):
-    st.caption(shared.as_of_caption(data.settings, data.source))
+    st.caption(as_of_caption(data))
     rep_column, keywords_column, download_column = st.columns(
         [2, 3, 2], vertical_alignment="bottom"
     )
@@ -86,19 +88,19 @@ with st.container(key="coaching_controls"):
             help="One a line, or separated by commas.",
         )
 settings = replace(data.settings, referral_keywords=parse_keywords(typed))
-report = coaching(data.con, settings)
+report = coaching(con, settings)
 if not report.reps:
     st.info("No rep has a deal or a budget to coach on yet.")
     st.stop()
 # The coaching report has read this quarter's pacing already: the warnings reuse it.
-figures = pipeline_figures(data.con, settings, this_quarter=report.quarter)
-found = pipeline_warnings(data.con, settings, currency, figures)
+figures = pipeline_figures(con, settings, this_quarter=report.quarter)
+found = pipeline_warnings(con, settings, currency, figures)
 owners = [coached.owner for coached in report.reps]
 # Another export may not have the rep picked before: start again from the first.
 if st.session_state.get("coach_rep") not in owners:
     st.session_state.coach_rep = owners[0]
 rep = rep_column.selectbox("Rep", owners, key="coach_rep")
-sheet = one_on_one_sheet(data.con, settings, rep, report, found, currency, data.source)
+sheet = one_on_one_sheet(con, settings, rep, report, found, currency, data.source)
 download_column.download_button(
     "Download the 1:1 sheet (HTML)",
     sheet_html(sheet),
@@ -117,7 +119,7 @@ with one_on_one:
     st.header(f"1:1 with {markdown_text(rep)}", anchor=False)
     st.caption(
         f"{team}{quarter.period.label}, week {quarter.week} of {quarter.weeks} · "
-        f"{shared.as_of_caption(settings, data.source)}"
+        f"{as_of_caption(data)}"
     )
     for column, (label, value, note) in zip(st.columns(5), pacing_cards(sheet), strict=True):
         column.metric(label, value, note, delta_color="gray", delta_arrow="off")
@@ -287,9 +289,9 @@ with scorecard:
             "team": "Team",
             "attainment": st.column_config.NumberColumn("Attainment", format="%.0f %%"),
             "win_rate": st.column_config.NumberColumn("Win rate", format="%.0f %%"),
-            "avg_deal_size": shared.money_column("Average deal size", currency),
+            "avg_deal_size": money_column("Average deal size", currency),
             "sales_cycle_days": st.column_config.NumberColumn("Sales cycle (days)", format="%.1f"),
-            "pipeline_created": shared.money_column("Pipeline created", currency),
+            "pipeline_created": money_column("Pipeline created", currency),
             "referral_ratio": st.column_config.NumberColumn(
                 "Referral ratio (R / W)", format="%.2f"
             ),

@@ -15,7 +15,9 @@ from lib.load.mapping import (
 )
 from lib.load.stages import STATUSES, with_edit
 from lib.overview import deals_named_by_user_id, export_summary, owners, quota_grid
-from pages import shared
+from ui.choices import headers_key, remembered
+from ui.session import as_of_caption, current
+from ui.tables import money_column, money_columns
 
 NOT_MAPPED = "— not in this export —"
 # The stage editor's columns, the rule field each edits, and how its cell becomes that value.
@@ -37,7 +39,7 @@ def mapping_editor(headers: tuple[str, ...], mapping: dict[str, str]) -> None:
             "Column in the file": [mapping.get(field.key, NOT_MAPPED) for field in FIELDS],
         }
     )
-    key = f"mapping_editor_{shared.headers_key(tuple(f'{k}={v}' for k, v in mapping.items()))}"
+    key = f"mapping_editor_{headers_key(tuple(f'{k}={v}' for k, v in mapping.items()))}"
 
     def remember_mapping() -> None:
         choices = {
@@ -45,7 +47,7 @@ def mapping_editor(headers: tuple[str, ...], mapping: dict[str, str]) -> None:
             for row, change in st.session_state[key]["edited_rows"].items()
             if (column := change.get("Column in the file"))
         }
-        shared.remembered("mappings")[shared.headers_key(headers)] = with_choices(mapping, choices)
+        remembered("mappings")[headers_key(headers)] = with_choices(mapping, choices)
 
     st.data_editor(
         frame,
@@ -71,7 +73,7 @@ if failed and isinstance(failed[1], MissingFieldsError):
     )
     mapping_editor(error.headers, error.mapping)
 
-data = shared.current()
+data = current()
 if data is None:
     if not failed:
         st.info(
@@ -81,11 +83,12 @@ if data is None:
         )
     st.stop()
 
+con = data.connection()
 report = data.export.report
 currency = report.display_currency
-st.caption(shared.as_of_caption(data.settings, data.source))
+st.caption(as_of_caption(data))
 
-summary = export_summary(data.con)
+summary = export_summary(con)
 close_dates = (
     f" · close dates {summary['close_date_min']:%b %Y} – {summary['close_date_max']:%b %Y}"
     if summary["close_date_min"]
@@ -123,7 +126,7 @@ if files is not None:
     )
     if files.not_used:
         st.caption("Not used: " + markdown_text("; ".join(files.not_used)))
-    named_by_reps = deals_named_by_user_id(data.con)
+    named_by_reps = deals_named_by_user_id(con)
     if not files.owners_named and named_by_reps:
         st.caption(
             f"Owner names of {named_by_reps:,} deals come from the reps file's Id column "
@@ -137,7 +140,7 @@ if files is not None:
             "file with an Id column beside each rep's name (Id, Name, Team).",
             icon=":material/badge:",
         )
-rates = shared.rates_for(data.export)
+rates = data.rates
 if len(report.currencies) > 1 and not (files is not None and files.rates):
     st.warning(
         f"This export mixes {len(report.currencies)} currencies "
@@ -187,11 +190,11 @@ with tabs[1]:
             "Probability from": [r.source for r in rules],
         }
     )
-    stage_key = f"stage_editor_{shared.headers_key(tuple(repr(r) for r in rules))}"
+    stage_key = f"stage_editor_{headers_key(tuple(repr(r) for r in rules))}"
 
     def remember_stage_edits() -> None:
-        remembered = shared.remembered("stage_edits")
-        edits = remembered.get(shared.headers_key(report.headers), {})
+        stage_edits = remembered("stage_edits")
+        edits = stage_edits.get(headers_key(report.headers), {})
         for row, change in st.session_state[stage_key]["edited_rows"].items():
             values = {
                 key: read(change[column])
@@ -199,7 +202,7 @@ with tabs[1]:
                 if column in change
             }
             edits = with_edit(edits, rules[int(row)], values)
-        remembered[shared.headers_key(report.headers)] = edits
+        stage_edits[headers_key(report.headers)] = edits
 
     st.data_editor(
         stage_frame,
@@ -270,7 +273,7 @@ with tabs[3]:
 
 with tabs[4]:
     st.dataframe(
-        owners(data.con),
+        owners(con),
         hide_index=True,
         column_config={
             "owner": "Owner",
@@ -278,8 +281,8 @@ with tabs[4]:
             "manager": "Manager",
             "deals": "Deals",
             "open_deals": "Open deals",
-            "open_amount": shared.money_column("Open pipeline", currency),
-            "won_amount": shared.money_column("Won (all time)", currency),
+            "open_amount": money_column("Open pipeline", currency),
+            "won_amount": money_column("Won (all time)", currency),
         },
     )
     if data.reps is None:
@@ -289,12 +292,12 @@ with tabs[5]:
     if data.targets is None:
         st.info("No quotas loaded: upload a quota or budget file in the sidebar.")
     else:
-        quotas = quota_grid(data.con)
+        quotas = quota_grid(con)
         st.caption(
             f"{markdown_text(data.targets.report.file_name)}: {data.targets.report.form} form, "
             f"{data.targets.report.targets_loaded:,} targets loaded"
         )
-        st.dataframe(quotas, column_config=shared.money_columns(quotas.columns, currency))
+        st.dataframe(quotas, column_config=money_columns(quotas.columns, currency))
         if data.targets.report.rejected:
             st.warning(
                 "Rows not loaded: "
@@ -312,7 +315,7 @@ if len(report.currencies) > 1:
             else "the export's most common currency"
         )
         st.write(f"Rates into {display}, {source}: 1 unit = rate {display}.")
-        rates_key = shared.headers_key(report.headers)
+        rates_key = headers_key(report.headers)
         current = rates or {}
         frame = pd.DataFrame(
             {
@@ -327,7 +330,7 @@ if len(report.currencies) > 1:
             column_config={"Rate": st.column_config.NumberColumn(min_value=0.0, format="%.4f")},
         )
         if st.button("Use these rates", icon=":material/currency_exchange:"):
-            shared.remembered("rates")[rates_key] = {
+            remembered("rates")[rates_key] = {
                 row.Currency: float(row.Rate) for row in edited.itertuples() if pd.notna(row.Rate)
             }
             st.rerun()
@@ -363,7 +366,7 @@ if has_history:
                 hide_index=True,
                 column_config={
                     "What changed": st.column_config.TextColumn(width="large"),
-                    "Amount": shared.money_column("Amount", deal_currency),
+                    "Amount": money_column("Amount", deal_currency),
                     "Changed on": st.column_config.DateColumn(format="D MMM YYYY"),
                     "Close date": st.column_config.DateColumn(format="D MMM YYYY"),
                 },

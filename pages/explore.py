@@ -11,13 +11,15 @@ from lib import explore, query
 from lib.charts import explore_chart, query_chart
 from lib.export import csv_file_name, safe_csv
 from lib.format import markdown_text
-from pages import shared
+from ui.session import as_of_caption, loaded_or_stop
+from ui.tables import money_column, money_columns
 
 st.title("Explore the data")
-data = shared.loaded_or_stop()
+data = loaded_or_stop()
+con = data.connection()
 settings = data.settings
 currency = data.export.report.display_currency
-st.caption(shared.as_of_caption(settings, data.source))
+st.caption(as_of_caption(data))
 available = explore.dimensions(data.export.deals.column_names)
 DATE_FIELDS = ("close_from", "close_to", "created_from", "created_to")
 
@@ -62,14 +64,6 @@ def forget_missing_columns() -> None:
 
 forget_missing_columns()
 link_applied = apply_link()
-tables = query.SessionTables(
-    data.export.deals,
-    data.targets.targets if data.targets else None,
-    data.reps.reps if data.reps else None,
-    shared.rates_for(data.export),
-    shared.session_push_counts(data.export, settings.as_of),
-    shared.export_history(data.export),
-)
 explore_tab, sql_tab = st.tabs(["Pick and see", "SQL"])
 
 with explore_tab:
@@ -101,7 +95,7 @@ with explore_tab:
         filters = {}
         for key in filtered:
             chosen = st.session_state.get(f"explore_filter_{key}", [])
-            options = explore.dimension_values(data.con, available[key], settings)
+            options = explore.dimension_values(con, available[key], settings)
             filters[key] = tuple(
                 st.multiselect(
                     markdown_text(label_of[key]), list(dict.fromkeys([*options, *chosen])),
@@ -124,7 +118,7 @@ with explore_tab:
             id(data.export),
             sorted((name, st.query_params.get_all(name)) for name in st.query_params),
         )
-    result = explore.explore(data.con, view, available, settings)
+    result = explore.explore(con, view, available, settings)
     # Widgets of their own for each view: a selection made on another view's chart or table
     # must not point into this one.
     view_key = hashlib.sha256(
@@ -145,7 +139,7 @@ with explore_tab:
     value_columns = [column for column in table.columns if column not in (result.by.label, "Deals")]
     formats = {"money": None, "share": "percent", "count": "%,.0f", "days": "%,.0f days"}
     column_config = {
-        column: shared.money_column(column, currency)
+        column: money_column(column, currency)
         if result.measure.kind == "money"
         else st.column_config.NumberColumn(column, format=formats[result.measure.kind])
         for column in value_columns
@@ -183,19 +177,19 @@ with explore_tab:
         where = " · ".join(value for value in (by_value, split_value) if value) or "every row"
         count = explore.deals_in(result, by_value, split_value)
         behind = explore.deals_behind(
-            data.con, view, available, settings, by_value, split_value, explore.DEALS_SHOWN
+            con, view, available, settings, by_value, split_value, explore.DEALS_SHOWN
         )
         st.subheader(f"The deals behind {markdown_text(where)} ({count:,})")
         st.dataframe(
             behind, hide_index=True, placeholder="–",
-            column_config=shared.money_columns(["amount", "amount_in_deal_currency"], currency),
+            column_config=money_columns(["amount", "amount_in_deal_currency"], currency),
         )  # fmt: skip
         if count > explore.DEALS_SHOWN:
             st.caption(f"The first {explore.DEALS_SHOWN:,} shown; the download holds them all.")
 
         def all_deals_behind() -> pd.DataFrame:
             # Made when the button is clicked, on another thread: with a connection of its own.
-            con = tables.connection()
+            con = data.connection()
             try:
                 return explore.deals_behind(con, view, available, settings, by_value, split_value)
             finally:
@@ -211,7 +205,7 @@ with sql_tab:
     code_column, tables_column = st.columns([3, 1])
     with tables_column:
         st.markdown("**Tables**")
-        for name, columns in query.table_columns(tables).items():
+        for name, columns in query.table_columns(data).items():
             with st.expander(name):
                 st.dataframe(pd.DataFrame(columns, columns=["column", "type"]), hide_index=True)
     with code_column, st.form("sql_box"):
@@ -225,7 +219,7 @@ with sql_tab:
         try:
             st.session_state.sql_result = (
                 sql, id(data.export),
-                query.run_query(sql, tables, settings.query_timeout_seconds), None,
+                query.run_query(sql, data, settings.query_timeout_seconds), None,
             )  # fmt: skip
         except query.QueryRefused as error:
             st.session_state.sql_result = (sql, id(data.export), None, str(error))

@@ -16,7 +16,9 @@ from lib.pacing import (
     teams,
     verdict,
 )
-from pages import shared
+from ui.session import as_of_caption, loaded_or_stop
+from ui.sidebar import typed_team_budget
+from ui.tables import money_column
 
 PACE_METHODS = {
     "business": "Business days",
@@ -27,15 +29,16 @@ PACE_METHODS = {
 CHART_REPS = 30
 
 st.title("Are we on pace?")
-data = shared.loaded_or_stop()
+data = loaded_or_stop()
+con = data.connection()
 currency = data.export.report.display_currency
-st.caption(shared.as_of_caption(data.settings, data.source))
+st.caption(as_of_caption(data))
 
 kind_column, period_column, team_column, method_column = st.columns([1, 1.3, 1.3, 1.6])
 kind = kind_column.radio("View", ["quarter", "month"], format_func=str.title, horizontal=True)
-periods = periods_to_choose(data.con, data.settings, kind)
+periods = periods_to_choose(con, data.settings, kind)
 period = period_column.selectbox("Period", periods, format_func=lambda p: p.label)
-team_names = teams(data.con)
+team_names = teams(con)
 team = team_column.selectbox(
     "Team", [None, *team_names], format_func=lambda t: "Whole team" if t is None else t
 )
@@ -45,9 +48,9 @@ method = method_column.radio(
 settings = replace(data.settings, pace_method=method)
 
 if data.targets is None and team is None:
-    settings = replace(settings, team_budget=shared.typed_team_budget(period.label))
+    settings = replace(settings, team_budget=typed_team_budget(period.label))
 
-report = pacing(data.con, settings, period, team)
+report = pacing(con, settings, period, team)
 team_figures = report.team
 if report.pace_note:
     st.info(report.pace_note, icon=":material/info:")
@@ -110,11 +113,11 @@ for column, (label, value) in zip(
     )
     column.metric(label, money(value, currency), against, delta_color="gray", delta_arrow="off")
 
-series = cumulative_series(data.con, settings, report)
+series = cumulative_series(con, settings, report)
 title = f"{verdict(report, currency)} · week {report.week} of {report.weeks}"
 st.plotly_chart(pacing_chart(series, report, currency, title), width="stretch", theme=None)
 
-shares = linearity(data.con, settings, report.period, team)
+shares = linearity(con, settings, report.period, team)
 if shares:
     hockey = " — a hockey stick" if shares[2] >= 0.6 else ""
     st.caption(
@@ -141,7 +144,7 @@ if rows.empty:
     st.info(f"No rep has deals or a budget in {markdown_text(period.label)}.")
 else:
     money_columns = {
-        key: shared.money_column(label, currency)
+        key: money_column(label, currency)
         for key, label in (
             ("budget", "Budget"),
             ("closed_to_date", "Booked"),

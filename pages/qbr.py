@@ -25,7 +25,9 @@ from lib.qbr_export import (
     tables,
 )
 from lib.warnings import KIND_LABELS
-from pages import shared
+from ui.session import as_of_caption, loaded_or_stop
+from ui.sidebar import typed_team_budget
+from ui.tables import long_table, money_column
 
 # Presentation mode: the sidebar, Streamlit's chrome and the page's controls hidden; black on
 # white, large type, and each section at least a screen high. Our own constant CSS: no data.
@@ -71,14 +73,14 @@ def show_table(frame: pd.DataFrame, currency: str | None, what: str = "rows") ->
     config: dict[str, object] = {}
     for column in shown.columns:
         if column in MONEY:
-            config[column] = shared.money_column(column, currency)
+            config[column] = money_column(column, currency)
         elif column in (*SHARES, *SIGNED_SHARES):
             shown[column] = shown[column] * 100
             sign = "+" if column in SIGNED_SHARES else ""
             config[column] = st.column_config.NumberColumn(column, format=f"%{sign}.0f %%")
         elif column in MULTIPLES:
             config[column] = st.column_config.NumberColumn(column, format="%.2f×")
-    shared.long_table(
+    long_table(
         shown,
         what,
         "the CSV files hold every one",
@@ -96,9 +98,10 @@ if present:
 
 controls = st.container(key="qbr_controls")
 controls.title("What story do we tell at the QBR?")
-data = shared.loaded_or_stop()
+data = loaded_or_stop()
+con = data.connection()
 currency = data.export.report.display_currency
-quarters = periods_to_choose(data.con, data.settings, "quarter")
+quarters = periods_to_choose(con, data.settings, "quarter")
 asked = st.query_params.get("quarter")
 chosen = st.session_state.get("qbr_quarter")
 if chosen is None and asked in [q.label for q in quarters]:
@@ -108,7 +111,7 @@ elif chosen is not None and chosen not in quarters:
     del st.session_state.qbr_quarter
 
 with controls:
-    st.caption(shared.as_of_caption(data.settings, data.source))
+    st.caption(as_of_caption(data))
     quarter_column, budget_column, present_column = st.columns(
         [1.4, 2, 1.4], vertical_alignment="bottom"
     )
@@ -118,7 +121,7 @@ with controls:
     st.query_params["quarter"] = quarter.label
     settings = data.settings
     if data.targets is None:
-        typed = shared.typed_team_budget(quarter.label, budget_column, key="qbr_budget")
+        typed = typed_team_budget(quarter.label, budget_column, key="qbr_budget")
         settings = replace(settings, team_budget=typed)
     present_column.toggle(
         "Presentation mode",
@@ -129,11 +132,11 @@ with controls:
     )
 
 try:
-    last_open_stages = store.last_open_stages(data.settings.as_of)
+    last_open_stages = store.last_open_stages(data.settings.as_of, data.store)
 except store.StoreError:
     # The changes page says what is wrong with the store; the QBR goes without it.
     last_open_stages = {}
-result = qbr(data.con, settings, quarter, currency, last_open_stages)
+result = qbr(con, settings, quarter, currency, last_open_stages)
 charts = figures(result, currency)
 found = tables(result)
 
@@ -155,7 +158,7 @@ def section(key: str):
 with st.container(key="qbr_section_headline"):
     st.header(markdown_text(story(result, currency)), anchor="headline")
     if present:
-        st.caption(shared.as_of_caption(data.settings, data.source))
+        st.caption(as_of_caption(data))
     for column, (label, value, note) in zip(
         st.columns(5), headline_cards(result, currency), strict=True
     ):

@@ -14,7 +14,7 @@ from lib.warnings import (
     pipeline_figures,
     pipeline_warnings,
 )
-from pages import shared
+from ui.session import as_of_caption, loaded_or_stop
 
 # On a floor of hundreds of reps the list and the charts show the first of them (most severe,
 # most money, thinnest coverage) and say how many more there are; the filters narrow them down.
@@ -22,14 +22,15 @@ SHOWN_WARNINGS = 40
 CHART_REPS = 30
 
 st.title("Who is about to drive off the cliff?")
-data = shared.loaded_or_stop()
+data = loaded_or_stop()
+con = data.connection()
 settings = data.settings
 currency = data.export.report.display_currency
-st.caption(shared.as_of_caption(settings, data.source))
+st.caption(as_of_caption(data))
 
-figures = pipeline_figures(data.con, settings)
-found = pipeline_warnings(data.con, settings, currency, figures)
-team_of = team_of_each_rep(data.con)
+figures = pipeline_figures(con, settings)
+found = pipeline_warnings(con, settings, currency, figures)
+team_of = team_of_each_rep(con)
 
 team_column, rep_column, kind_column = st.columns(3)
 team = team_column.selectbox(
@@ -77,7 +78,7 @@ for kind, reason in found.skipped.items():
 
 st.subheader("The pictures")
 pipeline, coverage, created = st.tabs(["Pipeline by deal", "Coverage", "Pipeline created per week"])
-blocks = [block for block in pipeline_blocks(data.con, settings) if in_view(block.owner)]
+blocks = [block for block in pipeline_blocks(con, settings) if in_view(block.owner)]
 
 
 def more_reps_note(shown: int, of: int, which: str) -> None:
@@ -112,7 +113,7 @@ with created:
     if "prospecting_stall" in found.skipped:
         st.info(f"Not drawn: {found.skipped['prospecting_stall']}.")
     else:
-        weeks, by_rep = created_by_week(data.con, settings, figures.owners)
+        weeks, by_rep = created_by_week(con, settings, figures.owners)
         by_rep = {owner: amounts for owner, amounts in by_rep.items() if in_view(owner)}
         first = dict(list(by_rep.items())[:CHART_REPS])
         st.plotly_chart(created_heatmap(weeks, first, currency), width="stretch", theme=None)

@@ -203,3 +203,20 @@ def test_report_gives_each_reps_coaching_figures_and_takes_the_referral_keywords
     coaching = json.loads(capsys.readouterr().out)["coaching"]
     # Bo's "Partner" deal now counts and his "REFERRAL" one does not; Ann keeps a6.
     assert [rep["referral_deals_created"] for rep in coaching[:2]] == [1, 1]
+
+
+def test_help_answers_without_loading_duckdb_pandas_or_arrow():
+    script = (
+        "import sys\n"
+        "from lib.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('duckdb', 'pandas', 'pyarrow') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert "python -m lib.cli" in result.stdout
+    assert result.stdout.strip().endswith("[]")

@@ -45,7 +45,6 @@ from lib.coaching import (
     coaching,
     for_report,
     outliers,
-    parse_keywords,
     pipeline_by_stage_and_age,
     questions,
     team_medians,
@@ -56,7 +55,7 @@ from lib.db import open_database
 from lib.fiscal import fiscal_quarter
 from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
-from lib.settings import Settings
+from lib.settings import Settings, parse_keywords
 from lib.warnings import Warning
 
 AS_OF = date(2026, 11, 20)

@@ -5,6 +5,7 @@ straight against the sandbox connection, so that DuckDB's own settings are shown
 without the statement check in front of them.
 """
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -14,25 +15,21 @@ import pytest
 
 from lib import store
 from lib.load.opportunities import load_opportunities
-from lib.query import (
-    QueryRefused,
-    QueryTimedOut,
-    SessionTables,
-    run_query,
-    sandbox,
-    table_columns,
-)
+from lib.query import QueryRefused, QueryTimedOut, run_query, table_columns
+from lib.session import Session, assemble
+from lib.settings import Settings
 
 EXPORT = Path(__file__).parent / "data" / "explore_deals.csv"
 STORE_ATTACKS = ("SELECT * FROM read_blob('{path}')", "SELECT * FROM '{path}'.snapshot_deals")
 
 
 @pytest.fixture(scope="module")
-def tables() -> SessionTables:
-    return SessionTables(load_opportunities(EXPORT.read_bytes(), EXPORT.name).deals)
+def tables() -> Session:
+    export = load_opportunities(EXPORT.read_bytes(), EXPORT.name)
+    return assemble(export, Settings(as_of=date(2026, 5, 15)))
 
 
-def refused(sql: str, tables: SessionTables) -> str:
+def refused(sql: str, tables: Session) -> str:
     with pytest.raises(QueryRefused) as raised:
         run_query(sql, tables, 10)
     return str(raised.value)
@@ -131,7 +128,7 @@ def test_a_select_that_reads_the_snapshot_store_is_refused(tables, snapshot_stor
     ],
 )
 def test_without_the_statement_check_duckdb_refuses_files_and_extensions(sql, tables, tmp_path):
-    con = sandbox(tables)
+    con = tables.sandbox()
     with pytest.raises(duckdb.PermissionException):
         con.execute(sql.format(path=tmp_path / "out"))
     assert not (tmp_path / "out").exists()
@@ -148,7 +145,7 @@ def test_without_the_statement_check_duckdb_refuses_files_and_extensions(sql, ta
     ],
 )
 def test_without_the_statement_check_the_configuration_stays_locked(sql, tables):
-    con = sandbox(tables)
+    con = tables.sandbox()
     with pytest.raises(duckdb.InvalidInputException, match="configuration has been locked"):
         con.execute(sql)
     assert con.execute("SELECT current_setting('enable_external_access')").fetchone() == (False,)
@@ -162,8 +159,8 @@ def test_python_variables_are_not_tables(tables):
 
 
 def test_each_query_sees_only_its_own_sessions_tables(tables):
-    other = SessionTables(
-        pa.table({**{name: tables.deals[name] for name in tables.deals.column_names}}).slice(0, 1)
+    other = assemble(
+        replace(tables.export, deals=tables.export.deals.slice(0, 1)), tables.settings
     )
     assert run_query("SELECT count(*) AS n FROM opportunities", other, 10).to_pylist() == [{"n": 1}]
     assert run_query("SELECT count(*) AS n FROM opportunities", tables, 10).to_pylist() == [
@@ -204,7 +201,7 @@ def test_the_history_table_is_there_only_when_a_data_export_brings_one(tables):
     assert "history" not in table_columns(tables)
     assert refused("SELECT * FROM history", tables).startswith("The query failed: Catalog Error")
     changes = pa.table({"opportunity_id": ["a", "a", "b"], "pushed": [True, False, True]})
-    with_history = SessionTables(tables.deals, history=changes)
+    with_history = replace(tables, history=changes)
     assert table_columns(with_history)["history"] == [
         ("opportunity_id", "VARCHAR"),
         ("pushed", "BOOLEAN"),

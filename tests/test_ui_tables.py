@@ -1,4 +1,4 @@
-"""Tests for the Streamlit glue the pages share (pages/shared.py), on scripts of their own."""
+"""Tables as every page shows them (ui/tables.py), on scripts of their own."""
 
 from streamlit.testing.v1 import AppTest
 
@@ -7,9 +7,9 @@ def table_of(rows: int) -> AppTest:
     def script(rows: int) -> None:
         import pandas as pd
 
-        from pages import shared
+        from ui.tables import long_table
 
-        shared.long_table(pd.DataFrame({"Deal": range(rows)}), "deals", "the CSV holds every one")
+        long_table(pd.DataFrame({"Deal": range(rows)}), "deals", "the CSV holds every one")
 
     return AppTest.from_function(script, args=(rows,), default_timeout=30).run()
 

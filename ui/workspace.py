@@ -16,8 +16,9 @@ import streamlit as st
 
 from lib import store, workspaces
 from lib.format import markdown_text
+from lib.settings import WARNING_THRESHOLDS
 from lib.workspaces import StoredFile, Workspace
-from pages import shared
+from ui.uploads import Upload, upload_of_files
 
 LOG = logging.getLogger(__name__)
 # What reading or writing a workspace can raise: the store's own messages, and DuckDB's when two
@@ -33,7 +34,7 @@ SETTINGS_KEYS = (
     "fiscal_named_by_end",
     "holidays",
     "coverage_from_win_rate",
-    *(field for field, _, _ in shared.WARNING_THRESHOLDS),
+    *(field for field, _, _ in WARNING_THRESHOLDS),
 )
 
 
@@ -252,22 +253,22 @@ def _workspace_sidebar(active: Active) -> None:
         sidebar.button("Sign out", icon=":material/logout:", on_click=st.logout)
 
 
-def upload_or_kept(kind: str, uploaded, problems: list[str]) -> shared.Upload | None:
+def upload_or_kept(kind: str, uploaded, problems: list[str]) -> Upload | None:
     """The file just uploaded for `kind` (the opportunities uploader takes several: the files
     of a Data Export), else the workspace's last one (reopened)."""
     left_behind = st.session_state.get("left_behind", ())
     chosen = [file for file in _files_in(uploaded) if file.file_id not in left_behind]
     if chosen:
-        return shared.upload_of_files(chosen, problems)
+        return upload_of_files(chosen, problems)
     kept = st.session_state.get("workspace_files", {}).get(kind)
-    return shared.Upload(kept.file_name, kept.data, kept.digest) if kept else None
+    return Upload(kept.file_name, kept.data, kept.digest) if kept else None
 
 
 def kept(kind: str, read, active: Active):
     """`read`, which also keeps a file of the uploads that it read without error as the
     workspace's last of its kind."""
 
-    def read_and_keep(upload: shared.Upload):
+    def read_and_keep(upload: Upload):
         value = read(upload)
         files = st.session_state.setdefault("workspace_files", {})
         known = files.get(kind)

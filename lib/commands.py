@@ -1,0 +1,300 @@
+"""What each command of `python -m lib.cli` does, given its parsed options (lib/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from lib import changes, explore, query, store, workspaces
+from lib.fiscal import fiscal_quarter, quarter_from_label
+from lib.load.mapping import mapping_from_json
+from lib.load.opportunities import LoadedExport, load_opportunities
+from lib.load.reps import load_reps
+from lib.load.targets import load_targets
+from lib.load.zip_export import DataExportFiles
+from lib.overview import default_as_of, export_summary
+from lib.qbr import qbr
+from lib.qbr_export import qbr_html
+from lib.report import json_ready, qbr_section, report
+from lib.session import Session, assemble
+from lib.settings import REFERRAL_KEYWORDS, Settings
+
+
+def inspect_report(loaded: LoadedExport) -> dict[str, object]:
+    """What the Data page shows about a load, as JSON-ready values (dates ISO, shares 0–1)."""
+    report = loaded.report
+    # Amounts in the display currency, as the session converts them (a Data Export's rates).
+    session = assemble(loaded, Settings(as_of=default_as_of(loaded.deals)))
+    summary = export_summary(session.connection())
+    return {
+        "file": report.file_name,
+        "format": report.layout,
+        "file_kind": report.file_kind,
+        "encoding": report.encoding,
+        "delimiter": report.delimiter,
+        "sheet": report.sheet,
+        "footer_lines": report.footer_lines,
+        "mapping": report.mapping,
+        "unmapped_columns": list(report.unmapped_headers),
+        "date_formats": {
+            key: {"format": r.label, "ambiguous": r.ambiguous, "note": r.reason or None}
+            for key, r in report.date_readings.items()
+        },
+        "decimal_comma": report.decimal_comma,
+        "rows_read": report.rows_read,
+        "rows_loaded": report.rows_loaded,
+        "rows_rejected": report.rows_rejected,
+        "rejected": report.rejected,
+        "duplicate_ids": list(report.duplicate_ids),
+        "unreadable": {
+            key: {"count": cells.count, "examples": list(cells.examples)}
+            for key, cells in report.unreadable.items()
+        },
+        "stages": [
+            {
+                "stage": r.stage,
+                "status": r.status,
+                "probability": r.probability,
+                "probability_from": r.source,
+                "deals": r.deals,
+            }
+            for r in report.stage_rules
+        ],  # fmt: skip
+        "currencies": list(report.currencies),
+        **_export_files(loaded),
+        **{
+            key: value.isoformat() if isinstance(value, date) else value
+            for key, value in summary.items()
+        },
+    }
+
+
+def _export_files(loaded: LoadedExport) -> dict[str, object]:
+    """What a Salesforce Data Export's files gave: "files_used" [{"file", "taken"}] and
+    "files_not_used"; nothing for an export of one file."""
+    files = loaded.export_files
+    if files is None:
+        return {}
+    return {
+        "files_used": [{"file": used.file, "taken": used.taken} for used in files.files_used],
+        "files_not_used": list(files.not_used),
+        "display_currency": loaded.report.display_currency,
+    }
+
+
+def inspect(args: argparse.Namespace) -> int:
+    report = inspect_report(_read_export(args.file, args.mapping))
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        for key in ("format", "rows_read", "rows_loaded", "rows_rejected", "deals_open",
+                    "deals_won", "deals_lost", "amount_open", "amount_won", "owners"):  # fmt: skip
+            print(f"{key:>15}: {report[key]}")
+        for reason, count in report["rejected"].items():
+            print(f"{'rejected':>15}: {count} × {reason}")
+    return 0
+
+
+def _read_export(file: str, mapping_file: str | None) -> LoadedExport:
+    """An export file read with a mapping saved from the Data page, if one is named."""
+    mapping = mapping_from_json(Path(mapping_file).read_bytes()) if mapping_file else None
+    return load_opportunities(Path(file).read_bytes(), Path(file).name, mapping)
+
+
+def session_from_args(args: argparse.Namespace) -> Session:
+    """The files the data options name, read as the sidebar reads them, and assembled into a
+    session as the app assembles one: with the snapshots of the store `--db` names."""
+    export = _read_export(args.opportunities, args.mapping)
+    # A Data Export brings its own fiscal year, quotas, rates and close-date history; the
+    # options given on the command line win.
+    as_of = args.as_of or default_as_of(export.deals)
+    settings = settings_from_args(args, as_of, export.export_files)
+    targets = reps = None
+    if args.targets:
+        path = Path(args.targets)
+        targets = load_targets(path.read_bytes(), path.name, settings)
+    if args.reps:
+        reps = load_reps(Path(args.reps).read_bytes(), Path(args.reps).name)
+    return assemble(
+        export, settings, targets=targets, reps=reps, store_path=args.db or store.store_path()
+    )
+
+
+def settings_from_args(
+    args: argparse.Namespace, as_of: date, files: DataExportFiles | None = None
+) -> Settings:
+    """The options as Settings; without --fiscal-year-start, a Data Export's fiscal year."""
+    from_export = files is not None and files.fiscal_start_month and not args.fiscal_year_start
+    return Settings(
+        as_of=as_of,
+        fiscal_year_start_month=args.fiscal_year_start
+        or (files.fiscal_start_month if from_export else None)
+        or 1,
+        fiscal_year_named_by_end=files.fiscal_named_by_end is not False if from_export else True,
+        pace_method=getattr(args, "pace", "business"),
+        close_window_days=getattr(args, "window_days", 0),
+        late_min_probability=getattr(args, "min_probability", 0.6),
+        referral_keywords=getattr(args, "referral_keywords", REFERRAL_KEYWORDS),
+        query_timeout_seconds=getattr(args, "timeout", 10.0),
+    )
+
+
+def explore_deals(args: argparse.Namespace) -> int:
+    session = session_from_args(args)
+    con, settings = session.connection(), session.settings
+    available = explore.dimensions(session.export.deals.column_names)
+    filters: dict[str, tuple[str, ...]] = {}
+    for condition in args.where:
+        name, equals, value = condition.partition("=")
+        if not equals:
+            raise ValueError(f'--where takes DIMENSION=VALUE (owner="Ann Lee"), not "{condition}".')
+        key = explore.find_dimension(name.strip(), available).key
+        filters[key] = (*filters.get(key, ()), value)
+    view = explore.View(
+        deals=args.deals,
+        measure=args.measure,
+        by=explore.find_dimension(args.by, available).key,
+        split=explore.find_dimension(args.split, available).key if args.split else None,
+        filters=filters,
+        top=args.top,
+    )
+    result = explore.explore(con, view, available, settings)
+    print(json.dumps(explore.for_json(result, session.currency), indent=2))
+    return 0
+
+
+def query_deals(args: argparse.Namespace) -> int:
+    session = session_from_args(args)
+    try:
+        result = query.run_query(args.sql, session, session.settings.query_timeout_seconds)
+    except query.QueryRefused as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(json.dumps(json_ready({"columns": result.column_names, "rows": [
+        list(row.values()) for row in result.to_pylist()
+    ]}), indent=2, default=str))  # fmt: skip
+    return 0
+
+
+def report_figures(args: argparse.Namespace) -> int:
+    session = session_from_args(args)
+    figures = report(session.connection(), session.settings, session.currency)
+    print(json.dumps(json_ready(figures), indent=2))
+    return 0
+
+
+def qbr_file(args: argparse.Namespace) -> int:
+    session = session_from_args(args)
+    settings, currency = session.settings, session.currency
+    quarter = quarter_from_label(args.quarter, settings)
+    if quarter is None:
+        raise ValueError(f"{args.quarter} is not a quarter: write it like 2026-Q3 or Q3 FY2026.")
+    if quarter.start > fiscal_quarter(settings.as_of, settings).start:
+        raise ValueError(
+            f"{quarter.label} has not started by the as-of date {settings.as_of}: pick an "
+            "earlier quarter, or a later --as-of."
+        )
+    stages = store.last_open_stages(settings.as_of, session.store)
+    result = qbr(session.connection(), settings, quarter, currency, stages)
+    Path(args.out).write_text(
+        qbr_html(result, currency, Path(args.opportunities).name), encoding="utf-8"
+    )
+    print(json.dumps(json_ready(qbr_section(result, currency)), indent=2))
+    return 0
+
+
+def _export_snapshot(file: str, mapping_file: str | None, as_of: date | None) -> store.Snapshot:
+    """An export file as a snapshot, dated `as_of` or else by the export's own date."""
+    export = _read_export(file, mapping_file)
+    return store.snapshot_of_export(export, as_of or default_as_of(export.deals))
+
+
+def snapshot_save(args: argparse.Namespace) -> int:
+    snapshot = _export_snapshot(args.file, args.mapping, args.as_of)
+    entry = store.save_snapshot(snapshot, args.db, replace=args.replace)
+    print(
+        f"Saved {entry['deals']:,} deals as the snapshot of {snapshot.as_of} in "
+        f"{args.db or store.store_path()}."
+    )
+    return 0
+
+
+def snapshot_list(args: argparse.Namespace) -> int:
+    return _print_listing(
+        store.list_snapshots(args.db),
+        args.json,
+        f"No snapshots in {args.db or store.store_path()}.",
+        lambda entry: f"{entry['as_of']}  {entry['deals']:>9,} deals  saved {entry['saved_at']}",
+    )
+
+
+def _print_listing(entries: list[dict], as_json: bool, when_empty: str, line) -> int:
+    """A list command's output: one JSON list, or a line per entry (`when_empty` for none)."""
+    if as_json:
+        print(json.dumps(json_ready(entries), indent=2))
+        return 0
+    if not entries:
+        print(when_empty)
+    for entry in entries:
+        print(line(entry))
+    return 0
+
+
+def snapshot_delete(args: argparse.Namespace) -> int:
+    store.delete_snapshot(args.date, args.db)
+    print(f"Deleted the snapshot of {args.date} from {args.db or store.store_path()}.")
+    return 0
+
+
+def _snapshot_or_export(text: str, args: argparse.Namespace) -> store.Snapshot:
+    """OLD or NEW of `changes`: an export file when one is there, else a snapshot date."""
+    if Path(text).exists():
+        return _export_snapshot(text, args.mapping, None)
+    try:
+        as_of = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{text} is neither an export file nor a snapshot date (YYYY-MM-DD)."
+        ) from None
+    return store.read_snapshot(as_of, args.db)
+
+
+def changes_between(args: argparse.Namespace) -> int:
+    older, newer = (_snapshot_or_export(text, args) for text in (args.old, args.new))
+    settings = Settings(as_of=newer.as_of, fiscal_year_start_month=args.fiscal_year_start)
+    compared = changes.compare(older, newer, settings)
+    # Pushes over the saved snapshots up to NEW, with an export file in place of any snapshot
+    # of its date.
+    files = [snap for snap, text in ((older, args.old), (newer, args.new)) if Path(text).exists()]
+    pushes = changes.push_counts(store.close_date_history(newer.as_of, args.db, files))
+    print(json.dumps(json_ready(changes.for_json(compared, pushes)), indent=2))
+    return 0
+
+
+def workspaces_list(args: argparse.Namespace) -> int:
+    folder = args.data_dir or store.data_dir()
+    return _print_listing(
+        workspaces.list_workspaces(folder),
+        args.json,
+        f"No workspaces in {folder}.",
+        lambda entry: (
+            f"{entry['name']}  {entry['snapshots']:,} snapshots  "
+            f"last data: {entry['last_loaded'] or 'no data kept'}  {entry['bytes']:,} bytes  "
+            f"({entry['file']})"
+        ),
+    )
+
+
+def workspaces_delete(args: argparse.Namespace) -> int:
+    folder = args.data_dir or store.data_dir()
+    # Never under a running app: it owns the folder, and would write a deleted workspace again.
+    workspaces.claim_folder(folder)
+    try:
+        path = workspaces.delete_workspace(folder, args.name)
+    finally:
+        workspaces.release_folder(folder)
+    print(f"Deleted the workspace {args.name} ({path.name}) with its snapshots and data.")
+    return 0

@@ -1,0 +1,186 @@
+"""One Closeboard session: what was loaded, assembled once into what every figure reads.
+
+The app, every CLI command and the SQL box's sandbox build their data here and nowhere else:
+the deals resolved against the reps and rates, the close-date pushes (from a Data Export's
+OpportunityHistory, else from the workspace's saved snapshots), the display currency and the
+quotas. A connection is opened per use (`connection`, `sandbox`): one DuckDB connection used by
+two threads at once fails, so none is ever shared.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from lib import changes, store
+from lib.db import NO_PUSHES, open_database, resolve_deals, set_apart
+from lib.explore_terms import HISTORY, TABLES
+from lib.load.opportunities import LoadedExport
+from lib.load.reps import LoadedReps
+from lib.load.targets import LoadedTargets, load_quota_rows
+from lib.load.zip_export import QUOTA_FILE, history_push_counts
+from lib.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+# DuckDB settings of the SQL box's database (lib/query.py says why each holds).
+SANDBOX_CONFIG = {
+    "enable_external_access": False,
+    "python_enable_replacements": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
+
+
+@dataclass(frozen=True)
+class ResolvedDeals:
+    """The deals as every figure reads them (owners named, teams from the reps file, amounts in
+    the display currency), and what the figures read of them again and again, set apart."""
+
+    deals: pa.Table
+    set_apart: dict[str, pa.Table]
+
+
+@dataclass(frozen=True)
+class Session:
+    """Everything a figure needs, as immutable Arrow tables and values."""
+
+    export: LoadedExport
+    targets: LoadedTargets | None
+    reps: LoadedReps | None
+    settings: Settings
+    source: str
+    rates: dict[str, float] | None
+    resolved: ResolvedDeals
+    push_counts: pa.Table
+    # A Data Export's OpportunityHistory changes, one row per change; None without it.
+    history: pa.Table | None = None
+    # The workspace's snapshot store, when there is one: the QBR reads lost deals' stages there.
+    store: Path | None = None
+
+    @property
+    def currency(self) -> str | None:
+        """The currency every amount is shown in."""
+        return self.export.report.display_currency
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        """The tables a query of the SQL box may read."""
+        return (*TABLES, HISTORY) if self.history is not None else TABLES
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """A new private database over the session's tables, for one run of a page or command."""
+        return self._database(
+            opportunities=self.resolved.deals, set_apart_tables=self.resolved.set_apart
+        )
+
+    def sandbox(self) -> duckdb.DuckDBPyConnection:
+        """A new in-memory database holding only the session's tables, for the SQL box: no file,
+        network or setting within its reach (lib/query.py)."""
+        con = self._database(config=SANDBOX_CONFIG)
+        if self.history is not None:
+            con.register(HISTORY, self.history)
+        con.execute("SET lock_configuration = true")
+        return con
+
+    def _database(self, **options) -> duckdb.DuckDBPyConnection:
+        return open_database(
+            self.export.deals,
+            self.targets.targets if self.targets else None,
+            self.reps.reps if self.reps else None,
+            self.rates,
+            self.push_counts,
+            **options,
+        )
+
+
+def session_rates(
+    export: LoadedExport, entered: dict[str, float] | None = None
+) -> dict[str, float] | None:
+    """Rates into the display currency: those the user entered, else a Data Export's CurrencyType
+    rates into its corporate currency, else (an export mixing currencies) only the display
+    currency's own, so that no total adds euros to dollars; None for one currency."""
+    if entered:
+        return entered
+    if export.export_files is not None and export.export_files.rates:
+        return export.export_files.rates
+    currencies = export.report.currencies
+    return {currencies[0]: 1.0} if len(currencies) > 1 else None
+
+
+def export_quotas(export: LoadedExport, settings: Settings) -> LoadedTargets | None:
+    """A Data Export's ForecastingQuota, for when no quota file is given; their periods depend on
+    the fiscal year chosen."""
+    files = export.export_files
+    if files is None or not files.quotas:
+        return None
+    return load_quota_rows(files.quotas, QUOTA_FILE, settings)
+
+
+def resolve(
+    export: LoadedExport, reps: LoadedReps | None, rates: dict[str, float] | None
+) -> ResolvedDeals:
+    """The deals resolved against the reps and rates, worked out once per load."""
+    deals = resolve_deals(export.deals, reps.reps if reps else None, rates)
+    return ResolvedDeals(deals, set_apart(deals))
+
+
+def count_pushes(export: LoadedExport, as_of: date, store_path: Path | None) -> pa.Table:
+    """Each deal's close-date pushes up to the as-of date: from a Data Export's OpportunityHistory
+    (it records every change: snapshots would count some of them again), else over the saved
+    snapshots dated before the as-of date with this export as the newest, else none."""
+    files = export.export_files
+    if files is not None and files.history_file is not None:
+        return history_push_counts(files.history, export.deals, as_of)
+    if store_path is None or not store_path.exists():
+        return NO_PUSHES
+    try:
+        if not any(entry["as_of"] < as_of for entry in store.list_snapshots(store_path)):
+            return NO_PUSHES
+        history = store.close_date_history(
+            as_of, store_path, unsaved=[store.snapshot_of_export(export, as_of)]
+        )
+    except store.StoreError:
+        # The changes page shows what is wrong with the store; the figures go without pushes.
+        LOG.warning("No close-date history: the snapshot store cannot be read", exc_info=True)
+        return NO_PUSHES
+    return changes.push_counts(history)
+
+
+def assemble(
+    export: LoadedExport,
+    settings: Settings,
+    *,
+    targets: LoadedTargets | None = None,
+    reps: LoadedReps | None = None,
+    entered_rates: dict[str, float] | None = None,
+    store_path: Path | None = None,
+    source: str | None = None,
+    resolve=resolve,
+    count_pushes=count_pushes,
+) -> Session:
+    """The session of what was loaded: the one way the app, the CLI and the SQL box build it.
+
+    Without a quota file a Data Export's own quotas are used. `resolve` and `count_pushes` are
+    the two costly steps; the app passes versions of them that remember their results across
+    the runs of its script (they depend only on their arguments).
+    """
+    rates, files = session_rates(export, entered_rates), export.export_files
+    return Session(
+        export=export,
+        targets=targets if targets is not None else export_quotas(export, settings),
+        reps=reps,
+        settings=settings,
+        source=source or export.report.file_name,
+        rates=rates,
+        resolved=resolve(export, reps, rates),
+        push_counts=count_pushes(export, settings.as_of, store_path),
+        history=files.history if files is not None and files.history_file is not None else None,
+        store=store_path,
+    )

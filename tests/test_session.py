@@ -1,0 +1,85 @@
+"""One session model (lib/session.py) for the app, the CLI and the SQL box: pushes, rates, quotas."""
+
+import json
+from datetime import date
+
+from lib.cli import main
+from lib.close_today import NO_NEXT_STEP
+from lib.load.opportunities import load_opportunities
+from lib.session import assemble, session_rates
+from lib.settings import Settings
+from lib.store import save_snapshot, snapshot_of_export
+
+HEADER = (
+    "Opportunity ID,Opportunity Name,Opportunity Owner,Stage,Amount,Probability (%),Close Date\n"
+)
+# Deal P-1's close date moves later twice over three weekly exports (10 Nov -> 17 Nov -> 20 Nov);
+# Q-1's stays put. Both are late stage and due on the last export's date, 20 Nov.
+WEEKS = {
+    date(2026, 11, 6): "P-1,Pushed,Ann,Negotiation/Review,1000,90,2026-11-10\n"
+    "Q-1,Steady,Ann,Negotiation/Review,500,90,2026-11-20\n",
+    date(2026, 11, 13): "P-1,Pushed,Ann,Negotiation/Review,1000,90,2026-11-17\n"
+    "Q-1,Steady,Ann,Negotiation/Review,500,90,2026-11-20\n",
+    date(2026, 11, 20): "P-1,Pushed,Ann,Negotiation/Review,1000,90,2026-11-20\n"
+    "Q-1,Steady,Ann,Negotiation/Review,500,90,2026-11-20\n",
+}
+LAST = date(2026, 11, 20)
+
+
+def export_of(rows: str, name: str = "deals.csv"):
+    return load_opportunities((HEADER + rows).encode(), name)
+
+
+def saved_weeks(path, weeks=WEEKS):
+    for as_of, rows in weeks.items():
+        save_snapshot(snapshot_of_export(export_of(rows), as_of), path)
+
+
+def close_today_flags(report: dict) -> dict[str, list[str]]:
+    return {
+        deal["opportunity_id"]: deal["flags"]
+        for owner in report["close_today"]
+        for deal in owner["deals"]
+    }
+
+
+def test_a_session_counts_pushes_over_the_stores_snapshots(tmp_path):
+    store = tmp_path / "store.duckdb"
+    saved_weeks(store)
+    session = assemble(export_of(WEEKS[LAST]), Settings(as_of=LAST), store_path=store)
+    pushes = {row["opportunity_id"]: row["pushes"] for row in session.push_counts.to_pylist()}
+    assert pushes == {"P-1": 2}
+
+
+def test_a_session_without_a_store_counts_no_pushes(tmp_path):
+    session = assemble(export_of(WEEKS[LAST]), Settings(as_of=LAST), store_path=tmp_path / "none")
+    assert session.push_counts.num_rows == 0
+    assert not (tmp_path / "none").exists()
+
+
+def test_report_with_db_flags_the_deal_pushed_twice_as_the_close_today_page_does(tmp_path, capsys):
+    store = tmp_path / "weeks.duckdb"
+    saved_weeks(store, {day: rows for day, rows in WEEKS.items() if day < LAST})
+    export = tmp_path / "this-week.csv"
+    export.write_text(HEADER + WEEKS[LAST])
+    argv = ["report", "--opportunities", str(export), "--as-of", LAST.isoformat()]
+
+    assert main([*argv, "--db", str(store)]) == 0
+    flags = close_today_flags(json.loads(capsys.readouterr().out))
+    assert flags == {"P-1": ["close date pushed 2 times", NO_NEXT_STEP], "Q-1": [NO_NEXT_STEP]}
+
+    assert main(argv) == 0  # the default store ($CLOSEBOARD_DB) holds no snapshot
+    flags = close_today_flags(json.loads(capsys.readouterr().out))
+    assert flags == {"P-1": [NO_NEXT_STEP], "Q-1": [NO_NEXT_STEP]}
+
+
+def test_rates_typed_by_the_user_win_and_one_currency_needs_none():
+    mixed = load_opportunities(
+        b"Opportunity Owner,Stage,Amount,Close Date,Opportunity Currency\n"
+        b"Ann,Prospecting,10,2026-12-01,EUR\nAnn,Prospecting,20,2026-12-01,EUR\n"
+        b"Bo,Prospecting,30,2026-12-01,USD\n",
+        "mixed.csv",
+    )
+    assert session_rates(mixed) == {"EUR": 1.0}  # no euro added to a dollar
+    assert session_rates(mixed, {"EUR": 1.0, "USD": 0.9}) == {"EUR": 1.0, "USD": 0.9}
+    assert session_rates(export_of(WEEKS[LAST])) is None

@@ -1,0 +1,117 @@
+"""This browser session's Closeboard session (lib/session.py), assembled on each run of the script
+from what the sidebar loaded, with its two costly steps remembered across runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import streamlit as st
+
+from lib import store
+from lib.format import markdown_text
+from lib.load.opportunities import LoadedExport
+from lib.load.reps import LoadedReps
+from lib.load.targets import LoadedTargets
+from lib.session import ResolvedDeals, Session, assemble, count_pushes, resolve
+from lib.settings import Settings
+from ui.choices import headers_key, remembered
+
+
+def assemble_session(
+    export: LoadedExport,
+    settings: Settings,
+    targets: LoadedTargets | None,
+    reps: LoadedReps | None,
+    source: str,
+) -> Session:
+    """The session of what the sidebar loaded, with the rates typed on the Data page and the
+    snapshots of this session's workspace; kept for the pages to read (current)."""
+    session = assemble(
+        export,
+        settings,
+        targets=targets,
+        reps=reps,
+        entered_rates=remembered("rates").get(headers_key(export.report.headers)),
+        store_path=workspace_store_path(),
+        source=source,
+        resolve=_resolve_once,
+        count_pushes=_count_pushes_once,
+    )
+    st.session_state.session_data = session
+    return session
+
+
+def forget_session() -> None:
+    """Nothing is loaded: the pages say where to load data."""
+    st.session_state.session_data = None
+
+
+def current() -> Session | None:
+    """What the sidebar loaded for this session, or None when nothing is loaded yet."""
+    return st.session_state.get("session_data")
+
+
+def loaded_or_stop() -> Session:
+    """This session's data; without any, the page says where to load it and stops there."""
+    data = current()
+    if data is None:
+        st.info(
+            "Load an opportunities export in the sidebar, or switch to the sample data.",
+            icon=":material/upload_file:",
+        )
+        st.stop()
+    return data
+
+
+def as_of_caption(data: Session) -> str:
+    # The source is the uploaded file's name: whatever its sender called it, shown as typed.
+    return f"As of {data.settings.as_of:%a %d %b %Y} · {markdown_text(data.source)}"
+
+
+def workspace_store_path() -> Path:
+    """The snapshot store of this session's workspace (ui/workspace.py opens it)."""
+    active = st.session_state.get("active_workspace")
+    return active.path if active is not None else store.store_path()
+
+
+def _resolve_once(
+    export: LoadedExport, reps: LoadedReps | None, rates: dict[str, float] | None
+) -> ResolvedDeals:
+    """lib.session.resolve, once per export, reps and rates: at a million deals it takes a
+    third of a second that no run of a page should pay again."""
+    rates_json = json.dumps(rates, sort_keys=True)
+    *_, resolved = _resolved(id(export), id(reps), rates_json, export, reps, rates)
+    return resolved
+
+
+# Keyed by the loaded objects themselves: they come from the caches of ui/uploads.py, shared by
+# every session that loaded the same files. Each entry keeps its export and reps, so that while
+# it is cached no other object can take their ids.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _resolved(export_id: int, reps_id: int, rates_json: str, _export, _reps, _rates):
+    return _export, _reps, resolve(_export, _reps, _rates)
+
+
+def _count_pushes_once(export: LoadedExport, as_of: date, store_path: Path | None) -> pa.Table:
+    """lib.session.count_pushes, counted again only when the export, the date or the store (a
+    save or delete by any session) changes."""
+    key = (as_of, str(store_path), _file_state(store_path))
+    cached = st.session_state.get("push_counts")
+    if cached is not None and cached[0] is export and cached[1] == key:
+        return cached[2]
+    counts = count_pushes(export, as_of, store_path)
+    st.session_state.push_counts = (export, key, counts)
+    return counts
+
+
+def _file_state(path: Path | None) -> tuple:
+    """When the store file (and its write-ahead log) last changed."""
+    if path is None:
+        return ()
+    return tuple(
+        (file.stat().st_mtime_ns, file.stat().st_size) if file.exists() else None
+        for file in (path, path.with_name(path.name + ".wal"))
+    )

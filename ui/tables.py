@@ -1,0 +1,34 @@
+"""Tables as every page shows them: money as money, and at most ROWS_SHOWN rows sent to the
+browser."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lib.format import currency_symbol
+
+# A table sends the browser at most this many rows: a quarter's lost deals or a week's changed
+# deals run to tens of thousands at a million deals. Its download holds every row.
+ROWS_SHOWN = 1_000
+
+
+def long_table(frame: pd.DataFrame, what: str, rest: str = "", **options):
+    """st.dataframe of the frame's first ROWS_SHOWN rows, with a caption under it when there are
+    more ("The first 1,000 of 27,886 lost deals; the CSV holds every one.")."""
+    shown = frame.head(ROWS_SHOWN)
+    event = st.dataframe(shown, **options)
+    if len(frame) > len(shown):
+        st.caption(
+            f"The first {len(shown):,} of {len(frame):,} {what}" + (f"; {rest}." if rest else ".")
+        )
+    return event
+
+
+def money_column(label: str, currency: str | None):
+    """A table column of money in the export's currency, without cents."""
+    return st.column_config.NumberColumn(label, format=f"{currency_symbol(currency)}%,.0f")
+
+
+def money_columns(labels, currency: str | None) -> dict:
+    return {label: money_column(label, currency) for label in labels}
