@@ -17,7 +17,7 @@ from lib.load.targets import load_targets
 from lib.load.zip_export import DataExportFiles
 from lib.overview import default_as_of, export_summary
 from lib.qbr import qbr
-from lib.qbr_export import qbr_html
+from lib.qbr_files import qbr_html
 from lib.report import json_ready, qbr_section, report
 from lib.session import Session, assemble
 from lib.settings import REFERRAL_KEYWORDS, Settings

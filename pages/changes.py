@@ -7,7 +7,7 @@ import streamlit as st
 from lib import store
 from lib.changes import compare, deals_table, headline, push_counts, pushes_table
 from lib.charts import pipeline_waterfall_chart
-from lib.export import csv_file_name, safe_csv
+from lib.downloads import csv_file_name, safe_csv
 from lib.format import markdown_text, money
 from ui import workspace
 from ui.session import as_of_caption, loaded_or_stop, workspace_store_path

@@ -20,7 +20,7 @@ from lib.close_today import (
     reps_table,
     window_in_words,
 )
-from lib.export import csv_file_name, safe_csv
+from lib.downloads import csv_file_name, safe_csv
 from lib.format import markdown_text, money, percent
 from lib.overview import owners
 from ui.session import as_of_caption, current

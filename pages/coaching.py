@@ -16,7 +16,7 @@ from lib.coaching import (
     scorecard_rows,
     team_medians,
 )
-from lib.export import csv_file_name, safe_csv
+from lib.downloads import csv_file_name, safe_csv
 from lib.format import markdown_text, money, percent
 from lib.one_on_one import (
     DEAL_COLUMNS,

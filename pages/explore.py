@@ -9,7 +9,7 @@ import streamlit as st
 
 from lib import explore, query
 from lib.charts import explore_chart, query_chart
-from lib.export import csv_file_name, safe_csv
+from lib.downloads import csv_file_name, safe_csv
 from lib.format import markdown_text
 from ui.session import as_of_caption, loaded_or_stop
 from ui.tables import money_column, money_columns

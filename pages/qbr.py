@@ -11,7 +11,7 @@ from lib.coaching import REFERRAL_TARGET
 from lib.format import markdown_text, money
 from lib.pacing import periods_to_choose
 from lib.qbr import headline_cards, qbr, story
-from lib.qbr_export import (
+from lib.qbr_files import (
     MONEY,
     MULTIPLES,
     SECTION_TITLES,

@@ -37,7 +37,7 @@ from lib.close_today import (
     window_in_words,
 )
 from lib.db import open_database
-from lib.export import safe_csv
+from lib.downloads import safe_csv
 from lib.load.opportunities import load_opportunities
 from lib.settings import Settings
 

@@ -16,7 +16,7 @@ from lib.one_on_one import one_on_one_sheet
 from lib.overview import export_summary, owners, quota_grid
 from lib.pacing import cumulative_series, linearity, pacing
 from lib.qbr import qbr
-from lib.qbr_export import csv_zip, qbr_html
+from lib.qbr_files import csv_zip, qbr_html
 from lib.report import report
 from lib.settings import Settings
 from lib.warnings import created_by_week, pipeline_blocks, pipeline_figures, pipeline_warnings

@@ -159,9 +159,7 @@ def test_python_variables_are_not_tables(tables):
 
 
 def test_each_query_sees_only_its_own_sessions_tables(tables):
-    other = assemble(
-        replace(tables.export, deals=tables.export.deals.slice(0, 1)), tables.settings
-    )
+    other = assemble(replace(tables.export, deals=tables.export.deals.slice(0, 1)), tables.settings)
     assert run_query("SELECT count(*) AS n FROM opportunities", other, 10).to_pylist() == [{"n": 1}]
     assert run_query("SELECT count(*) AS n FROM opportunities", tables, 10).to_pylist() == [
         {"n": 10}

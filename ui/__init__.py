@@ -1,1 +1,1 @@
-"""The Streamlit glue the pages share: the sidebar, uploads, this session's data, tables, sign-in."""
+"""The Streamlit glue the pages share: sidebar, uploads, this session's data, tables, sign-in."""

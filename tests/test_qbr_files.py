@@ -7,10 +7,10 @@ import json
 import re
 import zipfile
 
-from lib import qbr_export
+from lib import qbr_files
 from lib.cli import main
 from lib.qbr import qbr
-from lib.qbr_export import csv_zip, qbr_html, tables
+from lib.qbr_files import csv_zip, qbr_html, tables
 from tests.test_qbr import DEALS, SETTINGS, TARGETS, database, q3, quarter
 
 HOSTILE = DEALS.replace(b"Acme expansion,Acme,Ann", b"<script>alert(1)</script>,=HYPERLINK(1),Ann")
@@ -63,7 +63,7 @@ def test_the_html_file_carries_plotly_once_and_asks_for_nothing_outside_itself()
 def test_the_html_file_lists_the_largest_lost_deals_and_says_how_many_there_are(monkeypatch):
     assert "Delta" in qbr_html(q3(), "USD", "deals.csv")
     assert "largest of" not in qbr_html(q3(), "USD", "deals.csv")
-    monkeypatch.setattr(qbr_export, "LOSSES_LISTED", 1)
+    monkeypatch.setattr(qbr_files, "LOSSES_LISTED", 1)
     html = qbr_html(q3(), "USD", "deals.csv")
     losses = html[html.index('<section id="losses">') :]
     losses = losses[: losses.index("</section>")]

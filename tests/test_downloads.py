@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib.export import FORMULA_STARTS, csv_file_name, safe_csv
+from lib.downloads import FORMULA_STARTS, csv_file_name, safe_csv
 from lib.load.opportunities import load_opportunities
 
 

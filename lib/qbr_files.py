@@ -29,7 +29,7 @@ from lib.charts import (
     top_wins_chart,
 )
 from lib.coaching import REFERRAL_TARGET
-from lib.export import safe_csv
+from lib.downloads import safe_csv
 from lib.format import money, percent
 from lib.pacing import rep_rows, verdict
 from lib.qbr import Qbr, headline_cards, story
@@ -202,7 +202,7 @@ def file_stem(result: Qbr) -> str:
 
 
 def csv_zip(result: Qbr) -> bytes:
-    """One CSV per table (lib.export.safe_csv: formula cells neutralised), in one ZIP."""
+    """One CSV per table (lib.downloads.safe_csv: formula cells neutralised), in one ZIP."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, frame in tables(result).items():
