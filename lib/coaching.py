@@ -20,8 +20,8 @@ import duckdb
 from lib.fiscal import Period, fiscal_quarter, previous_quarter
 from lib.format import money, percent
 from lib.pacing import PacingReport, pacing
+from lib.pipeline_warnings import PipelineWarning
 from lib.settings import Settings
-from lib.warnings import Warning
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 REFERRAL_TARGET = 2.0
@@ -430,7 +430,7 @@ WARNING_QUESTIONS = {
 def questions(
     owner: str,
     deals: list[RepDeal],
-    warnings: list[Warning],
+    warnings: list[PipelineWarning],
     figures: Coaching,
     won_accounts: list[str],
     settings: Settings,

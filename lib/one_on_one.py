@@ -37,8 +37,8 @@ from lib.coaching import (
 from lib.fiscal import Period
 from lib.format import money, percent
 from lib.pacing import Pacing, PacingReport
+from lib.pipeline_warnings import KIND_LABELS, PipelineWarning, WarningsFound
 from lib.settings import Settings
-from lib.warnings import KIND_LABELS, Warning, Warnings
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class OneOnOneSheet:
     # The deals the rep can close now, or (when there are none) the nearest late-stage ones.
     close_now: tuple[DealToClose, ...]
     closing_next: tuple[DealToClose, ...]
-    warnings: tuple[Warning, ...]
+    warnings: tuple[PipelineWarning, ...]
     pipeline: tuple[StageAge, ...]
     questions: tuple[str, ...]
     window: Period
@@ -70,7 +70,7 @@ def one_on_one_sheet(
     settings: Settings,
     owner: str,
     report: CoachingReport,
-    found: Warnings,
+    found: WarningsFound,
     currency: str | None,
     source: str,
 ) -> OneOnOneSheet:

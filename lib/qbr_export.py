@@ -32,8 +32,8 @@ from lib.coaching import REFERRAL_TARGET
 from lib.export import safe_csv
 from lib.format import money, percent
 from lib.pacing import rep_rows, verdict
+from lib.pipeline_warnings import KIND_LABELS
 from lib.qbr import Qbr, headline_cards, story
-from lib.warnings import KIND_LABELS
 
 # A chart fills at most a screen of 1080 pixels under its section's heading; a small one grows
 # with its larger type, not to the full screen.

@@ -29,7 +29,7 @@ from lib.one_on_one import (
     sheet_file_name,
     sheet_html,
 )
-from lib.warnings import KIND_LABELS, pipeline_figures, pipeline_warnings
+from lib.pipeline_warnings import KIND_LABELS, pipeline_figures, pipeline_warnings
 from pages import shared
 
 # Printing from the browser gives the open tab alone, without the sidebar, the controls or

@@ -10,6 +10,7 @@ from lib.charts import IMAGE_EXPORT_CONFIG, presented
 from lib.coaching import REFERRAL_TARGET
 from lib.format import markdown_text, money
 from lib.pacing import periods_to_choose
+from lib.pipeline_warnings import KIND_LABELS
 from lib.qbr import headline_cards, qbr, story
 from lib.qbr_export import (
     MONEY,
@@ -24,7 +25,6 @@ from lib.qbr_export import (
     screen_height,
     tables,
 )
-from lib.warnings import KIND_LABELS
 from pages import shared
 
 # Presentation mode: the sidebar, Streamlit's chrome and the page's controls hidden; black on

@@ -236,7 +236,7 @@ def test_deals_pushed_twice_are_a_slipping_warning(snapshot_store):
     save_history(snapshot_store)
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("pages/warnings.py").run()
+    at.switch_page("pages/pipeline_warnings.py").run()
     # The page lists the first 40 warnings of the whole team: ask for the slipping ones.
     at.multiselect[0].set_value(["slipping"]).run()
     said = [unescaped(element.value) for element in (*at.error, *at.warning)]

@@ -5,7 +5,7 @@ import streamlit as st
 from lib.charts import coverage_chart, created_heatmap, pipeline_by_deal_chart
 from lib.format import markdown_text
 from lib.overview import team_of_each_rep
-from lib.warnings import (
+from lib.pipeline_warnings import (
     KIND_LABELS,
     coverage_by_rep,
     created_by_week,

@@ -10,8 +10,7 @@ import pytest
 from lib.db import NO_PUSHES, create_set_apart_views, open_database
 from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
-from lib.settings import Settings
-from lib.warnings import (
+from lib.pipeline_warnings import (
     PipelineBlock,
     chase_mode,
     concentration,
@@ -32,6 +31,7 @@ from lib.warnings import (
     team_rep_share,
     team_top_deals,
 )
+from lib.settings import Settings
 
 AS_OF = date(2026, 11, 20)
 SETTINGS = Settings(as_of=AS_OF)

@@ -40,7 +40,7 @@ NAMED_DEALS = 3
 
 
 @dataclass(frozen=True)
-class Warning:
+class PipelineWarning:
     """One warning: what rule fired, for whom, the figure it tested and the deals behind it."""
 
     scope: str
@@ -65,10 +65,10 @@ class Warning:
 
 
 @dataclass(frozen=True)
-class Warnings:
+class WarningsFound:
     """Every warning, most severe and most money at stake first, and the checks not run."""
 
-    warnings: tuple[Warning, ...]
+    warnings: tuple[PipelineWarning, ...]
     skipped: dict[str, str]
 
 
@@ -319,12 +319,14 @@ def _named(deals: tuple[NamedDeal, ...], count: int, currency: str | None) -> st
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _warning(owner, kind, severity, value, message, ids, at_stake) -> Warning:
+def _warning(owner, kind, severity, value, message, ids, at_stake) -> PipelineWarning:
     scope = "team" if kind.startswith("team_") else "rep"
-    return Warning(scope, owner, kind, severity, value, message, tuple(ids), at_stake)
+    return PipelineWarning(scope, owner, kind, severity, value, message, tuple(ids), at_stake)
 
 
-def concentration(rep: RepPipeline, settings: Settings, currency: str | None) -> Warning | None:
+def concentration(
+    rep: RepPipeline, settings: Settings, currency: str | None
+) -> PipelineWarning | None:
     """The largest deal is most of the rep's open pipeline."""
     if rep.total <= 0 or rep.largest is None:
         return None
@@ -342,7 +344,7 @@ def concentration(rep: RepPipeline, settings: Settings, currency: str | None) ->
 
 
 def coverage(rep: RepPipeline, remaining: float, target: float, settings: Settings,
-             currency: str | None) -> Warning | None:  # fmt: skip
+             currency: str | None) -> PipelineWarning | None:  # fmt: skip
     """The pipeline closing this period is too thin for the budget still to close."""
     ratio = rep.closing_amount / remaining
     if ratio >= target:
@@ -359,7 +361,7 @@ def coverage(rep: RepPipeline, remaining: float, target: float, settings: Settin
 
 
 def next_period_coverage(rep: RepPipeline, budget: float, label: str, settings: Settings,
-                         currency: str | None) -> Warning | None:  # fmt: skip
+                         currency: str | None) -> PipelineWarning | None:  # fmt: skip
     """Next quarter's pipeline is too thin for its budget: what is up ahead."""
     ratio = rep.next_amount / budget
     if ratio >= settings.next_period_coverage_warn:
@@ -375,7 +377,7 @@ def next_period_coverage(rep: RepPipeline, budget: float, label: str, settings: 
 
 def prospecting_stall(owner: str, created_recently: float, created_before: float,
                       last_created: date | None, settings: Settings,
-                      currency: str | None) -> Warning | None:  # fmt: skip
+                      currency: str | None) -> PipelineWarning | None:  # fmt: skip
     """No new pipeline lately: less than half the rep's usual creation, or none in 21 days."""
     usual = created_before / 3
     quiet_days = None if last_created is None else (settings.as_of - last_created).days
@@ -394,7 +396,7 @@ def prospecting_stall(owner: str, created_recently: float, created_before: float
     return None
 
 
-def gone_dark(rep: RepPipeline, settings: Settings, currency: str | None) -> Warning | None:
+def gone_dark(rep: RepPipeline, settings: Settings, currency: str | None) -> PipelineWarning | None:
     """Much of the open pipeline has had no activity for two weeks."""
     if rep.total <= 0 or rep.dark_amount / rep.total < settings.gone_dark_share:
         return None
@@ -407,7 +409,9 @@ def gone_dark(rep: RepPipeline, settings: Settings, currency: str | None) -> War
     return _warning(rep.owner, "gone_dark", "warn", share, message, rep.dark_ids, rep.dark_amount)
 
 
-def chase_mode(rep: RepPipeline, settings: Settings, currency: str | None) -> Warning | None:
+def chase_mode(
+    rep: RepPipeline, settings: Settings, currency: str | None
+) -> PipelineWarning | None:
     """Late-stage deals nobody has touched for three weeks."""
     if not rep.chased_count:
         return None
@@ -421,7 +425,7 @@ def chase_mode(rep: RepPipeline, settings: Settings, currency: str | None) -> Wa
                     rep.chased_ids, rep.chased_amount)  # fmt: skip
 
 
-def slipping(owner: str, slipped: Slipped | None, currency: str | None) -> Warning | None:
+def slipping(owner: str, slipped: Slipped | None, currency: str | None) -> PipelineWarning | None:
     """Open deals whose close date has passed: close them or move them."""
     if slipped is None or not slipped.count:
         return None
@@ -435,7 +439,7 @@ def slipping(owner: str, slipped: Slipped | None, currency: str | None) -> Warni
 
 
 def pushed_repeatedly(owner: str, pushed: Slipped | None, settings: Settings,
-                      currency: str | None) -> Warning | None:  # fmt: skip
+                      currency: str | None) -> PipelineWarning | None:  # fmt: skip
     """Open deals whose close date keeps moving out (with snapshots to count the pushes)."""
     if pushed is None or not pushed.count:
         return None
@@ -450,7 +454,7 @@ def pushed_repeatedly(owner: str, pushed: Slipped | None, settings: Settings,
 
 
 def team_top_deals(con: duckdb.DuckDBPyConnection, settings: Settings,
-                   currency: str | None) -> Warning | None:  # fmt: skip
+                   currency: str | None) -> PipelineWarning | None:  # fmt: skip
     """Three deals carry much of the quarter's weighted pipeline."""
     period = fiscal_quarter(settings.as_of, settings)
     top, weighted, total = con.execute(
@@ -472,7 +476,7 @@ def team_top_deals(con: duckdb.DuckDBPyConnection, settings: Settings,
 
 
 def team_rep_share(reps: list[RepPipeline], settings: Settings,
-                   currency: str | None) -> Warning | None:  # fmt: skip
+                   currency: str | None) -> PipelineWarning | None:  # fmt: skip
     """One rep holds much of the team's open pipeline."""
     team_total = sum(rep.total for rep in reps)
     if team_total <= 0:
@@ -489,7 +493,7 @@ def team_rep_share(reps: list[RepPipeline], settings: Settings,
     return _warning(None, "team_rep_share", "warn", share, message, ids, biggest.total)
 
 
-def _severity_then_money(warning: Warning) -> tuple:
+def _severity_then_money(warning: PipelineWarning) -> tuple:
     return (warning.severity != "critical", -warning.at_stake, warning.owner or "", warning.kind)
 
 
@@ -536,7 +540,7 @@ def pipeline_warnings(
     currency: str | None,
     figures: PipelineFigures | None = None,
     with_deal_ids: bool = False,
-) -> Warnings:
+) -> WarningsFound:
     """Every warning of PRODUCT.md's "Pipeline warnings" for the as-of date's quarter; `figures`
     when the caller has read them already (pipeline_figures, with the same `with_deal_ids`), so
     they are not read twice. Each warning lists the IDs of the deals behind it only when
@@ -574,7 +578,7 @@ def pipeline_warnings(
         ).fetchall()
     }
 
-    found: list[Warning | None] = []
+    found: list[PipelineWarning | None] = []
     for rep in this_quarter.reps:
         owner = rep.owner
         pipeline = pipelines.get(owner) or _empty_pipeline(owner)
@@ -598,7 +602,7 @@ def pipeline_warnings(
     found.append(team_top_deals(con, settings, currency))
     found.append(team_rep_share(list(pipelines.values()), settings, currency))
     warnings = sorted((w for w in found if w is not None), key=_severity_then_money)
-    return Warnings(tuple(warnings), skipped)
+    return WarningsFound(tuple(warnings), skipped)
 
 
 def _empty_pipeline(owner: str) -> RepPipeline:
