@@ -37,7 +37,7 @@ from lib.coaching import (
 from lib.fiscal import Period
 from lib.format import money, percent
 from lib.pacing import Pacing, PacingReport
-from lib.pipeline_warnings import KIND_LABELS, PipelineWarning, WarningsFound
+from lib.pipeline_warnings import PipelineWarning, WarningsFound
 from lib.settings import Settings
 
 
@@ -358,7 +358,7 @@ def _warnings_html(sheet: OneOnOneSheet) -> str:
         return "<section><h2>Warnings</h2><p>None: the pipeline passes every check.</p></section>"
     items = "".join(
         f'<p class="warn{" critical" if w.severity == "critical" else ""}">'
-        f"<b>{escape(KIND_LABELS[w.kind])}{' (critical)' if w.severity == 'critical' else ''}"
+        f"<b>{escape(w.rule.label)}{' (critical)' if w.severity == 'critical' else ''}"
         f":</b> {escape(w.message)}</p>"
         for w in sheet.warnings
     )

@@ -1,10 +1,18 @@
-"""Who is about to drive off the cliff? Pipeline concentration and health warnings, per rep."""
+"""Who is about to drive off the cliff? Pipeline concentration and health warnings, per rep.
+
+Each kind of warning is one WarningRule in RULES: its label, its thresholds (Settings fields),
+its 1:1 question, whether the QBR counts it as a concentration risk, and the function that
+checks it. docs/adding-a-warning.md says how to add one.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
+from typing import Literal, NamedTuple
 
 import duckdb
 
@@ -13,30 +21,21 @@ from lib.format import money, percent
 from lib.pacing import PacingReport, budgets, pacing
 from lib.settings import Settings
 
-KINDS = (
-    "concentration",
-    "coverage",
-    "next_period_coverage",
-    "prospecting_stall",
-    "gone_dark",
-    "chase_mode",
-    "slipping",
-    "team_top_deals",
-    "team_rep_share",
-)
-KIND_LABELS = {
-    "concentration": "One big deal",
-    "coverage": "Thin coverage",
-    "next_period_coverage": "Thin pipeline next quarter",
-    "prospecting_stall": "Stopped prospecting",
-    "gone_dark": "Gone dark",
-    "chase_mode": "Late-stage deals gone quiet",
-    "slipping": "Slipping",
-    "team_top_deals": "Team hangs on three deals",
-    "team_rep_share": "Team hangs on one rep",
-}
 # How many deals a message names before it says "and N more".
 NAMED_DEALS = 3
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+
+@cache
+def _sql(name: str) -> str:
+    """The query in lib/sql/NAME.sql, read once."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
+    """A query's rows as dicts keyed by column name, so that they are read by name, not place."""
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,10 @@ class PipelineWarning:
     opportunity_ids: tuple[str, ...]
     at_stake: float
 
+    @property
+    def rule(self) -> WarningRule:
+        return RULES_BY_KIND[self.kind]
+
     def as_json(self) -> dict[str, object]:
         return {
             "scope": self.scope,
@@ -66,7 +69,8 @@ class PipelineWarning:
 
 @dataclass(frozen=True)
 class WarningsFound:
-    """Every warning, most severe and most money at stake first, and the checks not run."""
+    """Every warning, most severe and most money at stake first, and the checks not run (kind ->
+    why)."""
 
     warnings: tuple[PipelineWarning, ...]
     skipped: dict[str, str]
@@ -88,6 +92,10 @@ class NamedDeal:
 
 def _named_deal(fields: dict | None) -> NamedDeal | None:
     return NamedDeal(**fields) if fields else None
+
+
+def _named_deals(rows: list[dict] | None) -> tuple[NamedDeal, ...]:
+    return tuple(map(_named_deal, rows or ()))
 
 
 @dataclass(frozen=True)
@@ -125,10 +133,29 @@ class RepPipeline:
         return 1 / self.herfindahl if self.herfindahl else None
 
 
+def _rep_pipeline(row: dict) -> RepPipeline:
+    """A row of lib/sql/rep_pipeline.sql, whose columns are named as RepPipeline's fields."""
+    return RepPipeline(
+        **row
+        | {name: _named_deals(row[name]) for name in ("dark_deals", "chased_deals")}
+        | {name: tuple(ids or ()) for name, ids in row.items() if name.endswith("_ids")}
+        | {"largest": _named_deal(row["largest"])}
+    )
+
+
+def empty_pipeline(owner: str) -> RepPipeline:
+    """The figures of a rep with no open pipeline."""
+    return RepPipeline(
+        owner=owner, total=0.0, sum_of_squares=0.0, largest=None, dark_amount=0.0,
+        dark_deals=(), dark_count=0, chased_deals=(), chased_count=0, chased_amount=0.0,
+        closing_amount=0.0, closing_count=0, next_amount=0.0, next_count=0,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
-class Slipped:
-    """A rep's slipping open deals: those whose close date has passed, or (a separate count)
-    those whose close date was pushed again and again. `ids` is empty unless asked for."""
+class FlaggedDeals:
+    """A rep's open deals a rule flags (slipped, or pushed again and again): how many, how much,
+    the largest few named. `ids` is empty unless asked for."""
 
     count: int
     amount: float
@@ -136,58 +163,78 @@ class Slipped:
     ids: tuple[str, ...] = ()
 
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
-
-# The deals a message names are the first few by min_by(…, n), which keeps only those as it
-# reads; a sorted list of every deal, then cut, took twice as long at a million deals.
-SLIPPED_SQL = """
-    SELECT owner, count(*), sum(coalesce(amount, 0))::DOUBLE,
-        min_by({'opportunity_id': opportunity_id, 'name': coalesce(name, opportunity_id),
-                'account': account, 'amount': coalesce(amount, 0)::DOUBLE},
-               (-coalesce(amount, 0), opportunity_id), $named),
-        list(opportunity_id ORDER BY coalesce(amount, 0) DESC, opportunity_id)
-            FILTER ($with_ids)
-    FROM open_opportunities
-    WHERE close_date < $as_of
-    GROUP BY owner
-"""
-
-# Open deals whose close date was pushed at least $min_pushes times (push_counts, counted over
-# saved snapshots), the most pushed first. p.pushes is qualified: an export may have a column of
-# its own called Pushes.
-PUSHED_SQL = """
-    SELECT owner, count(*), sum(coalesce(amount, 0))::DOUBLE,
-        min_by({'opportunity_id': opportunity_id, 'name': coalesce(name, opportunity_id),
-                'account': account, 'amount': coalesce(amount, 0)::DOUBLE},
-               (-p.pushes, -coalesce(amount, 0), opportunity_id), $named),
-        list(opportunity_id ORDER BY p.pushes DESC, coalesce(amount, 0) DESC, opportunity_id)
-            FILTER ($with_ids)
-    FROM open_opportunities
-    JOIN (SELECT opportunity_id, pushes FROM push_counts) AS p USING (opportunity_id)
-    WHERE p.pushes >= $min_pushes
-    GROUP BY owner
-"""
-
-# The quarter's in-period open deals by weighted amount: the largest three and the total. The
-# three come from ORDER BY … LIMIT, which keeps only the best three as it reads, where a sorted
-# list of every deal sorted them all.
-TOP_WEIGHTED_SQL = """
-    WITH in_period AS (
-        SELECT opportunity_id, name, account, amount,
-            coalesce(amount, 0)::DOUBLE * coalesce(probability, 0) AS weighted
-        FROM open_opportunities
-        WHERE close_date BETWEEN $start AND $end
-    ),
-    top AS (
-        SELECT * FROM in_period ORDER BY weighted DESC, opportunity_id LIMIT 3
+def rep_pipelines(
+    con: duckdb.DuckDBPyConnection, settings: Settings, with_deal_ids: bool = False
+) -> list[RepPipeline]:
+    """Every rep with open pipeline, in figures, for the as-of date's quarter; with the IDs of
+    the deals behind each figure when asked."""
+    period = fiscal_quarter(settings.as_of, settings)
+    upcoming = next_quarter(period, settings)
+    rows = _rows(
+        con.execute(
+            _sql("rep_pipeline"),
+            {
+                "as_of": settings.as_of,
+                "period_start": period.start,
+                "period_end": period.end,
+                "next_start": upcoming.start,
+                "next_end": upcoming.end,
+                "gone_dark_days": settings.gone_dark_days,
+                "chase_probability": settings.chase_probability,
+                "chase_days": settings.chase_days,
+                "named": NAMED_DEALS,
+                "with_ids": with_deal_ids,
+            },
+        )
     )
-    SELECT
-        (SELECT list({'opportunity_id': opportunity_id, 'name': coalesce(name, opportunity_id),
-                      'account': account, 'amount': coalesce(amount, 0)::DOUBLE}
-                     ORDER BY weighted DESC, opportunity_id) FROM top),
-        (SELECT list(weighted ORDER BY weighted DESC, opportunity_id) FROM top),
-        (SELECT sum(weighted) FROM in_period)
-"""
+    return [_rep_pipeline(row) for row in rows]
+
+
+def _flagged_by_rep(cursor: duckdb.DuckDBPyConnection) -> dict[str, FlaggedDeals]:
+    return {
+        row["owner"]: FlaggedDeals(
+            row["count"], row["amount"], _named_deals(row["largest"]), tuple(row["ids"] or ())
+        )
+        for row in _rows(cursor)
+    }
+
+
+def slipped_by_rep(
+    con: duckdb.DuckDBPyConnection, settings: Settings, with_deal_ids: bool = False
+) -> dict[str, FlaggedDeals]:
+    """Each rep's open deals whose close date has passed (lib/sql/slipped_deals.sql)."""
+    parameters = {"as_of": settings.as_of, "named": NAMED_DEALS, "with_ids": with_deal_ids}
+    return _flagged_by_rep(con.execute(_sql("slipped_deals"), parameters))
+
+
+def pushed_by_rep(
+    con: duckdb.DuckDBPyConnection, settings: Settings, with_deal_ids: bool = False
+) -> dict[str, FlaggedDeals]:
+    """Each rep's open deals whose close date was pushed `pushes_to_flag` times or more
+    (lib/sql/pushed_deals.sql)."""
+    parameters = {
+        "min_pushes": settings.pushes_to_flag, "named": NAMED_DEALS, "with_ids": with_deal_ids
+    }  # fmt: skip
+    return _flagged_by_rep(con.execute(_sql("pushed_deals"), parameters))
+
+
+@dataclass(frozen=True)
+class TopDeals:
+    """The as-of quarter's three largest in-period open deals by weighted amount, their weighted
+    amounts, and the weighted amount of every in-period open deal."""
+
+    deals: tuple[NamedDeal, ...] = ()
+    weighted: tuple[float, ...] = ()
+    total: float = 0.0
+
+
+def top_weighted_deals(con: duckdb.DuckDBPyConnection, settings: Settings) -> TopDeals:
+    period = fiscal_quarter(settings.as_of, settings)
+    (row,) = _rows(
+        con.execute(_sql("top_weighted_deals"), {"start": period.start, "end": period.end})
+    )
+    return TopDeals(_named_deals(row["deals"]), tuple(row["weighted"] or ()), row["total"] or 0.0)
+
 
 CREATED_SQL = """
     SELECT owner,
@@ -218,95 +265,42 @@ WIN_RATE_BY_VALUE_SQL = """
 """
 
 
-def rep_pipelines(
-    con: duckdb.DuckDBPyConnection, settings: Settings, with_deal_ids: bool = False
-) -> list[RepPipeline]:
-    """Every rep with open pipeline, in figures, for the as-of date's quarter; with the IDs of
-    the deals behind each figure when asked."""
-    period = fiscal_quarter(settings.as_of, settings)
-    upcoming = next_quarter(period, settings)
-    rows = con.execute(
-        (SQL_DIR / "rep_pipeline.sql").read_text(encoding="utf-8"),
-        {
-            "as_of": settings.as_of,
-            "period_start": period.start,
-            "period_end": period.end,
-            "next_start": upcoming.start,
-            "next_end": upcoming.end,
-            "gone_dark_days": settings.gone_dark_days,
-            "chase_probability": settings.chase_probability,
-            "chase_days": settings.chase_days,
-            "named": NAMED_DEALS,
-            "with_ids": with_deal_ids,
-        },
-    ).fetchall()
-    return [
-        RepPipeline(
-            owner=owner,
-            total=total,
-            sum_of_squares=squares,
-            largest=_named_deal(largest),
-            dark_amount=dark,
-            dark_deals=tuple(map(_named_deal, dark_deals or ())),
-            dark_count=dark_count,
-            chased_deals=tuple(map(_named_deal, chased or ())),
-            chased_count=chased_count,
-            chased_amount=chased_amount,
-            closing_amount=closing,
-            closing_count=closing_count,
-            next_amount=upcoming_amount,
-            next_count=next_count,
-            dark_ids=tuple(dark_ids or ()),
-            chased_ids=tuple(chased_ids or ()),
-            closing_ids=tuple(closing_ids or ()),
-            next_ids=tuple(next_ids or ()),
-        )  # fmt: skip
-        for (
-            owner,
-            total,
-            squares,
-            largest,
-            dark,
-            dark_deals,
-            dark_count,
-            dark_ids,
-            chased,
-            chased_count,
-            chased_ids,
-            chased_amount,
-            closing,
-            closing_count,
-            closing_ids,
-            upcoming_amount,
-            next_count,
-            next_ids,
-        ) in rows  # fmt: skip
-    ]
+# --- What the checks read ----------------------------------------------------------------------
 
 
-def slipped_by_rep(
-    con: duckdb.DuckDBPyConnection, settings: Settings, with_deal_ids: bool = False
-) -> dict[str, Slipped]:
-    rows = con.execute(
-        SLIPPED_SQL, {"as_of": settings.as_of, "named": NAMED_DEALS, "with_ids": with_deal_ids}
-    ).fetchall()
-    return {
-        owner: Slipped(count, amount, tuple(map(_named_deal, largest)), tuple(ids or ()))
-        for owner, count, amount, largest, ids in rows
-    }
+@dataclass(frozen=True)
+class RepFacts:
+    """What a rep's checks read: their open pipeline, this quarter's budget and bookings, next
+    quarter's budget, their win rate (when the coverage target comes from it), the pipeline
+    they created lately, and their slipped and pushed deals."""
+
+    pipeline: RepPipeline
+    budget: float | None = None
+    closed_to_date: float = 0.0
+    next_budget: float | None = None
+    next_quarter_label: str = ""
+    win_rate: float | None = None
+    # Created in the last 30 days (as_of − 29 … as_of), in the 90 days before, and the last date.
+    created_recently: float = 0.0
+    created_before: float = 0.0
+    last_created: date | None = None
+    slipped: FlaggedDeals | None = None
+    pushed: FlaggedDeals | None = None
+
+    @property
+    def owner(self) -> str:
+        return self.pipeline.owner
 
 
-def pushed_by_rep(
-    con: duckdb.DuckDBPyConnection, settings: Settings, with_deal_ids: bool = False
-) -> dict[str, Slipped]:
-    rows = con.execute(
-        PUSHED_SQL,
-        {"min_pushes": settings.pushes_to_flag, "named": NAMED_DEALS, "with_ids": with_deal_ids},
-    ).fetchall()
-    return {
-        owner: Slipped(count, amount, tuple(map(_named_deal, largest)), tuple(ids or ()))
-        for owner, count, amount, largest, ids in rows
-    }
+@dataclass(frozen=True)
+class TeamFacts:
+    """What the team's checks read: every rep's open pipeline and the quarter's top deals."""
+
+    pipelines: tuple[RepPipeline, ...]
+    top: TopDeals = TopDeals()
+
+
+# --- The checks: one per kind, each given a rep's facts (or the team's) -------------------------
 
 
 def deal_count(count: int) -> str:
@@ -320,168 +314,190 @@ def _named(deals: tuple[NamedDeal, ...], count: int, currency: str | None) -> st
 
 
 def _warning(owner, kind, severity, value, message, ids, at_stake) -> PipelineWarning:
-    scope = "team" if kind.startswith("team_") else "rep"
+    scope = RULES_BY_KIND[kind].scope
     return PipelineWarning(scope, owner, kind, severity, value, message, tuple(ids), at_stake)
 
 
 def concentration(
-    rep: RepPipeline, settings: Settings, currency: str | None
+    rep: RepFacts, settings: Settings, currency: str | None
 ) -> PipelineWarning | None:
     """The largest deal is most of the rep's open pipeline."""
-    if rep.total <= 0 or rep.largest is None:
+    pipeline = rep.pipeline
+    if pipeline.total <= 0 or pipeline.largest is None:
         return None
-    share = rep.largest.amount / rep.total
+    share = pipeline.largest.amount / pipeline.total
     if share < settings.concentration_warn:
         return None
     severity = "critical" if share >= settings.concentration_critical else "warn"
     message = (
         f"{rep.owner}: {percent(share)} of the open pipeline is one deal, "
-        f"{rep.largest.described(currency)}. Effective number of deals: "
-        f"{rep.effective_number_of_deals:.1f}."
+        f"{pipeline.largest.described(currency)}. Effective number of deals: "
+        f"{pipeline.effective_number_of_deals:.1f}."
     )
     return _warning(rep.owner, "concentration", severity, share, message,
-                    [rep.largest.opportunity_id], rep.largest.amount)  # fmt: skip
+                    [pipeline.largest.opportunity_id], pipeline.largest.amount)  # fmt: skip
 
 
-def coverage(rep: RepPipeline, remaining: float, target: float, settings: Settings,
-             currency: str | None) -> PipelineWarning | None:  # fmt: skip
-    """The pipeline closing this period is too thin for the budget still to close."""
-    ratio = rep.closing_amount / remaining
+def coverage(rep: RepFacts, settings: Settings, currency: str | None) -> PipelineWarning | None:
+    """The pipeline closing this period is too thin for the budget still to close (none when
+    the budget is met or there is none); the target is 1 ÷ the win rate when it is given."""
+    if not rep.budget or rep.closed_to_date >= rep.budget:
+        return None
+    remaining = rep.budget - rep.closed_to_date
+    target = (1 / rep.win_rate) if rep.win_rate else settings.coverage_warn
+    closing = rep.pipeline.closing_amount
+    ratio = closing / remaining
     if ratio >= target:
         return None
     critical = target * settings.coverage_critical / settings.coverage_warn
     message = (
         f"{rep.owner}: the pipeline closing this quarter covers {ratio:.1f}× the "
         f"{money(remaining, currency)} still to close (target {target:.1f}×): "
-        f"{money(rep.closing_amount, currency)} in {deal_count(rep.closing_count)}."
+        f"{money(closing, currency)} in {deal_count(rep.pipeline.closing_count)}."
     )
     severity = "critical" if ratio < critical else "warn"
-    return _warning(rep.owner, "coverage", severity, ratio, message, rep.closing_ids,
-                    remaining - rep.closing_amount)  # fmt: skip
+    return _warning(rep.owner, "coverage", severity, ratio, message, rep.pipeline.closing_ids,
+                    remaining - closing)  # fmt: skip
 
 
-def next_period_coverage(rep: RepPipeline, budget: float, label: str, settings: Settings,
-                         currency: str | None) -> PipelineWarning | None:  # fmt: skip
+def next_period_coverage(
+    rep: RepFacts, settings: Settings, currency: str | None
+) -> PipelineWarning | None:
     """Next quarter's pipeline is too thin for its budget: what is up ahead."""
-    ratio = rep.next_amount / budget
+    if not rep.next_budget:
+        return None
+    upcoming = rep.pipeline.next_amount
+    ratio = upcoming / rep.next_budget
     if ratio >= settings.next_period_coverage_warn:
         return None
     message = (
-        f"{rep.owner}: {label} pipeline is {ratio:.1f}× its {money(budget, currency)} budget "
-        f"(target {settings.next_period_coverage_warn:.1f}×): {money(rep.next_amount, currency)} "
-        f"in {deal_count(rep.next_count)}."
+        f"{rep.owner}: {rep.next_quarter_label} pipeline is {ratio:.1f}× its "
+        f"{money(rep.next_budget, currency)} budget (target "
+        f"{settings.next_period_coverage_warn:.1f}×): {money(upcoming, currency)} in "
+        f"{deal_count(rep.pipeline.next_count)}."
     )
-    return _warning(rep.owner, "next_period_coverage", "warn", ratio, message, rep.next_ids,
-                    budget - rep.next_amount)  # fmt: skip
+    return _warning(rep.owner, "next_period_coverage", "warn", ratio, message,
+                    rep.pipeline.next_ids, rep.next_budget - upcoming)  # fmt: skip
 
 
-def prospecting_stall(owner: str, created_recently: float, created_before: float,
-                      last_created: date | None, settings: Settings,
-                      currency: str | None) -> PipelineWarning | None:  # fmt: skip
-    """No new pipeline lately: less than half the rep's usual creation, or none in 21 days."""
-    usual = created_before / 3
+def prospecting_stall(
+    rep: RepFacts, settings: Settings, currency: str | None
+) -> PipelineWarning | None:
+    """No new pipeline lately: less than half the rep's usual creation, or none in 21 days (for
+    a rep with open pipeline or a budget)."""
+    if not (rep.pipeline.total or rep.budget):
+        return None
+    owner, last_created = rep.owner, rep.last_created
+    usual = rep.created_before / 3
     quiet_days = None if last_created is None else (settings.as_of - last_created).days
     if quiet_days is not None and quiet_days >= settings.stall_days:
         message = f"{owner}: no deal created in {quiet_days} days (since {last_created:%b %-d})."
         return _warning(owner, "prospecting_stall", "warn", float(quiet_days), message, [],
                         usual)  # fmt: skip
-    if usual > 0 and created_recently < settings.stall_share * usual:
-        ratio = created_recently / usual
+    if usual > 0 and rep.created_recently < settings.stall_share * usual:
+        ratio = rep.created_recently / usual
         message = (
-            f"{owner}: {money(created_recently, currency)} of pipeline created in the last "
+            f"{owner}: {money(rep.created_recently, currency)} of pipeline created in the last "
             f"30 days, {percent(ratio)} of the usual {money(usual, currency)} a month."
         )
         return _warning(owner, "prospecting_stall", "warn", ratio, message, [],
-                        usual - created_recently)  # fmt: skip
+                        usual - rep.created_recently)  # fmt: skip
     return None
 
 
-def gone_dark(rep: RepPipeline, settings: Settings, currency: str | None) -> PipelineWarning | None:
+def gone_dark(rep: RepFacts, settings: Settings, currency: str | None) -> PipelineWarning | None:
     """Much of the open pipeline has had no activity for two weeks."""
-    if rep.total <= 0 or rep.dark_amount / rep.total < settings.gone_dark_share:
+    pipeline = rep.pipeline
+    if pipeline.total <= 0 or pipeline.dark_amount / pipeline.total < settings.gone_dark_share:
         return None
-    share = rep.dark_amount / rep.total
+    share = pipeline.dark_amount / pipeline.total
     message = (
-        f"{rep.owner}: {percent(share)} of the open pipeline ({money(rep.dark_amount, currency)}) "
-        f"has had no activity for {settings.gone_dark_days} days or more: "
-        f"{_named(rep.dark_deals, rep.dark_count, currency)}."
+        f"{rep.owner}: {percent(share)} of the open pipeline "
+        f"({money(pipeline.dark_amount, currency)}) has had no activity for "
+        f"{settings.gone_dark_days} days or more: "
+        f"{_named(pipeline.dark_deals, pipeline.dark_count, currency)}."
     )
-    return _warning(rep.owner, "gone_dark", "warn", share, message, rep.dark_ids, rep.dark_amount)
+    return _warning(rep.owner, "gone_dark", "warn", share, message, pipeline.dark_ids,
+                    pipeline.dark_amount)  # fmt: skip
 
 
-def chase_mode(
-    rep: RepPipeline, settings: Settings, currency: str | None
-) -> PipelineWarning | None:
+def chase_mode(rep: RepFacts, settings: Settings, currency: str | None) -> PipelineWarning | None:
     """Late-stage deals nobody has touched for three weeks."""
-    if not rep.chased_count:
+    pipeline = rep.pipeline
+    if not pipeline.chased_count:
         return None
     message = (
-        f"{rep.owner}: {deal_count(rep.chased_count)} at "
+        f"{rep.owner}: {deal_count(pipeline.chased_count)} at "
         f"{percent(settings.chase_probability)} or more with no activity for "
         f"{settings.chase_days} days or more: "
-        f"{_named(rep.chased_deals, rep.chased_count, currency)}."
+        f"{_named(pipeline.chased_deals, pipeline.chased_count, currency)}."
     )
-    return _warning(rep.owner, "chase_mode", "warn", float(rep.chased_count), message,
-                    rep.chased_ids, rep.chased_amount)  # fmt: skip
+    return _warning(rep.owner, "chase_mode", "warn", float(pipeline.chased_count), message,
+                    pipeline.chased_ids, pipeline.chased_amount)  # fmt: skip
 
 
-def slipping(owner: str, slipped: Slipped | None, currency: str | None) -> PipelineWarning | None:
+def _open_deals(count: int) -> str:
+    return f"{count} open deal{'' if count == 1 else 's'}"
+
+
+def slipping(rep: RepFacts, settings: Settings, currency: str | None) -> PipelineWarning | None:
     """Open deals whose close date has passed: close them or move them."""
+    slipped = rep.slipped
     if slipped is None or not slipped.count:
         return None
-    count = f"{slipped.count} open deal{'' if slipped.count == 1 else 's'}"
     message = (
-        f"{owner}: {count} with a close date in the past ({money(slipped.amount, currency)}): "
-        f"{_named(slipped.largest, slipped.count, currency)}. Close them or move them."
+        f"{rep.owner}: {_open_deals(slipped.count)} with a close date in the past "
+        f"({money(slipped.amount, currency)}): {_named(slipped.largest, slipped.count, currency)}."
+        " Close them or move them."
     )
-    return _warning(owner, "slipping", "warn", float(slipped.count), message, slipped.ids,
+    return _warning(rep.owner, "slipping", "warn", float(slipped.count), message, slipped.ids,
                     slipped.amount)  # fmt: skip
 
 
-def pushed_repeatedly(owner: str, pushed: Slipped | None, settings: Settings,
-                      currency: str | None) -> PipelineWarning | None:  # fmt: skip
-    """Open deals whose close date keeps moving out (with snapshots to count the pushes)."""
+def pushed_repeatedly(
+    rep: RepFacts, settings: Settings, currency: str | None
+) -> PipelineWarning | None:
+    """Open deals whose close date keeps moving out (with snapshots or history to count the
+    pushes)."""
+    pushed = rep.pushed
     if pushed is None or not pushed.count:
         return None
-    count = f"{pushed.count} open deal{'' if pushed.count == 1 else 's'}"
     message = (
-        f"{owner}: {count} with a close date pushed {settings.pushes_to_flag} times or more "
-        f"({money(pushed.amount, currency)}): {_named(pushed.largest, pushed.count, currency)}. "
-        "Ask what is really in the way."
+        f"{rep.owner}: {_open_deals(pushed.count)} with a close date pushed "
+        f"{settings.pushes_to_flag} times or more ({money(pushed.amount, currency)}): "
+        f"{_named(pushed.largest, pushed.count, currency)}. Ask what is really in the way."
     )
-    return _warning(owner, "slipping", "warn", float(pushed.count), message, pushed.ids,
+    return _warning(rep.owner, "pushed", "warn", float(pushed.count), message, pushed.ids,
                     pushed.amount)  # fmt: skip
 
 
-def team_top_deals(con: duckdb.DuckDBPyConnection, settings: Settings,
-                   currency: str | None) -> PipelineWarning | None:  # fmt: skip
+def team_top_deals(
+    team: TeamFacts, settings: Settings, currency: str | None
+) -> PipelineWarning | None:
     """Three deals carry much of the quarter's weighted pipeline."""
-    period = fiscal_quarter(settings.as_of, settings)
-    top, weighted, total = con.execute(
-        TOP_WEIGHTED_SQL, {"start": period.start, "end": period.end}
-    ).fetchone()
-    if not total:
+    top = team.top
+    if not top.total:
         return None
-    share = sum(weighted) / total
+    share = sum(top.weighted) / top.total
     if share < settings.team_top_deals_share:
         return None
-    deals = tuple(map(_named_deal, top))
     message = (
-        f"The {len(deals)} largest deals closing this quarter carry {percent(share)} of the "
-        f"weighted pipeline: {_named(deals, len(deals), currency)}."
+        f"The {len(top.deals)} largest deals closing this quarter carry {percent(share)} of the "
+        f"weighted pipeline: {_named(top.deals, len(top.deals), currency)}."
     )
-    ids = [deal.opportunity_id for deal in deals]
+    ids = [deal.opportunity_id for deal in top.deals]
     return _warning(None, "team_top_deals", "warn", share, message, ids,
-                    sum(deal.amount for deal in deals))  # fmt: skip
+                    sum(deal.amount for deal in top.deals))  # fmt: skip
 
 
-def team_rep_share(reps: list[RepPipeline], settings: Settings,
-                   currency: str | None) -> PipelineWarning | None:  # fmt: skip
+def team_rep_share(
+    team: TeamFacts, settings: Settings, currency: str | None
+) -> PipelineWarning | None:
     """One rep holds much of the team's open pipeline."""
-    team_total = sum(rep.total for rep in reps)
+    team_total = sum(rep.total for rep in team.pipelines)
     if team_total <= 0:
         return None
-    biggest = max(reps, key=lambda rep: (rep.total, rep.owner))
+    biggest = max(team.pipelines, key=lambda rep: (rep.total, rep.owner))
     share = biggest.total / team_total
     if share < settings.team_rep_share:
         return None
@@ -491,6 +507,128 @@ def team_rep_share(reps: list[RepPipeline], settings: Settings,
     )
     ids = [biggest.largest.opportunity_id] if biggest.largest else []
     return _warning(None, "team_rep_share", "warn", share, message, ids, biggest.total)
+
+
+# --- The rules: one entry per kind ---------------------------------------------------------------
+
+
+class Threshold(NamedTuple):
+    """A Settings field a rule reads, the sidebar's label for it, and what it measures: a share
+    (a fraction, typed as %), a ratio (×), days or a count."""
+
+    field: str
+    label: str
+    unit: Literal["share", "ratio", "days", "count"]
+
+
+# What a check needs that an export or a session may lack, and the page's reason when it does.
+MISSING = {
+    "activity": "the export has no last-activity date",
+    "created": "the export has no created date",
+    "budget": "no quota file gives the reps a budget",
+}
+
+
+@dataclass(frozen=True)
+class WarningRule:
+    """One kind of warning. `check` is given each rep's facts ("rep" scope) or the team's
+    ("team") and returns a warning or None; `question` is what the rep's 1:1 asks about it
+    (None: asked about deal by deal instead); `concentration_risk` puts it in the QBR's
+    concentration risks; `needs` (a key of MISSING) skips the check when that is missing."""
+
+    kind: str
+    label: str
+    scope: Literal["rep", "team"]
+    check: Callable[..., PipelineWarning | None]
+    thresholds: tuple[Threshold, ...] = ()
+    question: str | None = None
+    concentration_risk: bool = False
+    needs: str | None = None
+
+
+RULES = (
+    WarningRule(
+        "concentration", "One big deal", "rep", concentration,
+        thresholds=(
+            Threshold("concentration_warn", "One deal is this share of a rep's pipeline (warn)",
+                      "share"),
+            Threshold("concentration_critical", "… (critical)", "share"),
+        ),
+        question="What happens to your quarter if it slips, and what can you build beside it?",
+        concentration_risk=True,
+    ),
+    WarningRule(
+        "coverage", "Thin coverage", "rep", coverage,
+        thresholds=(
+            Threshold("coverage_warn", "Coverage of the budget still to close below (warn)",
+                      "ratio"),
+            Threshold("coverage_critical", "… (critical)", "ratio"),
+        ),
+        question="Which deals can you add, or bring into this quarter?",
+        needs="budget",
+    ),
+    WarningRule(
+        "next_period_coverage", "Thin pipeline next quarter", "rep", next_period_coverage,
+        thresholds=(
+            Threshold("next_period_coverage_warn", "Next quarter's coverage below", "ratio"),
+        ),
+        question="Which accounts will you open this month to fill it?",
+        needs="budget",
+    ),
+    WarningRule(
+        "prospecting_stall", "Stopped prospecting", "rep", prospecting_stall,
+        thresholds=(
+            Threshold("stall_share", "Pipeline created in 30 days below this share of usual",
+                      "share"),
+            Threshold("stall_days", "No deal created for (days)", "days"),
+        ),
+        question="Where will next quarter's pipeline come from?",
+        needs="created",
+    ),
+    WarningRule(
+        "gone_dark", "Gone dark", "rep", gone_dark,
+        thresholds=(
+            Threshold("gone_dark_share", "Share of pipeline gone dark", "share"),
+            Threshold("gone_dark_days", "Gone dark after (days without activity)", "days"),
+        ),
+        needs="activity",
+    ),
+    WarningRule(
+        "chase_mode", "Late-stage deals gone quiet", "rep", chase_mode,
+        thresholds=(
+            Threshold("chase_probability", "Chase mode from probability", "share"),
+            Threshold("chase_days", "Chase mode after (days without activity)", "days"),
+        ),
+        needs="activity",
+    ),
+    WarningRule("slipping", "Slipping", "rep", slipping),
+    WarningRule(
+        "pushed", "Close date keeps moving", "rep", pushed_repeatedly,
+        thresholds=(
+            Threshold("pushes_to_flag", "Close date pushed at least (times, with snapshots)",
+                      "count"),
+        ),
+    ),
+    WarningRule(
+        "team_top_deals", "Team hangs on three deals", "team", team_top_deals,
+        thresholds=(
+            Threshold("team_top_deals_share", "Team's 3 largest deals carry this share", "share"),
+        ),
+        concentration_risk=True,
+    ),
+    WarningRule(
+        "team_rep_share", "Team hangs on one rep", "team", team_rep_share,
+        thresholds=(
+            Threshold("team_rep_share", "One rep holds this share of the team's pipeline",
+                      "share"),
+        ),
+        concentration_risk=True,
+    ),
+)  # fmt: skip
+RULES_BY_KIND = {rule.kind: rule for rule in RULES}
+
+
+# --- Every warning, for a session ---------------------------------------------------------------
 
 
 def _severity_then_money(warning: PipelineWarning) -> tuple:
@@ -534,6 +672,63 @@ def pipeline_figures(
     )
 
 
+def _missing_data(con: duckdb.DuckDBPyConnection, figures: PipelineFigures) -> dict[str, str]:
+    """What of MISSING this session lacks, with the reason."""
+    has_created, has_activity = con.execute(COLUMN_FILLED_SQL).fetchone()
+    has_budget = any(rep.pacing.budget for rep in figures.this_quarter.reps)
+    present = {"activity": has_activity, "created": has_created, "budget": has_budget}
+    return {need: reason for need, reason in MISSING.items() if not present[need]}
+
+
+def rep_facts(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    figures: PipelineFigures,
+    with_deal_ids: bool = False,
+) -> list[RepFacts]:
+    """The facts of every rep of this quarter's pacing, each query run once for them all."""
+    upcoming = next_quarter(fiscal_quarter(settings.as_of, settings), settings)
+    slipped = slipped_by_rep(con, settings, with_deal_ids)
+    pushed = pushed_by_rep(con, settings, with_deal_ids)
+    # Next quarter's budgets alone: its whole pacing would read every deal twice more.
+    next_budgets = budgets(con, upcoming)
+    win_rates = trailing_win_rates(con, settings) if settings.coverage_from_win_rate else {}
+    created = {
+        row["owner"]: row
+        for row in _rows(
+            con.execute(
+                CREATED_SQL,
+                {
+                    "as_of": settings.as_of,
+                    "recent_start": settings.as_of - timedelta(days=29),
+                    "before_start": settings.as_of - timedelta(days=119),
+                    "before_end": settings.as_of - timedelta(days=30),
+                },
+            )
+        )
+    }
+    facts = []
+    for rep in figures.this_quarter.reps:
+        owner = rep.owner
+        made = created.get(owner, {})
+        facts.append(
+            RepFacts(
+                pipeline=figures.pipelines.get(owner) or empty_pipeline(owner),
+                budget=rep.pacing.budget,
+                closed_to_date=rep.pacing.closed_to_date,
+                next_budget=next_budgets.get(owner),
+                next_quarter_label=upcoming.label,
+                win_rate=win_rates.get(owner),
+                created_recently=float(made.get("created_recently", 0)),
+                created_before=float(made.get("created_before", 0)),
+                last_created=made.get("last_created"),
+                slipped=slipped.get(owner),
+                pushed=pushed.get(owner),
+            )
+        )
+    return facts
+
+
 def pipeline_warnings(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -541,101 +736,27 @@ def pipeline_warnings(
     figures: PipelineFigures | None = None,
     with_deal_ids: bool = False,
 ) -> WarningsFound:
-    """Every warning of PRODUCT.md's "Pipeline warnings" for the as-of date's quarter; `figures`
-    when the caller has read them already (pipeline_figures, with the same `with_deal_ids`), so
-    they are not read twice. Each warning lists the IDs of the deals behind it only when
-    `with_deal_ids` asks: the pages name the largest deals and count the rest."""
+    """Every warning of PRODUCT.md's "Pipeline warnings" for the as-of date's quarter: each rule
+    of RULES checked for each rep (or once for the team). `figures` when the caller has read
+    them already (pipeline_figures, with the same `with_deal_ids`), so they are not read twice.
+    Each warning lists the IDs of the deals behind it only when `with_deal_ids` asks: the pages
+    name the largest deals and count the rest."""
     figures = figures or pipeline_figures(con, settings, with_deal_ids)
-    period = fiscal_quarter(settings.as_of, settings)
-    upcoming = next_quarter(period, settings)
-    has_created, has_activity = con.execute(COLUMN_FILLED_SQL).fetchone()
-    skipped = {}
-    if not has_activity:
-        reason = "the export has no last-activity date"
-        skipped.update(gone_dark=reason, chase_mode=reason)
-    if not has_created:
-        skipped["prospecting_stall"] = "the export has no created date"
-
-    pipelines, this_quarter = figures.pipelines, figures.this_quarter
-    slipped = slipped_by_rep(con, settings, with_deal_ids)
-    pushed = pushed_by_rep(con, settings, with_deal_ids)
-    # Next quarter's budgets alone: its whole pacing would read every deal twice more.
-    next_budgets = budgets(con, upcoming)
-    if not any(rep.pacing.budget for rep in this_quarter.reps):
-        skipped["coverage"] = "no quota file gives the reps a budget"
-        skipped["next_period_coverage"] = "no quota file gives the reps a budget"
-    win_rates = trailing_win_rates(con, settings) if settings.coverage_from_win_rate else {}
-    created = {
-        row[0]: row[1:]
-        for row in con.execute(
-            CREATED_SQL,
-            {
-                "as_of": settings.as_of,
-                "recent_start": settings.as_of - timedelta(days=29),
-                "before_start": settings.as_of - timedelta(days=119),
-                "before_end": settings.as_of - timedelta(days=30),
-            },
-        ).fetchall()
-    }
-
-    found: list[PipelineWarning | None] = []
-    for rep in this_quarter.reps:
-        owner = rep.owner
-        pipeline = pipelines.get(owner) or _empty_pipeline(owner)
-        found.append(concentration(pipeline, settings, currency))
-        budget, closed = rep.pacing.budget, rep.pacing.closed_to_date
-        if budget and closed < budget:
-            target = (1 / win_rates[owner]) if owner in win_rates else settings.coverage_warn
-            found.append(coverage(pipeline, budget - closed, target, settings, currency))
-        if next_budgets.get(owner):
-            found.append(next_period_coverage(pipeline, next_budgets[owner], upcoming.label,
-                                              settings, currency))  # fmt: skip
-        if has_created and (pipeline.total or budget):
-            recent, before, last_created = created.get(owner, (0, 0, None))
-            found.append(prospecting_stall(owner, float(recent), float(before), last_created,
-                                           settings, currency))  # fmt: skip
-        if has_activity:
-            found.append(gone_dark(pipeline, settings, currency))
-            found.append(chase_mode(pipeline, settings, currency))
-        found.append(slipping(owner, slipped.get(owner), currency))
-        found.append(pushed_repeatedly(owner, pushed.get(owner), settings, currency))
-    found.append(team_top_deals(con, settings, currency))
-    found.append(team_rep_share(list(pipelines.values()), settings, currency))
+    lacking = _missing_data(con, figures)
+    skipped = {rule.kind: lacking[rule.needs] for rule in RULES if rule.needs in lacking}
+    reps = rep_facts(con, settings, figures, with_deal_ids)
+    team = TeamFacts(tuple(figures.pipelines.values()), top_weighted_deals(con, settings))
+    found = [
+        rule.check(facts, settings, currency)
+        for rule in RULES
+        if rule.kind not in skipped
+        for facts in (reps if rule.scope == "rep" else [team])
+    ]
     warnings = sorted((w for w in found if w is not None), key=_severity_then_money)
     return WarningsFound(tuple(warnings), skipped)
 
 
-def _empty_pipeline(owner: str) -> RepPipeline:
-    return RepPipeline(owner, 0.0, 0.0, None, 0.0, (), 0, (), 0, 0.0, 0.0, 0, 0.0, 0)
-
-
 # --- What the warnings page draws ----------------------------------------------------------------
-
-# Each rep's open pipeline as blocks: the largest deals one by one, the rest as one block, so
-# that the chart stays readable (and small) however many deals a rep has.
-PIPELINE_BLOCKS_SQL = """
-    SELECT owner, name, account, amount, deals
-    FROM (
-        SELECT owner,
-            CASE WHEN rank <= $largest THEN name END AS name,
-            CASE WHEN rank <= $largest THEN account END AS account,
-            sum(value) AS amount,
-            count(*) AS deals,
-            min(rank) AS first_rank
-        FROM (
-            SELECT owner, coalesce(name, opportunity_id) AS name, account,
-                coalesce(amount, 0)::DOUBLE AS value,
-                row_number() OVER (
-                    PARTITION BY owner ORDER BY coalesce(amount, 0) DESC, opportunity_id
-                ) AS rank
-            FROM open_opportunities
-            WHERE close_date IS NULL OR close_date >= $period_start
-        )
-        GROUP BY owner, CASE WHEN rank <= $largest THEN rank END,
-            CASE WHEN rank <= $largest THEN name END, CASE WHEN rank <= $largest THEN account END
-    )
-    ORDER BY owner, first_rank
-"""
 
 
 @dataclass(frozen=True)
@@ -654,7 +775,7 @@ def pipeline_blocks(con: duckdb.DuckDBPyConnection, settings: Settings,
     """Each rep's largest open deals one by one, then the rest of the pipeline as one block."""
     period = fiscal_quarter(settings.as_of, settings)
     rows = con.execute(
-        PIPELINE_BLOCKS_SQL, {"period_start": period.start, "largest": largest}
+        _sql("pipeline_blocks"), {"period_start": period.start, "largest": largest}
     ).fetchall()
     return [PipelineBlock(*row) for row in rows]
 

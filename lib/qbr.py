@@ -32,8 +32,6 @@ from lib.pipeline_warnings import (
 from lib.settings import Settings
 
 TOP_WINS = 10
-# The warnings that say the open pipeline hangs on a few deals or on one rep.
-CONCENTRATION_KINDS = ("concentration", "team_top_deals", "team_rep_share")
 NO_STAGE = "Not in the export"
 NO_REASON = "No reason given"
 
@@ -224,7 +222,7 @@ def qbr(
         losses=losses(con, quarter, through, last_open_stages or {}),
         coverage=coverage,
         coverage_note=coverage_note,
-        concentration=tuple(w for w in found if w.kind in CONCENTRATION_KINDS),
+        concentration=tuple(w for w in found if w.rule.concentration_risk),
         pipeline=tuple(pipeline_blocks(con, settings)),
         concentration_warn=settings.concentration_warn,
         referrals=team,

@@ -32,7 +32,6 @@ from lib.coaching import REFERRAL_TARGET
 from lib.export import safe_csv
 from lib.format import money, percent
 from lib.pacing import rep_rows, verdict
-from lib.pipeline_warnings import KIND_LABELS
 from lib.qbr import Qbr, headline_cards, story
 
 # A chart fills at most a screen of 1080 pixels under its section's heading; a small one grows
@@ -177,7 +176,7 @@ def tables(result: Qbr) -> dict[str, pd.DataFrame]:
             columns=["Rep", "Pipeline", "Budget still to close", "Coverage"],
         )
     found["concentration-risks"] = pd.DataFrame(
-        [(KIND_LABELS[w.kind], w.owner, w.severity, w.value, w.at_stake, w.message)
+        [(w.rule.label, w.owner, w.severity, w.value, w.at_stake, w.message)
          for w in result.concentration],
         columns=["Risk", "Rep", "Severity", "Share", "At stake", "What it says"],
     )  # fmt: skip
@@ -355,7 +354,7 @@ def _concentration_section(result: Qbr, rendered) -> str:
         )
     items = "".join(
         f'<p class="risk{" critical" if w.severity == "critical" else ""}">'
-        f"<b>{escape(KIND_LABELS[w.kind])}:</b> {escape(w.message)}</p>"
+        f"<b>{escape(w.rule.label)}:</b> {escape(w.message)}</p>"
         for w in result.concentration
     )
     return _section(

@@ -32,7 +32,7 @@ class Settings:
     late_min_probability: float = 0.6
     late_forecast_categories: tuple[str, ...] = ("Commit", "Best Case")
     no_activity_days: int = 14
-    # Close today's flag and the slipping warning: a deal whose close date was pushed this many
+    # Close today's flag and the pushed warning: a deal whose close date was pushed this many
     # times or more, counted over saved snapshots.
     pushes_to_flag: int = 2
     # Pipeline warnings (PRODUCT.md "Pipeline warnings"): shares are fractions, coverage ratios

@@ -29,7 +29,7 @@ from lib.one_on_one import (
     sheet_file_name,
     sheet_html,
 )
-from lib.pipeline_warnings import KIND_LABELS, pipeline_figures, pipeline_warnings
+from lib.pipeline_warnings import pipeline_figures, pipeline_warnings
 from pages import shared
 
 # Printing from the browser gives the open tab alone, without the sidebar, the controls or
@@ -157,7 +157,7 @@ with one_on_one:
     if not sheet.warnings:
         st.write("None: the pipeline passes every check.")
     for warning in sheet.warnings:
-        text = f"**{KIND_LABELS[warning.kind]}** · {markdown_text(warning.message)}"
+        text = f"**{warning.rule.label}** · {markdown_text(warning.message)}"
         if warning.severity == "critical":
             st.error(text, icon=":material/report:")
         else:

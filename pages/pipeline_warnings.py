@@ -6,7 +6,8 @@ from lib.charts import coverage_chart, created_heatmap, pipeline_by_deal_chart
 from lib.format import markdown_text
 from lib.overview import team_of_each_rep
 from lib.pipeline_warnings import (
-    KIND_LABELS,
+    RULES,
+    RULES_BY_KIND,
     coverage_by_rep,
     created_by_week,
     largest_pipelines,
@@ -43,7 +44,10 @@ rep = rep_column.selectbox(
     "Rep", [None, *reps_shown], format_func=lambda r: "Every rep" if r is None else r
 )
 kinds = kind_column.multiselect(
-    "Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, placeholder="Every kind"
+    "Kind",
+    [rule.kind for rule in RULES],
+    format_func=lambda kind: RULES_BY_KIND[kind].label,
+    placeholder="Every kind",
 )
 
 
@@ -62,7 +66,7 @@ st.subheader(
     else "No warnings: every rep's pipeline passes every check"
 )
 for warning in shown[:SHOWN_WARNINGS]:
-    text = f"**{KIND_LABELS[warning.kind]}** · {markdown_text(warning.message)}"
+    text = f"**{warning.rule.label}** · {markdown_text(warning.message)}"
     if warning.severity == "critical":
         st.error(text, icon=":material/report:")
     else:
@@ -73,7 +77,7 @@ if len(shown) > SHOWN_WARNINGS:
         "money at stake first: pick a team, a rep or a kind above to see the others."
     )
 for kind, reason in found.skipped.items():
-    st.caption(f"{KIND_LABELS[kind]}: not checked, {reason}.")
+    st.caption(f"{RULES_BY_KIND[kind].label}: not checked, {reason}.")
 
 st.subheader("The pictures")
 pipeline, coverage, created = st.tabs(["Pipeline by deal", "Coverage", "Pipeline created per week"])

@@ -10,7 +10,6 @@ from lib.charts import IMAGE_EXPORT_CONFIG, presented
 from lib.coaching import REFERRAL_TARGET
 from lib.format import markdown_text, money
 from lib.pacing import periods_to_choose
-from lib.pipeline_warnings import KIND_LABELS
 from lib.qbr import headline_cards, qbr, story
 from lib.qbr_export import (
     MONEY,
@@ -230,7 +229,7 @@ with section("concentration"):
         st.success("No deal or rep carries too much of the open pipeline.")
     for warning in result.concentration:
         show = st.error if warning.severity == "critical" else st.warning
-        show(f"**{KIND_LABELS[warning.kind]}:** {markdown_text(warning.message)}")
+        show(f"**{warning.rule.label}:** {markdown_text(warning.message)}")
     if "concentration" in charts:
         chart("concentration")
 

@@ -29,6 +29,7 @@ from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import LoadedReps, load_reps
 from lib.load.targets import LoadedTargets, load_quota_rows, load_targets
 from lib.load.zip_export import QUOTA_FILE, bundle, history_push_counts
+from lib.pipeline_warnings import RULES
 from lib.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -463,22 +464,9 @@ def upload_of_files(uploaded: list, problems: list[str]) -> Upload | None:
 
 # The warning thresholds the sidebar's Settings offer: (field, label, kind), where a share is
 # typed as a percentage, a ratio as a multiple, days and counts as whole numbers.
-WARNING_THRESHOLDS = (
-    ("concentration_warn", "One deal is this share of a rep's pipeline (warn)", "share"),
-    ("concentration_critical", "… (critical)", "share"),
-    ("coverage_warn", "Coverage of the budget still to close below (warn)", "ratio"),
-    ("coverage_critical", "… (critical)", "ratio"),
-    ("next_period_coverage_warn", "Next quarter's coverage below", "ratio"),
-    ("stall_share", "Pipeline created in 30 days below this share of usual", "share"),
-    ("stall_days", "No deal created for (days)", "days"),
-    ("gone_dark_share", "Share of pipeline gone dark", "share"),
-    ("gone_dark_days", "Gone dark after (days without activity)", "days"),
-    ("chase_probability", "Chase mode from probability", "share"),
-    ("chase_days", "Chase mode after (days without activity)", "days"),
-    ("pushes_to_flag", "Close date pushed at least (times, with snapshots)", "count"),
-    ("team_top_deals_share", "Team's 3 largest deals carry this share", "share"),
-    ("team_rep_share", "One rep holds this share of the team's pipeline", "share"),
-)
+# Every threshold of the pipeline warnings, rule by rule (lib/pipeline_warnings.RULES): a
+# Threshold is (Settings field, label, unit); pages/workspace.py remembers them by field.
+WARNING_THRESHOLDS = tuple(threshold for rule in RULES for threshold in rule.thresholds)
 
 
 def warning_threshold_inputs(defaults: Settings) -> dict[str, object]:
@@ -490,12 +478,12 @@ def warning_threshold_inputs(defaults: Settings) -> dict[str, object]:
             help="1 ÷ the rep's win rate by value over the last four quarters, instead of 3×.",
         )
     }
-    for field, label, kind in WARNING_THRESHOLDS:
+    for field, label, unit in WARNING_THRESHOLDS:
         default = getattr(defaults, field)
-        if kind == "share":
+        if unit == "share":
             percent = st.number_input(label + " (%)", 0, 100, round(default * 100), 5, key=field)
             values[field] = percent / 100
-        elif kind == "ratio":
+        elif unit == "ratio":
             values[field] = st.number_input(label + " (×)", 0.0, 20.0, default, 0.5, key=field)
         else:
             values[field] = st.number_input(label, 1, 365, default, 1, key=field)
