@@ -37,7 +37,7 @@ from lib.coaching import (
 from lib.fiscal import Period
 from lib.format import money, percent
 from lib.pacing import Pacing, PacingReport
-from lib.pipeline_warnings import PipelineWarning, WarningsFound
+from lib.pipeline_warnings import PipelineWarning, WarningsFound, warning_html
 from lib.settings import Settings
 
 
@@ -356,12 +356,7 @@ def _deals_table(deals: tuple[DealToClose, ...], currency: str | None) -> str:
 def _warnings_html(sheet: OneOnOneSheet) -> str:
     if not sheet.warnings:
         return "<section><h2>Warnings</h2><p>None: the pipeline passes every check.</p></section>"
-    items = "".join(
-        f'<p class="warn{" critical" if w.severity == "critical" else ""}">'
-        f"<b>{escape(w.rule.label)}{' (critical)' if w.severity == 'critical' else ''}"
-        f":</b> {escape(w.message)}</p>"
-        for w in sheet.warnings
-    )
+    items = "".join(warning_html(w, "warn") for w in sheet.warnings)
     return f"<section><h2>Warnings</h2>{items}</section>"
 
 

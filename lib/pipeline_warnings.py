@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from html import escape
 from pathlib import Path
 from typing import Literal, NamedTuple
 
 import duckdb
 
 from lib.fiscal import fiscal_quarter, next_quarter, previous_quarter
-from lib.format import money, percent
+from lib.format import markdown_text, money, percent
 from lib.pacing import PacingReport, budgets, pacing
 from lib.settings import Settings
 
@@ -754,6 +755,40 @@ def pipeline_warnings(
     ]
     warnings = sorted((w for w in found if w is not None), key=_severity_then_money)
     return WarningsFound(tuple(warnings), skipped)
+
+
+# --- How a warning is shown ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShownWarning:
+    """A warning as every page shows it: critical or not (an error box or a warning box), the
+    icon for that, and its label in bold then its sentence as Markdown that shows the
+    sentence's names as typed."""
+
+    critical: bool
+    icon: str
+    markdown: str
+
+
+def shown_warning(warning: PipelineWarning) -> ShownWarning:
+    critical = warning.severity == "critical"
+    return ShownWarning(
+        critical=critical,
+        icon=":material/report:" if critical else ":material/warning:",
+        markdown=f"**{warning.rule.label}** · {markdown_text(warning.message)}",
+    )
+
+
+def warning_html(warning: PipelineWarning, css_class: str) -> str:
+    """A warning as the printed sheets and exports show it: a paragraph of `css_class` (and
+    "critical"), its label (and "(critical)", which prints without colour) in bold, then its
+    sentence, escaped."""
+    critical = warning.severity == "critical"
+    return (
+        f'<p class="{css_class}{" critical" if critical else ""}"><b>{escape(warning.rule.label)}'
+        f"{' (critical)' if critical else ''}:</b> {escape(warning.message)}</p>"
+    )
 
 
 # --- What the warnings page draws ----------------------------------------------------------------

@@ -32,6 +32,7 @@ from lib.coaching import REFERRAL_TARGET
 from lib.export import safe_csv
 from lib.format import money, percent
 from lib.pacing import rep_rows, verdict
+from lib.pipeline_warnings import warning_html
 from lib.qbr import Qbr, headline_cards, story
 
 # A chart fills at most a screen of 1080 pixels under its section's heading; a small one grows
@@ -352,11 +353,7 @@ def _concentration_section(result: Qbr, rendered) -> str:
             f"{result.export_as_of:%-d %b %Y}).</p>",
             rendered.get("concentration", ""),
         )
-    items = "".join(
-        f'<p class="risk{" critical" if w.severity == "critical" else ""}">'
-        f"<b>{escape(w.rule.label)}:</b> {escape(w.message)}</p>"
-        for w in result.concentration
-    )
+    items = "".join(warning_html(w, "risk") for w in result.concentration)
     return _section(
         "concentration",
         f'<p class="note">The open pipeline as of {result.export_as_of:%-d %b %Y}.</p>',

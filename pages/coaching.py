@@ -29,7 +29,7 @@ from lib.one_on_one import (
     sheet_file_name,
     sheet_html,
 )
-from lib.pipeline_warnings import pipeline_figures, pipeline_warnings
+from lib.pipeline_warnings import pipeline_figures, pipeline_warnings, shown_warning
 from pages import shared
 
 # Printing from the browser gives the open tab alone, without the sidebar, the controls or
@@ -156,12 +156,8 @@ with one_on_one:
     st.subheader("Warnings", anchor=False)
     if not sheet.warnings:
         st.write("None: the pipeline passes every check.")
-    for warning in sheet.warnings:
-        text = f"**{warning.rule.label}** · {markdown_text(warning.message)}"
-        if warning.severity == "critical":
-            st.error(text, icon=":material/report:")
-        else:
-            st.warning(text, icon=":material/warning:")
+    for warning in map(shown_warning, sheet.warnings):
+        (st.error if warning.critical else st.warning)(warning.markdown, icon=warning.icon)
 
     st.subheader("Open pipeline by stage and age", anchor=False)
     if sheet.pipeline:

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from lib.charts import coverage_chart, created_heatmap, pipeline_by_deal_chart
-from lib.format import markdown_text
 from lib.overview import team_of_each_rep
 from lib.pipeline_warnings import (
     RULES,
@@ -14,6 +13,7 @@ from lib.pipeline_warnings import (
     pipeline_blocks,
     pipeline_figures,
     pipeline_warnings,
+    shown_warning,
 )
 from pages import shared
 
@@ -65,12 +65,8 @@ st.subheader(
     if shown
     else "No warnings: every rep's pipeline passes every check"
 )
-for warning in shown[:SHOWN_WARNINGS]:
-    text = f"**{warning.rule.label}** · {markdown_text(warning.message)}"
-    if warning.severity == "critical":
-        st.error(text, icon=":material/report:")
-    else:
-        st.warning(text, icon=":material/warning:")
+for warning in map(shown_warning, shown[:SHOWN_WARNINGS]):
+    (st.error if warning.critical else st.warning)(warning.markdown, icon=warning.icon)
 if len(shown) > SHOWN_WARNINGS:
     st.caption(
         f"The first {SHOWN_WARNINGS} of {len(shown):,} warnings, the most severe and the most "

@@ -10,6 +10,7 @@ from lib.charts import IMAGE_EXPORT_CONFIG, presented
 from lib.coaching import REFERRAL_TARGET
 from lib.format import markdown_text, money
 from lib.pacing import periods_to_choose
+from lib.pipeline_warnings import shown_warning
 from lib.qbr import headline_cards, qbr, story
 from lib.qbr_export import (
     MONEY,
@@ -227,9 +228,8 @@ with section("concentration"):
     st.caption(f"The open pipeline as of {result.export_as_of:%-d %b %Y}.")
     if not result.concentration:
         st.success("No deal or rep carries too much of the open pipeline.")
-    for warning in result.concentration:
-        show = st.error if warning.severity == "critical" else st.warning
-        show(f"**{warning.rule.label}:** {markdown_text(warning.message)}")
+    for warning in map(shown_warning, result.concentration):
+        (st.error if warning.critical else st.warning)(warning.markdown, icon=warning.icon)
     if "concentration" in charts:
         chart("concentration")
 

@@ -14,6 +14,7 @@ from lib.load.targets import load_targets
 from lib.pipeline_warnings import (
     RULES,
     PipelineBlock,
+    PipelineWarning,
     RepFacts,
     TeamFacts,
     chase_mode,
@@ -31,11 +32,13 @@ from lib.pipeline_warnings import (
     pushed_by_rep,
     pushed_repeatedly,
     rep_pipelines,
+    shown_warning,
     slipped_by_rep,
     slipping,
     team_rep_share,
     team_top_deals,
     top_weighted_deals,
+    warning_html,
 )
 from lib.settings import Settings
 
@@ -447,3 +450,18 @@ def test_a_deal_both_overdue_and_pushed_is_two_warnings_of_two_kinds():
 def test_the_readme_names_every_kind_of_warning():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [rule.kind for rule in RULES if f"`{rule.kind}`" not in readme] == []
+
+
+def test_a_warning_is_shown_with_its_label_and_its_sentence_as_typed():
+    warning = PipelineWarning("rep", "*Ann*", "concentration", "critical", 0.9,
+                              "*Ann*: 90 % is <b>one</b> deal.", ("d1",), 90.0)  # fmt: skip
+    shown = shown_warning(warning)
+    assert (shown.critical, shown.icon) == (True, ":material/report:")
+    assert shown.markdown == "**One big deal** · \\*Ann\\*\\: 90 % is \\<b\\>one\\</b\\> deal\\."
+    assert warning_html(warning, "warn") == (
+        '<p class="warn critical"><b>One big deal (critical):</b> '
+        "*Ann*: 90 % is &lt;b&gt;one&lt;/b&gt; deal.</p>"
+    )
+    calm = replace(warning, kind="gone_dark", severity="warn")
+    assert (shown_warning(calm).critical, shown_warning(calm).icon) == (False, ":material/warning:")
+    assert warning_html(calm, "risk").startswith('<p class="risk"><b>Gone dark:</b> ')
