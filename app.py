@@ -29,7 +29,7 @@ page = st.navigation(
             url_path="what-can-we-close-today",
         ),
         st.Page(
-            "pages/warnings.py",
+            "pages/pipeline_warnings.py",
             title="Who is about to drive off the cliff?",
             icon=":material/warning:",
             url_path="who-is-about-to-drive-off-the-cliff",

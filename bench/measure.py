@@ -85,18 +85,18 @@ def closeboard(folder: Path) -> dict:
     from lib.one_on_one import one_on_one_sheet
     from lib.overview import export_summary, owners, quota_grid
     from lib.pacing import cumulative_series, linearity, pacing, periods_to_choose
-    from lib.qbr import qbr
-    from lib.report import report
-    from lib.session import assemble
-    from lib.settings import Settings
-    from lib.store import snapshot_of_export
-    from lib.warnings import (
+    from lib.pipeline_warnings import (
         coverage_by_rep,
         created_by_week,
         pipeline_blocks,
         pipeline_figures,
         pipeline_warnings,
     )
+    from lib.qbr import qbr
+    from lib.report import report
+    from lib.session import assemble
+    from lib.settings import Settings
+    from lib.store import snapshot_of_export
 
     settings = Settings(as_of=AS_OF)
     data = (folder / "opportunities.csv").read_bytes()

@@ -19,8 +19,8 @@ import duckdb
 from lib.fiscal import Period, fiscal_quarter, previous_quarter
 from lib.format import money, percent
 from lib.pacing import PacingReport, pacing
+from lib.pipeline_warnings import PipelineWarning
 from lib.settings import Settings
-from lib.warnings import Warning
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 REFERRAL_TARGET = 2.0
@@ -411,20 +411,10 @@ def last_won_accounts(con: duckdb.DuckDBPyConnection, settings: Settings, owner:
     return [row[0] for row in con.execute(LAST_WON_ACCOUNTS_SQL, parameters).fetchall()]
 
 
-# What to ask about a rep's warning; the warning's own sentence carries the figures. Gone dark,
-# chase mode and slipping are asked about deal by deal instead.
-WARNING_QUESTIONS = {
-    "concentration": "What happens to your quarter if it slips, and what can you build beside it?",
-    "coverage": "Which deals can you add, or bring into this quarter?",
-    "next_period_coverage": "Which accounts will you open this month to fill it?",
-    "prospecting_stall": "Where will next quarter's pipeline come from?",
-}
-
-
 def questions(
     owner: str,
     deals: list[RepDeal],
-    warnings: list[Warning],
+    warnings: list[PipelineWarning],
     figures: Coaching,
     won_accounts: list[str],
     settings: Settings,
@@ -469,9 +459,11 @@ def questions(
             f"{deal.described(currency)}, {rank}, has no next step: what is the next meeting, "
             "and who is in it?"
         )
+    # What to ask about a warning is its rule's question; the warning's own sentence carries the
+    # figures. Rules without one (gone dark, chase mode, slipping) are asked about deal by deal.
     for warning in warnings:
-        if warning.owner == owner and warning.kind in WARNING_QUESTIONS:
-            found.append(f"{_about_you(warning.message, owner)} {WARNING_QUESTIONS[warning.kind]}")
+        if warning.owner == owner and warning.rule.question:
+            found.append(f"{_about_you(warning.message, owner)} {warning.rule.question}")
     # Every sale should lead to two more: that question is never the one cut for space.
     closing = _wins_and_referrals(figures, won_accounts)
     return found[: MAX_QUESTIONS - len(closing)] + closing

@@ -37,8 +37,8 @@ from lib.coaching import (
 from lib.fiscal import Period
 from lib.format import money, percent
 from lib.pacing import Pacing, PacingReport
+from lib.pipeline_warnings import PipelineWarning, WarningsFound, warning_html
 from lib.settings import Settings
-from lib.warnings import KIND_LABELS, Warning, Warnings
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class OneOnOneSheet:
     # The deals the rep can close now, or (when there are none) the nearest late-stage ones.
     close_now: tuple[DealToClose, ...]
     closing_next: tuple[DealToClose, ...]
-    warnings: tuple[Warning, ...]
+    warnings: tuple[PipelineWarning, ...]
     pipeline: tuple[StageAge, ...]
     questions: tuple[str, ...]
     window: Period
@@ -70,7 +70,7 @@ def one_on_one_sheet(
     settings: Settings,
     owner: str,
     report: CoachingReport,
-    found: Warnings,
+    found: WarningsFound,
     currency: str | None,
     source: str,
 ) -> OneOnOneSheet:
@@ -356,12 +356,7 @@ def _deals_table(deals: tuple[DealToClose, ...], currency: str | None) -> str:
 def _warnings_html(sheet: OneOnOneSheet) -> str:
     if not sheet.warnings:
         return "<section><h2>Warnings</h2><p>None: the pipeline passes every check.</p></section>"
-    items = "".join(
-        f'<p class="warn{" critical" if w.severity == "critical" else ""}">'
-        f"<b>{escape(KIND_LABELS[w.kind])}{' (critical)' if w.severity == 'critical' else ''}"
-        f":</b> {escape(w.message)}</p>"
-        for w in sheet.warnings
-    )
+    items = "".join(warning_html(w, "warn") for w in sheet.warnings)
     return f"<section><h2>Warnings</h2>{items}</section>"
 
 

@@ -20,20 +20,18 @@ from lib.fiscal import Period, fiscal_quarter, next_quarter
 from lib.format import money, percent
 from lib.load.stages import status_from_stage_name
 from lib.pacing import CumulativeSeries, PacingReport, cumulative_series, pacing
-from lib.settings import Settings
-from lib.warnings import (
+from lib.pipeline_warnings import (
     PipelineBlock,
+    PipelineWarning,
     RepCoverage,
     RepPipeline,
-    Warning,
     pipeline_blocks,
     pipeline_figures,
     pipeline_warnings,
 )
+from lib.settings import Settings
 
 TOP_WINS = 10
-# The warnings that say the open pipeline hangs on a few deals or on one rep.
-CONCENTRATION_KINDS = ("concentration", "team_top_deals", "team_rep_share")
 NO_STAGE = "Not in the export"
 NO_REASON = "No reason given"
 
@@ -175,7 +173,7 @@ class Qbr:
     losses: Losses
     coverage: Coverage | None
     coverage_note: str | None
-    concentration: tuple[Warning, ...]
+    concentration: tuple[PipelineWarning, ...]
     # Each rep's open pipeline deal by deal, and the share of it one deal may take.
     pipeline: tuple[PipelineBlock, ...]
     concentration_warn: float
@@ -224,7 +222,7 @@ def qbr(
         losses=losses(con, quarter, through, last_open_stages or {}),
         coverage=coverage,
         coverage_note=coverage_note,
-        concentration=tuple(w for w in found if w.kind in CONCENTRATION_KINDS),
+        concentration=tuple(w for w in found if w.rule.concentration_risk),
         pipeline=tuple(pipeline_blocks(con, settings)),
         concentration_warn=settings.concentration_warn,
         referrals=team,

@@ -32,8 +32,8 @@ from lib.coaching import REFERRAL_TARGET
 from lib.downloads import safe_csv
 from lib.format import money, percent
 from lib.pacing import rep_rows, verdict
+from lib.pipeline_warnings import warning_html
 from lib.qbr import Qbr, headline_cards, story
-from lib.warnings import KIND_LABELS
 
 # A chart fills at most a screen of 1080 pixels under its section's heading; a small one grows
 # with its larger type, not to the full screen.
@@ -177,7 +177,7 @@ def tables(result: Qbr) -> dict[str, pd.DataFrame]:
             columns=["Rep", "Pipeline", "Budget still to close", "Coverage"],
         )
     found["concentration-risks"] = pd.DataFrame(
-        [(KIND_LABELS[w.kind], w.owner, w.severity, w.value, w.at_stake, w.message)
+        [(w.rule.label, w.owner, w.severity, w.value, w.at_stake, w.message)
          for w in result.concentration],
         columns=["Risk", "Rep", "Severity", "Share", "At stake", "What it says"],
     )  # fmt: skip
@@ -353,11 +353,7 @@ def _concentration_section(result: Qbr, rendered) -> str:
             f"{result.export_as_of:%-d %b %Y}).</p>",
             rendered.get("concentration", ""),
         )
-    items = "".join(
-        f'<p class="risk{" critical" if w.severity == "critical" else ""}">'
-        f"<b>{escape(KIND_LABELS[w.kind])}:</b> {escape(w.message)}</p>"
-        for w in result.concentration
-    )
+    items = "".join(warning_html(w, "risk") for w in result.concentration)
     return _section(
         "concentration",
         f'<p class="note">The open pipeline as of {result.export_as_of:%-d %b %Y}.</p>',

@@ -12,9 +12,9 @@ from lib import coaching
 from lib.close_today import close_today, for_report
 from lib.fiscal import fiscal_quarter
 from lib.pacing import PacingReport, pacing
+from lib.pipeline_warnings import pipeline_figures, pipeline_warnings
 from lib.qbr import Qbr
 from lib.settings import Settings
-from lib.warnings import pipeline_figures, pipeline_warnings
 
 
 def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | None) -> dict:

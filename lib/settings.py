@@ -12,26 +12,6 @@ PACE_METHODS = ("business", "calendar", "last_year")
 REFERRAL_KEYWORDS = ("referral", "referred", "word of mouth", "customer introduction")
 
 
-# The warning thresholds the sidebar's Settings offer: (field, label, kind), where a share is
-# typed as a percentage, a ratio as a multiple, days and counts as whole numbers.
-WARNING_THRESHOLDS = (
-    ("concentration_warn", "One deal is this share of a rep's pipeline (warn)", "share"),
-    ("concentration_critical", "… (critical)", "share"),
-    ("coverage_warn", "Coverage of the budget still to close below (warn)", "ratio"),
-    ("coverage_critical", "… (critical)", "ratio"),
-    ("next_period_coverage_warn", "Next quarter's coverage below", "ratio"),
-    ("stall_share", "Pipeline created in 30 days below this share of usual", "share"),
-    ("stall_days", "No deal created for (days)", "days"),
-    ("gone_dark_share", "Share of pipeline gone dark", "share"),
-    ("gone_dark_days", "Gone dark after (days without activity)", "days"),
-    ("chase_probability", "Chase mode from probability", "share"),
-    ("chase_days", "Chase mode after (days without activity)", "days"),
-    ("pushes_to_flag", "Close date pushed at least (times, with snapshots)", "count"),
-    ("team_top_deals_share", "Team's 3 largest deals carry this share", "share"),
-    ("team_rep_share", "One rep holds this share of the team's pipeline", "share"),
-)
-
-
 @dataclass(frozen=True)
 class Settings:
     """What the sidebar sets; lib functions take it as an argument, never from a global."""
@@ -53,7 +33,7 @@ class Settings:
     late_min_probability: float = 0.6
     late_forecast_categories: tuple[str, ...] = ("Commit", "Best Case")
     no_activity_days: int = 14
-    # Close today's flag and the slipping warning: a deal whose close date was pushed this many
+    # Close today's flag and the pushed warning: a deal whose close date was pushed this many
     # times or more, counted over saved snapshots.
     pushes_to_flag: int = 2
     # Pipeline warnings (PRODUCT.md "Pipeline warnings"): shares are fractions, coverage ratios

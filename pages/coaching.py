@@ -28,8 +28,8 @@ from lib.one_on_one import (
     sheet_file_name,
     sheet_html,
 )
+from lib.pipeline_warnings import pipeline_figures, pipeline_warnings, shown_warning
 from lib.settings import parse_keywords
-from lib.warnings import KIND_LABELS, pipeline_figures, pipeline_warnings
 from ui.session import as_of_caption, loaded_or_stop
 from ui.tables import money_column
 
@@ -158,12 +158,8 @@ with one_on_one:
     st.subheader("Warnings", anchor=False)
     if not sheet.warnings:
         st.write("None: the pipeline passes every check.")
-    for warning in sheet.warnings:
-        text = f"**{KIND_LABELS[warning.kind]}** · {markdown_text(warning.message)}"
-        if warning.severity == "critical":
-            st.error(text, icon=":material/report:")
-        else:
-            st.warning(text, icon=":material/warning:")
+    for warning in map(shown_warning, sheet.warnings):
+        (st.error if warning.critical else st.warning)(warning.markdown, icon=warning.icon)
 
     st.subheader("Open pipeline by stage and age", anchor=False)
     if sheet.pipeline:

@@ -340,7 +340,8 @@ if has_history:
         st.write(
             f"The deals {markdown_text(files.history_file)} records changes of, the most "
             "pushed first. Tick a deal to see its close date, stage and amount over time. "
-            "Close-date pushes flag deals on the close-today page and in the slipping warning."
+            "Close-date pushes flag deals on the close-today page and in the “Close date keeps "
+            "moving” warning."
         )
         changed = deals_with_history(files.history, data.export.deals)
         # Every deal, not the first 1,000: a deal is ticked here to see its history.

@@ -10,6 +10,7 @@ from lib.charts import IMAGE_EXPORT_CONFIG, presented
 from lib.coaching import REFERRAL_TARGET
 from lib.format import markdown_text, money
 from lib.pacing import periods_to_choose
+from lib.pipeline_warnings import shown_warning
 from lib.qbr import headline_cards, qbr, story
 from lib.qbr_files import (
     MONEY,
@@ -24,7 +25,6 @@ from lib.qbr_files import (
     screen_height,
     tables,
 )
-from lib.warnings import KIND_LABELS
 from ui.session import as_of_caption, loaded_or_stop
 from ui.sidebar import typed_team_budget
 from ui.tables import long_table, money_column
@@ -231,9 +231,8 @@ with section("concentration"):
     st.caption(f"The open pipeline as of {result.export_as_of:%-d %b %Y}.")
     if not result.concentration:
         st.success("No deal or rep carries too much of the open pipeline.")
-    for warning in result.concentration:
-        show = st.error if warning.severity == "critical" else st.warning
-        show(f"**{KIND_LABELS[warning.kind]}:** {markdown_text(warning.message)}")
+    for warning in map(shown_warning, result.concentration):
+        (st.error if warning.critical else st.warning)(warning.markdown, icon=warning.icon)
     if "concentration" in charts:
         chart("concentration")
 

@@ -228,7 +228,7 @@ def test_every_question_page_says_where_to_load_an_export_before_one_is_loaded()
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["source"] = "My uploads"
     at.run()
-    for page in ("pages/pacing.py", "pages/warnings.py", "pages/coaching.py", "pages/qbr.py",
+    for page in ("pages/pacing.py", "pages/pipeline_warnings.py", "pages/coaching.py", "pages/qbr.py",
                  "pages/changes.py", "pages/explore.py"):  # fmt: skip
         at.switch_page(page).run()
         assert not at.exception, page

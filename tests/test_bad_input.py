@@ -22,8 +22,8 @@ from lib.load.opportunities import load_opportunities
 from lib.load.reps import load_reps
 from lib.load.targets import load_targets
 from lib.one_on_one import one_on_one_sheet, sheet_html
+from lib.pipeline_warnings import pipeline_warnings
 from lib.settings import Settings
-from lib.warnings import pipeline_warnings
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "data" / "bad"

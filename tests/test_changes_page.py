@@ -232,17 +232,17 @@ def test_deals_pushed_twice_are_flagged_on_the_close_today_list(snapshot_store):
     assert flagged == pushed
 
 
-def test_deals_pushed_twice_are_a_slipping_warning(snapshot_store):
+def test_deals_pushed_twice_are_a_close_date_keeps_moving_warning(snapshot_store):
     save_history(snapshot_store)
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("pages/warnings.py").run()
-    # The page lists the first 40 warnings of the whole team: ask for the slipping ones.
-    at.multiselect[0].set_value(["slipping"]).run()
+    at.switch_page("pages/pipeline_warnings.py").run()
+    # The page lists the first 40 warnings of the whole team: ask for the pushed ones.
+    at.multiselect[0].set_value(["pushed"]).run()
     said = [unescaped(element.value) for element in (*at.error, *at.warning)]
     pushed = [message for message in said if "close date pushed 2 times or more" in message]
     assert pushed
-    assert all(message.startswith("**Slipping** · ") for message in pushed)
+    assert all(message.startswith("**Close date keeps moving** · ") for message in pushed)
     _, rows = sample_rows()
     for row in pushed_every_week(rows):
         assert any(row["Opportunity Name"] in message for message in pushed)

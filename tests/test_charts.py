@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 from lib.charts import attainment_chart, escape_text, pipeline_by_deal_chart
 from lib.pacing import Pacing, RepPacing
-from lib.warnings import PipelineBlock
+from lib.pipeline_warnings import PipelineBlock
 
 HOSTILE = '<a href="http://evil.example">Ann</a>'
 

@@ -159,7 +159,7 @@ def test_report_refuses_a_probability_given_as_a_percentage(capsys):
 
 
 def test_report_lists_each_warning_with_its_figure_and_deals(tmp_path, capsys):
-    from tests.test_warnings import EXPORT, TARGETS
+    from tests.test_pipeline_warnings import EXPORT, TARGETS
 
     (tmp_path / "deals.csv").write_bytes(EXPORT)
     (tmp_path / "targets.csv").write_bytes(TARGETS)

@@ -55,8 +55,8 @@ from lib.db import open_database
 from lib.fiscal import fiscal_quarter
 from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
+from lib.pipeline_warnings import PipelineWarning
 from lib.settings import Settings, parse_keywords
-from lib.warnings import Warning
 
 AS_OF = date(2026, 11, 20)
 SETTINGS = Settings(as_of=AS_OF)
@@ -332,7 +332,7 @@ def test_questions_name_the_deals_with_their_figures_most_urgent_first():
         open_deal("late", 50000, close=date(2026, 11, 3)),
         open_deal("quiet", 30000, activity=date(2026, 10, 28)),
     ]
-    stall = Warning("rep", "Ann", "prospecting_stall", "warn", 23.0,
+    stall = PipelineWarning("rep", "Ann", "prospecting_stall", "warn", 23.0,
                     "Ann: no deal created in 23 days (since Oct 28).", (), 0.0)  # fmt: skip
     asked = questions("Ann", deals, [stall], ann_figures(), ["Acme", "Birch"], SETTINGS, "USD")
     assert asked == [
@@ -350,7 +350,7 @@ def test_questions_name_the_deals_with_their_figures_most_urgent_first():
 
 def test_a_deal_is_asked_about_once_and_other_reps_warnings_are_left_out():
     deals = [open_deal("late", 50000, close=date(2026, 11, 3), activity=date(2026, 10, 1))]
-    bo = Warning("rep", "Bo", "prospecting_stall", "warn", 30.0, "Bo: no deal.", (), 0.0)
+    bo = PipelineWarning("rep", "Bo", "prospecting_stall", "warn", 30.0, "Bo: no deal.", (), 0.0)
     asked = questions("Ann", deals, [bo], ann_figures(referrals=8), [], SETTINGS, "USD")
     assert len(asked) == 1
     assert asked[0].startswith("Deal late (Acme, $50K) was due to close")
@@ -368,7 +368,7 @@ def test_the_referral_question_is_kept_when_there_are_many_others():
     deals = [open_deal(f"late{n}", 1000 * n, close=date(2026, 11, 1)) for n in range(1, 4)]
     deals += [open_deal(f"quiet{n}", 100 * n, activity=date(2026, 10, 1)) for n in range(1, 4)]
     warnings = [
-        Warning("rep", "Ann", kind, "warn", 1.0, f"Ann: {kind}.", (), 0.0)
+        PipelineWarning("rep", "Ann", kind, "warn", 1.0, f"Ann: {kind}.", (), 0.0)
         for kind in ("concentration", "coverage", "next_period_coverage", "prospecting_stall")
     ]
     asked = questions("Ann", deals, warnings, ann_figures(), ["Acme"], SETTINGS, "USD")

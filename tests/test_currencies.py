@@ -15,11 +15,16 @@ from lib.load.opportunities import load_opportunities
 from lib.one_on_one import one_on_one_sheet
 from lib.overview import export_summary, owners, quota_grid
 from lib.pacing import cumulative_series, linearity, pacing
+from lib.pipeline_warnings import (
+    created_by_week,
+    pipeline_blocks,
+    pipeline_figures,
+    pipeline_warnings,
+)
 from lib.qbr import qbr
 from lib.qbr_files import csv_zip, qbr_html
 from lib.report import report
 from lib.settings import Settings
-from lib.warnings import created_by_week, pipeline_blocks, pipeline_figures, pipeline_warnings
 
 SETTINGS = Settings(as_of=date(2026, 11, 20))
 RATES = {"USD": 1.0, "EUR": 2.0}  # none for GBP

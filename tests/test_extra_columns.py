@@ -24,16 +24,16 @@ from lib.load.targets import load_targets
 from lib.one_on_one import one_on_one_sheet
 from lib.overview import export_summary, owners, quota_grid
 from lib.pacing import cumulative_series, linearity, pacing
-from lib.qbr import qbr
-from lib.report import report
-from lib.settings import Settings
-from lib.store import snapshot_of_export
-from lib.warnings import (
+from lib.pipeline_warnings import (
     created_by_week,
     pipeline_blocks,
     pipeline_figures,
     pipeline_warnings,
 )
+from lib.qbr import qbr
+from lib.report import report
+from lib.settings import Settings
+from lib.store import snapshot_of_export
 
 LIB = Path(__file__).resolve().parent.parent / "lib"
 SQL_TEXT = "\n".join(path.read_text() for path in [*LIB.glob("*.py"), *LIB.glob("sql/*.sql")])

@@ -15,7 +15,7 @@ from lib.one_on_one import (
     sheet_file_name,
     sheet_html,
 )
-from lib.warnings import pipeline_warnings
+from lib.pipeline_warnings import pipeline_warnings
 from tests.test_coaching import AS_OF, EXPORT, SETTINGS, TARGETS, database
 
 HOSTILE = b"""Opportunity ID,Opportunity Name,Account Name,Opportunity Owner,Stage,Amount,Probability (%),Close Date,Created Date,Lead Source,Last Activity,Next Step

@@ -88,7 +88,7 @@ def test_close_date_pushes_come_from_opportunity_history_up_to_the_as_of_date(ex
     assert pushes(export, date(2026, 11, 5)) == sf.PUSHES_AS_OF_5_NOV
 
 
-def test_pushes_flag_the_slipping_deals_as_snapshot_pushes_do(export):
+def test_pushes_flag_deals_whose_close_date_keeps_moving_as_snapshot_pushes_do(export):
     counts = history_push_counts(export.export_files.history, export.deals, AS_OF)
     row = counts.to_pylist()[0]
     assert list(row) == [
@@ -274,8 +274,8 @@ def test_cli_report_of_the_zip_uses_its_quotas_fiscal_year_rates_and_pushes(tmp_
     assert printed["pacing"]["team"]["budget"] == 50_000
     # Weighted: 12,500 × 0.9 + 4,000 × 0.1 + 6,250 × 0.1 = 12,275 (all close in Nov–Jan).
     assert printed["pacing"]["team"]["projection_weighted"] == 12_275
-    slipping = [w for w in printed["warnings"] if w["kind"] == "slipping"]
-    assert [(w["owner"], w["opportunity_ids"]) for w in slipping] == [
+    pushed = [w for w in printed["warnings"] if w["kind"] == "pushed"]
+    assert [(w["owner"], w["opportunity_ids"]) for w in pushed] == [
         ("Ana García", [sf.O1]), ("Ben Okafor", [sf.O6])
     ]  # fmt: skip
 

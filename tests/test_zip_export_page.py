@@ -63,8 +63,8 @@ def test_the_export_csvs_chosen_together_load_as_the_zip_does():
     )
 
 
-def test_history_pushes_flag_the_slipping_deals_on_the_warnings_page():
-    at = uploaded(("WE_1.zip", sf.full_export()), page="pages/warnings.py")
+def test_history_pushes_flag_the_deals_whose_close_date_keeps_moving_on_the_warnings_page():
+    at = uploaded(("WE_1.zip", sf.full_export()), page="pages/pipeline_warnings.py")
     messages = " ".join(text(alert.value) for alert in [*at.error, *at.warning])
     assert "Ana García: 1 open deal with a close date pushed 2 times or more" in messages
     assert "Ben Okafor: 1 open deal with a close date pushed 2 times or more" in messages

@@ -12,8 +12,9 @@ from lib.fiscal import parse_holidays
 from lib.format import markdown_text
 from lib.load.opportunities import LoadedExport
 from lib.overview import default_as_of
+from lib.pipeline_warnings import WARNING_THRESHOLDS
 from lib.session import Session
-from lib.settings import WARNING_THRESHOLDS, Settings
+from lib.settings import Settings
 from ui import uploads, workspace
 from ui.session import assemble_session, forget_session
 
@@ -159,12 +160,12 @@ def warning_threshold_inputs(defaults: Settings) -> dict[str, object]:
             help="1 ÷ the rep's win rate by value over the last four quarters, instead of 3×.",
         )
     }
-    for field, label, kind in WARNING_THRESHOLDS:
+    for field, label, unit in WARNING_THRESHOLDS:
         default = getattr(defaults, field)
-        if kind == "share":
+        if unit == "share":
             percent = st.number_input(label + " (%)", 0, 100, round(default * 100), 5, key=field)
             values[field] = percent / 100
-        elif kind == "ratio":
+        elif unit == "ratio":
             values[field] = st.number_input(label + " (×)", 0.0, 20.0, default, 0.5, key=field)
         else:
             values[field] = st.number_input(label, 1, 365, default, 1, key=field)

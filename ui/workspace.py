@@ -16,7 +16,7 @@ import streamlit as st
 
 from lib import store, workspaces
 from lib.format import markdown_text
-from lib.settings import WARNING_THRESHOLDS
+from lib.pipeline_warnings import WARNING_THRESHOLDS
 from lib.workspaces import StoredFile, Workspace
 from ui.uploads import Upload, upload_of_files
 

@@ -1,7 +1,8 @@
 """Pipeline warnings: each rule just inside and just outside its threshold, worked by hand."""
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -10,14 +11,18 @@ import pytest
 from lib.db import NO_PUSHES, create_set_apart_views, open_database
 from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
-from lib.settings import Settings
-from lib.warnings import (
+from lib.pipeline_warnings import (
+    RULES,
     PipelineBlock,
+    PipelineWarning,
+    RepFacts,
+    TeamFacts,
     chase_mode,
     concentration,
     coverage,
     coverage_by_rep,
     created_by_week,
+    empty_pipeline,
     gone_dark,
     largest_pipelines,
     next_period_coverage,
@@ -27,11 +32,15 @@ from lib.warnings import (
     pushed_by_rep,
     pushed_repeatedly,
     rep_pipelines,
+    shown_warning,
     slipped_by_rep,
     slipping,
     team_rep_share,
     team_top_deals,
+    top_weighted_deals,
+    warning_html,
 )
+from lib.settings import Settings
 
 AS_OF = date(2026, 11, 20)
 SETTINGS = Settings(as_of=AS_OF)
@@ -68,6 +77,11 @@ def pipeline_of(*deals: dict):
     return rep
 
 
+def facts(pipeline=None, **figures) -> RepFacts:
+    """What a check reads of Ann: her open pipeline (none unless given) and the figures given."""
+    return RepFacts(pipeline or empty_pipeline("Ann"), **figures)
+
+
 def test_hhi_and_effective_number_of_deals_on_a_worked_example():
     # Shares 0.6, 0.3, 0.1: HHI = 0.36 + 0.09 + 0.01 = 0.46, worth 1 / 0.46 = 2.17 equal deals.
     rep = pipeline_of(deal(60), deal(30), deal(10))
@@ -81,13 +95,13 @@ def test_hhi_and_effective_number_of_deals_on_a_worked_example():
     [([49, 26, 25], None), ([50, 50], "warn"), ([69, 31], "warn"), ([70, 30], "critical")],
 )
 def test_concentration_warns_from_half_and_is_critical_from_70_percent(amounts, severity):
-    warning = concentration(pipeline_of(*[deal(a) for a in amounts]), SETTINGS, "USD")
+    warning = concentration(facts(pipeline_of(*[deal(a) for a in amounts])), SETTINGS, "USD")
     assert (warning.severity if warning else None) == severity
 
 
 def test_concentration_names_the_deal_and_the_effective_number():
     rep = pipeline_of(*[deal(a, owner="Dmitri Volkov") for a in (1_850_000, 150_000, 100_000)])
-    warning = concentration(rep, SETTINGS, "USD")
+    warning = concentration(facts(rep), SETTINGS, "USD")
     assert warning.value == pytest.approx(1_850_000 / 2_100_000)
     assert warning.opportunity_ids == ("d1",)
     hhi = (1850 / 2100) ** 2 + (150 / 2100) ** 2 + (100 / 2100) ** 2
@@ -101,53 +115,68 @@ def test_concentration_names_the_deal_and_the_effective_number():
     ("pipeline", "severity"), [(300, None), (299, "warn"), (150, "warn"), (149, "critical")]
 )
 def test_coverage_below_three_times_warns_and_below_one_and_a_half_is_critical(pipeline, severity):
-    warning = coverage(pipeline_of(deal(pipeline)), 100.0, 3.0, SETTINGS, "USD")
+    warning = coverage(facts(pipeline_of(deal(pipeline)), budget=100.0), SETTINGS, "USD")
     assert (warning.severity if warning else None) == severity
 
 
 def test_coverage_counts_only_deals_closing_this_quarter():
     rep = pipeline_of(deal(200), deal(1000, close=NEXT_QUARTER))
-    assert coverage(rep, 100.0, 3.0, SETTINGS, "USD").value == pytest.approx(2.0)
+    assert coverage(facts(rep, budget=100.0), SETTINGS, "USD").value == pytest.approx(2.0)
 
 
 def test_coverage_target_from_win_rate_scales_the_critical_line():
     # An 18 % win rate needs 5.6×; critical at half of that, 2.8×.
-    target = 1 / 0.18
-    assert coverage(pipeline_of(deal(560)), 100.0, target, SETTINGS, "USD") is None
-    assert coverage(pipeline_of(deal(500)), 100.0, target, SETTINGS, "USD").severity == "warn"
-    assert coverage(pipeline_of(deal(270)), 100.0, target, SETTINGS, "USD").severity == "critical"
+    def covered(amount):
+        return coverage(facts(pipeline_of(deal(amount)), budget=100.0, win_rate=0.18), SETTINGS,
+                        "USD")  # fmt: skip
+
+    assert covered(560) is None
+    assert covered(500).severity == "warn"
+    assert covered(270).severity == "critical"
 
 
 def test_next_period_coverage_warns_below_two_times_its_budget():
-    enough = pipeline_of(deal(200, close=NEXT_QUARTER))
-    assert next_period_coverage(enough, 100.0, "Q1", SETTINGS, "USD") is None
+    enough = facts(pipeline_of(deal(200, close=NEXT_QUARTER)), next_budget=100.0)
+    assert next_period_coverage(enough, SETTINGS, "USD") is None
     thin = pipeline_of(deal(199, close=NEXT_QUARTER), deal(500))
-    warning = next_period_coverage(thin, 100.0, "Q1 FY2027", SETTINGS, "USD")
+    warning = next_period_coverage(
+        facts(thin, next_budget=100.0, next_quarter_label="Q1 FY2027"), SETTINGS, "USD"
+    )
     assert warning.value == pytest.approx(1.99)
     assert warning.message == (
         "Ann: Q1 FY2027 pipeline is 2.0× its $100 budget (target 2.0×): $199 in 1 deal."
     )
 
 
+def stall(created_recently: float, created_before: float, last_created: date | None):
+    """The stall check of Ann, who has a budget, on what she created lately."""
+    return prospecting_stall(
+        facts(budget=100.0, created_recently=created_recently, created_before=created_before,
+              last_created=last_created),
+        SETTINGS,
+        "USD",
+    )  # fmt: skip
+
+
 def test_prospecting_stall_below_half_the_usual_months_creation():
-    assert prospecting_stall("Ann", 50.0, 300.0, AS_OF, SETTINGS, "USD") is None
-    warning = prospecting_stall("Ann", 49.0, 300.0, AS_OF, SETTINGS, "USD")
+    assert stall(50.0, 300.0, AS_OF) is None
+    warning = stall(49.0, 300.0, AS_OF)
     assert warning.value == pytest.approx(0.49)
     assert warning.severity == "warn"
 
 
 def test_prospecting_stall_when_nothing_was_created_for_21_days():
-    quiet = prospecting_stall("Ann", 0.0, 0.0, AS_OF - timedelta(days=21), SETTINGS, "USD")
+    quiet = stall(0.0, 0.0, AS_OF - timedelta(days=21))
     assert quiet.value == 21
     assert quiet.message == "Ann: no deal created in 21 days (since Oct 30)."
-    assert prospecting_stall("Ann", 100.0, 0.0, AS_OF - timedelta(days=20), SETTINGS, "USD") is None
+    assert stall(100.0, 0.0, AS_OF - timedelta(days=20)) is None
 
 
 def test_gone_dark_from_30_percent_of_pipeline_quiet_for_14_days():
     below = pipeline_of(deal(29, quiet_days=14), deal(71, quiet_days=13))
-    assert gone_dark(below, SETTINGS, "USD") is None
+    assert gone_dark(facts(below), SETTINGS, "USD") is None
     warning = gone_dark(
-        pipeline_of(deal(30, quiet_days=14), deal(70, quiet_days=13)), SETTINGS, "USD"
+        facts(pipeline_of(deal(30, quiet_days=14), deal(70, quiet_days=13))), SETTINGS, "USD"
     )
     assert warning.value == pytest.approx(0.3)
     assert warning.opportunity_ids == ("d1",)
@@ -155,7 +184,7 @@ def test_gone_dark_from_30_percent_of_pipeline_quiet_for_14_days():
 
 def test_gone_dark_names_three_deals_and_counts_the_rest():
     warning = gone_dark(
-        pipeline_of(*[deal(100 - n, quiet_days=30) for n in range(5)]), SETTINGS, "USD"
+        facts(pipeline_of(*[deal(100 - n, quiet_days=30) for n in range(5)])), SETTINGS, "USD"
     )
     assert warning.message.endswith(
         "Deal 1 ($100, Acme), Deal 2 ($99, Acme), Deal 3 ($98, Acme) and 2 more."
@@ -175,32 +204,35 @@ def test_named_deals_are_the_largest_three_and_equal_amounts_go_by_id():
 
 
 def test_chase_mode_needs_60_percent_and_21_quiet_days():
-    assert chase_mode(pipeline_of(deal(100, 0.59, 30), deal(100, 0.9, 20)), SETTINGS, "USD") is None
-    warning = chase_mode(pipeline_of(deal(100, 0.6, 21), deal(100, 0.9, 40)), SETTINGS, "USD")
+    quiet = pipeline_of(deal(100, 0.59, 30), deal(100, 0.9, 20))
+    assert chase_mode(facts(quiet), SETTINGS, "USD") is None
+    chased = pipeline_of(deal(100, 0.6, 21), deal(100, 0.9, 40))
+    warning = chase_mode(facts(chased), SETTINGS, "USD")
     assert warning.value == 2
     assert warning.severity == "warn"
 
 
 def test_slipping_counts_open_deals_whose_close_date_has_passed():
     con = database([deal(100, close=AS_OF - timedelta(days=1)), deal(50, close=AS_OF)])
-    warning = slipping("Ann", slipped_by_rep(con, SETTINGS, with_deal_ids=True)["Ann"], "USD")
+    slipped = slipped_by_rep(con, SETTINGS, with_deal_ids=True)["Ann"]
+    warning = slipping(facts(slipped=slipped), SETTINGS, "USD")
     assert warning.value == 1
     assert warning.message == (
         "Ann: 1 open deal with a close date in the past ($100): Deal 1 ($100, Acme). "
         "Close them or move them."
     )
-    assert slipping("Ann", None, "USD") is None
+    assert slipping(facts(), SETTINGS, "USD") is None
 
 
-def test_slipping_names_open_deals_pushed_twice_or_more_the_most_pushed_first():
+def test_pushed_names_open_deals_pushed_twice_or_more_the_most_pushed_first():
     con = database([deal(100), deal(50), deal(70), deal(30, owner="Bo")])
     con.register(
         "push_counts",
         pa.table({"opportunity_id": ["d1", "d2", "d3", "d4"], "pushes": [2, 3, 1, 2]}),
     )
     pushed = pushed_by_rep(con, SETTINGS, with_deal_ids=True)
-    warning = pushed_repeatedly("Ann", pushed["Ann"], SETTINGS, "USD")
-    assert (warning.kind, warning.severity, warning.value) == ("slipping", "warn", 2)
+    warning = pushed_repeatedly(facts(pushed=pushed["Ann"]), SETTINGS, "USD")
+    assert (warning.kind, warning.severity, warning.value) == ("pushed", "warn", 2)
     assert warning.message == (
         "Ann: 2 open deals with a close date pushed 2 times or more ($150): Deal 2 ($50, Acme), "
         "Deal 1 ($100, Acme). Ask what is really in the way."
@@ -209,7 +241,7 @@ def test_slipping_names_open_deals_pushed_twice_or_more_the_most_pushed_first():
     assert pushed["Bo"].ids == ("d4",)
     once = replace(SETTINGS, pushes_to_flag=1)
     assert pushed_by_rep(con, once, with_deal_ids=True)["Ann"].ids == ("d2", "d1", "d3")
-    assert pushed_repeatedly("Ann", None, SETTINGS, "USD") is None
+    assert pushed_repeatedly(facts(), SETTINGS, "USD") is None
 
 
 def test_an_exports_own_pushes_column_does_not_stand_in_for_the_counted_pushes():
@@ -228,7 +260,7 @@ def test_the_report_warns_about_pushed_deals_only_with_history():
     con = open_database(deals, targets, push_counts=history)
     found = pipeline_warnings(con, SETTINGS, "USD", with_deal_ids=True)
     pushed = [w for w in found.warnings if "pushed" in w.message]
-    assert [(w.owner, w.kind, w.opportunity_ids) for w in pushed] == [("Bo", "slipping", ("b2",))]
+    assert [(w.owner, w.kind, w.opportunity_ids) for w in pushed] == [("Bo", "pushed", ("b2",))]
 
 
 def test_without_deal_ids_the_warnings_are_the_same_and_only_the_named_deals_carry_ids():
@@ -249,16 +281,19 @@ def test_without_deal_ids_the_warnings_are_the_same_and_only_the_named_deals_car
 
 def test_team_top_three_deals_from_40_percent_of_weighted_pipeline():
     # Top three by weighted amount: 39 + 15.25 + 15.25 = 69.5 of 100.
+    def top_deals(con):
+        return team_top_deals(TeamFacts((), top_weighted_deals(con, SETTINGS)), SETTINGS, "USD")
+
     carried = database([deal(39, 1.0), *[deal(61 / 4, 1.0) for _ in range(4)]])
-    assert team_top_deals(carried, SETTINGS, "USD").value == pytest.approx(0.695)
+    assert top_deals(carried).value == pytest.approx(0.695)
     spread = database([deal(10, 1.0) for _ in range(10)])
-    assert team_top_deals(spread, SETTINGS, "USD") is None  # 30 %
+    assert top_deals(spread) is None  # 30 %
 
 
 def test_team_rep_share_from_40_percent_of_open_pipeline():
     def reps(*totals):
         con = database([deal(total, owner=name) for name, total in zip("ABC", totals, strict=True)])
-        return rep_pipelines(con, SETTINGS)
+        return TeamFacts(tuple(rep_pipelines(con, SETTINGS)))
 
     assert team_rep_share(reps(39, 31, 30), SETTINGS, "USD") is None
     warning = team_rep_share(reps(40, 30, 30), SETTINGS, "USD")
@@ -378,3 +413,55 @@ def test_largest_pipelines_keeps_every_block_of_the_reps_with_the_most_pipeline(
     # Totals: Ann 60 (two blocks), Bo 55, Cy 60: the two largest are Ann and Cy, tied, by name.
     assert largest_pipelines(blocks, 2) == [blocks[0], blocks[1], blocks[3]]
     assert largest_pipelines(blocks, 5) == blocks
+
+
+# --- The rules and how a warning is shown ----------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_each_kind_has_one_rule_whose_thresholds_are_settings():
+    kinds = [rule.kind for rule in RULES]
+    assert len(kinds) == len(set(kinds))
+    settings_fields = {field.name for field in fields(Settings)}
+    for rule in RULES:
+        assert rule.scope in ("rep", "team"), rule.kind
+        for threshold in rule.thresholds:
+            assert threshold.field in settings_fields, threshold
+            assert threshold.unit in ("share", "ratio", "days", "count"), threshold
+
+
+def test_a_deal_both_overdue_and_pushed_is_two_warnings_of_two_kinds():
+    # Bo's b2 closed on 1 November and is still open; its close date was pushed twice.
+    history = pa.table({"opportunity_id": ["b2"], "pushes": pa.array([2], pa.int32())})
+    con = open_database(
+        load_opportunities(EXPORT, "export.csv").deals,
+        load_targets(TARGETS, "targets.csv", SETTINGS).targets,
+        push_counts=history,
+    )
+    found = pipeline_warnings(con, SETTINGS, "USD", with_deal_ids=True).warnings
+    flagged = [w for w in found if w.owner == "Bo" and w.kind in ("slipping", "pushed")]
+    assert sorted((w.kind, w.rule.label, w.opportunity_ids) for w in flagged) == [
+        ("pushed", "Close date keeps moving", ("b2",)),
+        ("slipping", "Slipping", ("b2",)),
+    ]
+
+
+def test_the_readme_names_every_kind_of_warning():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [rule.kind for rule in RULES if f"`{rule.kind}`" not in readme] == []
+
+
+def test_a_warning_is_shown_with_its_label_and_its_sentence_as_typed():
+    warning = PipelineWarning("rep", "*Ann*", "concentration", "critical", 0.9,
+                              "*Ann*: 90 % is <b>one</b> deal.", ("d1",), 90.0)  # fmt: skip
+    shown = shown_warning(warning)
+    assert (shown.critical, shown.icon) == (True, ":material/report:")
+    assert shown.markdown == "**One big deal** · \\*Ann\\*\\: 90 % is \\<b\\>one\\</b\\> deal\\."
+    assert warning_html(warning, "warn") == (
+        '<p class="warn critical"><b>One big deal (critical):</b> '
+        "*Ann*: 90 % is &lt;b&gt;one&lt;/b&gt; deal.</p>"
+    )
+    calm = replace(warning, kind="gone_dark", severity="warn")
+    assert (shown_warning(calm).critical, shown_warning(calm).icon) == (False, ":material/warning:")
+    assert warning_html(calm, "risk").startswith('<p class="risk"><b>Gone dark:</b> ')

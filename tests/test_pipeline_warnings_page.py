@@ -13,7 +13,7 @@ from sample_data.generate import (
 )
 from tests.test_app import APP, upload_as_of
 
-PAGE = "pages/warnings.py"
+PAGE = "pages/pipeline_warnings.py"
 
 
 def open_warnings(**state) -> AppTest:

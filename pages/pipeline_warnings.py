@@ -3,16 +3,17 @@
 import streamlit as st
 
 from lib.charts import coverage_chart, created_heatmap, pipeline_by_deal_chart
-from lib.format import markdown_text
 from lib.overview import team_of_each_rep
-from lib.warnings import (
-    KIND_LABELS,
+from lib.pipeline_warnings import (
+    RULES,
+    RULES_BY_KIND,
     coverage_by_rep,
     created_by_week,
     largest_pipelines,
     pipeline_blocks,
     pipeline_figures,
     pipeline_warnings,
+    shown_warning,
 )
 from ui.session import as_of_caption, loaded_or_stop
 
@@ -44,7 +45,10 @@ rep = rep_column.selectbox(
     "Rep", [None, *reps_shown], format_func=lambda r: "Every rep" if r is None else r
 )
 kinds = kind_column.multiselect(
-    "Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, placeholder="Every kind"
+    "Kind",
+    [rule.kind for rule in RULES],
+    format_func=lambda kind: RULES_BY_KIND[kind].label,
+    placeholder="Every kind",
 )
 
 
@@ -62,19 +66,15 @@ st.subheader(
     if shown
     else "No warnings: every rep's pipeline passes every check"
 )
-for warning in shown[:SHOWN_WARNINGS]:
-    text = f"**{KIND_LABELS[warning.kind]}** · {markdown_text(warning.message)}"
-    if warning.severity == "critical":
-        st.error(text, icon=":material/report:")
-    else:
-        st.warning(text, icon=":material/warning:")
+for warning in map(shown_warning, shown[:SHOWN_WARNINGS]):
+    (st.error if warning.critical else st.warning)(warning.markdown, icon=warning.icon)
 if len(shown) > SHOWN_WARNINGS:
     st.caption(
         f"The first {SHOWN_WARNINGS} of {len(shown):,} warnings, the most severe and the most "
         "money at stake first: pick a team, a rep or a kind above to see the others."
     )
 for kind, reason in found.skipped.items():
-    st.caption(f"{KIND_LABELS[kind]}: not checked, {reason}.")
+    st.caption(f"{RULES_BY_KIND[kind].label}: not checked, {reason}.")
 
 st.subheader("The pictures")
 pipeline, coverage, created = st.tabs(["Pipeline by deal", "Coverage", "Pipeline created per week"])
