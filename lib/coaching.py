@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from lib.fiscal import Period, fiscal_quarter, previous_quarter
 from lib.format import money, percent
@@ -274,6 +275,7 @@ SCORECARD = (
     Measure("pipeline_created", "Pipeline created", True),
     Measure("referral_ratio", "Referral ratio", True),
 )
+SCORECARD_KEYS = tuple(measure.key for measure in SCORECARD)
 
 
 def scorecard_row(rep: RepCoaching) -> dict[str, object]:
@@ -359,6 +361,49 @@ def outliers(rows: list[dict[str, object]]) -> list[Outlier]:
             if row[measure.key] is not None and not low <= row[measure.key] <= high
         ]
     return sorted(found, key=lambda outlier: outlier.good)
+
+
+TEAM_MEDIAN = "Team median"
+STRENGTH, CONCERN = "strength", "concern"
+
+
+def scorecard_table(report: CoachingReport) -> pd.DataFrame:
+    """The scorecard as a table: the team's median first, then a row per rep, with the owner,
+    the team and each SCORECARD measure (None where it cannot be computed)."""
+    rows = scorecard_rows(report)
+    median_row = {"owner": TEAM_MEDIAN, "team": "", **team_medians(rows)}
+    return pd.DataFrame([median_row, *rows], columns=["owner", "team", *SCORECARD_KEYS])
+
+
+def scorecard_marks(table: pd.DataFrame, found: list[Outlier]) -> pd.DataFrame:
+    """Beside each cell of scorecard_table: STRENGTH or CONCERN where that rep is an outlier on
+    that measure (outliers), else ""."""
+    marks = pd.DataFrame("", index=table.index, columns=table.columns)
+    flagged = {(outlier.owner, outlier.measure.key): outlier.good for outlier in found}
+    for index, owner in table["owner"].items():
+        for key in SCORECARD_KEYS:
+            if (owner, key) in flagged:
+                marks.loc[index, key] = STRENGTH if flagged[(owner, key)] else CONCERN
+    return marks
+
+
+def referral_table(report: CoachingReport) -> pd.DataFrame:
+    """Each rep's wins, referral deals and repeat business, the best referral ratio first and
+    the reps without one last."""
+    return pd.DataFrame(
+        [
+            {
+                "Rep": rep.owner,
+                "Team": rep.team,
+                "Won (W)": rep.figures.won_deals,
+                "Referral deals (R)": rep.figures.referral_deals_created,
+                "R / W": rep.figures.referral_ratio,
+                "Repeat business": rep.figures.repeat_business_deals,
+            }
+            for rep in report.reps
+        ],
+        columns=["Rep", "Team", "Won (W)", "Referral deals (R)", "R / W", "Repeat business"],
+    ).sort_values("R / W", ascending=False, na_position="last")
 
 
 def figure_text(key: str, value: float | None, currency: str | None) -> str:

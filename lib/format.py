@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "C$",
                     "AUD": "A$"}  # fmt: skip
 
@@ -55,3 +57,13 @@ def markdown_text(text: object) -> str:
     typed, never as a link, emphasis, HTML or an icon."""
     unlinked = AUTOLINK_STARTS.sub(lambda found: found.group() + "\u2060", str(text))
     return "".join(f"\\{char}" if char in MARKDOWN_SPECIALS else char for char in unlinked)
+
+
+def as_percentages(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """A copy of the table with its share columns as whole percentages (0.84 -> 84), the way a
+    table shows them; a missing share stays missing, and a column the table lacks is skipped."""
+    shown = frame.copy()
+    for column in columns:
+        if column in shown:
+            shown[column] = shown[column] * 100
+    return shown

@@ -8,16 +8,20 @@ import streamlit as st
 from lib.charts import AHEAD, BEHIND, referrals_chart, stage_age_chart
 from lib.coaching import (
     AGE_LABELS,
+    CONCERN,
     OUTLIER_IQRS,
     REFERRAL_TARGET,
     SCORECARD,
+    STRENGTH,
     coaching,
     outliers,
+    referral_table,
+    scorecard_marks,
     scorecard_rows,
-    team_medians,
+    scorecard_table,
 )
 from lib.downloads import csv_file_name, safe_csv
-from lib.format import markdown_text, money, percent
+from lib.format import as_percentages, markdown_text, money, percent
 from lib.one_on_one import (
     DEAL_COLUMNS,
     deal_rows,
@@ -31,8 +35,13 @@ from lib.one_on_one import (
 from lib.pipeline_warnings import pipeline_figures, pipeline_warnings, shown_warning
 from lib.settings import parse_keywords
 from ui.session import as_of_caption, loaded_or_stop
-from ui.tables import money_column
+from ui.tables import money_column, percent_column
 
+# How a scorecard cell that stands out looks: green where it is a strength, orange a concern.
+MARK_STYLES = {
+    STRENGTH: f"background-color: #e3f1ea; color: {AHEAD}; font-weight: 600",
+    CONCERN: f"background-color: #fbe4d8; color: {BEHIND}; font-weight: 600",
+}
 # Printing from the browser gives the open tab alone, without the sidebar, the controls or
 # Streamlit's own chrome, on as few pages as will hold it. Our own constant CSS: no data in it.
 PRINT_CSS = """
@@ -221,23 +230,11 @@ with two_more:
         st.plotly_chart(
             referrals_chart(report.reps, REFERRAL_TARGET, rep), width="stretch", theme=None
         )
-    referral_table = pd.DataFrame(
-        [
-            {
-                "Rep": rep_row.owner,
-                "Team": rep_row.team,
-                "Won (W)": rep_row.figures.won_deals,
-                "Referral deals (R)": rep_row.figures.referral_deals_created,
-                "R / W": rep_row.figures.referral_ratio,
-                "Repeat business": rep_row.figures.repeat_business_deals,
-            }
-            for rep_row in report.reps
-        ]
-    ).sort_values("R / W", ascending=False, na_position="last")
+    referrals = referral_table(report)
     st.dataframe(
-        referral_table,
+        referrals,
         hide_index=True,
-        height=ROW_HEIGHT * (min(len(referral_table), ROWS_SHOWN) + 1) + 3,
+        height=ROW_HEIGHT * (min(len(referrals), ROWS_SHOWN) + 1) + 3,
         column_config={
             "R / W": st.column_config.ProgressColumn(
                 "R / W (target 2)", format="%.2f", min_value=0, max_value=REFERRAL_TARGET
@@ -246,9 +243,8 @@ with two_more:
     )
 
 with scorecard:
-    rows = scorecard_rows(report)
-    medians = team_medians(rows)
-    found_outliers = outliers(rows)
+    table = scorecard_table(report)
+    found_outliers = outliers(scorecard_rows(report))
     st.subheader("Scorecard", anchor=False)
     st.caption(
         f"Attainment for {report.quarter.period.label} (booked ÷ budget); the rest over "
@@ -256,35 +252,21 @@ with scorecard:
         f"{OUTLIER_IQRS:g} × the interquartile range outside the team's middle half (Tukey's "
         "rule) — orange where it is a concern, green where it is a strength."
     )
-    median_row = {"owner": "Team median", "team": "", **medians}
-    table = pd.DataFrame([median_row, *rows])
-    # Shares show as whole percentages: 84 %, not 0.84.
-    for share in ("attainment", "win_rate"):
-        table[share] = table[share] * 100
-    flagged = {(outlier.owner, outlier.measure.key): outlier.good for outlier in found_outliers}
+    marks = scorecard_marks(table, found_outliers)
 
     def highlight(frame: pd.DataFrame) -> pd.DataFrame:
-        styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
-        for index, owner in frame["owner"].items():
-            if index == 0:
-                styles.loc[index, :] = "font-weight: 600"
-            for measure in SCORECARD:
-                if (owner, measure.key) in flagged:
-                    good = flagged[(owner, measure.key)]
-                    styles.loc[index, measure.key] = (
-                        f"background-color: {'#e3f1ea' if good else '#fbe4d8'}; "
-                        f"color: {AHEAD if good else BEHIND}; font-weight: 600"
-                    )
+        styles = marks.replace(MARK_STYLES)
+        styles.loc[0, :] = "font-weight: 600"  # the team's median
         return styles
 
     st.dataframe(
-        table.style.apply(highlight, axis=None),
+        as_percentages(table, ("attainment", "win_rate")).style.apply(highlight, axis=None),
         hide_index=True,
         column_config={
             "owner": "Rep",
             "team": "Team",
-            "attainment": st.column_config.NumberColumn("Attainment", format="%.0f %%"),
-            "win_rate": st.column_config.NumberColumn("Win rate", format="%.0f %%"),
+            "attainment": percent_column("Attainment"),
+            "win_rate": percent_column("Win rate"),
             "avg_deal_size": money_column("Average deal size", currency),
             "sales_cycle_days": st.column_config.NumberColumn("Sales cycle (days)", format="%.1f"),
             "pipeline_created": money_column("Pipeline created", currency),
@@ -301,7 +283,7 @@ with scorecard:
     labels = {"owner": "Rep", "team": "Team"} | {m.key: m.label for m in SCORECARD}
     st.download_button(
         "Download the scorecard (CSV)",
-        safe_csv(pd.DataFrame([median_row, *rows]).rename(columns=labels)),
+        safe_csv(table.rename(columns=labels)),
         file_name=csv_file_name("scorecard", settings.as_of.isoformat()),
         mime="text/csv",
         icon=":material/download:",

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.charts import attainment_chart, pacing_chart
-from lib.format import markdown_text, money, percent
+from lib.format import as_percentages, markdown_text, money, percent
 from lib.pacing import (
     cumulative_series,
     linearity,
@@ -18,7 +18,7 @@ from lib.pacing import (
 )
 from ui.session import as_of_caption, loaded_or_stop
 from ui.sidebar import typed_team_budget
-from ui.tables import money_column
+from ui.tables import money_column, percent_column
 
 PACE_METHODS = {
     "business": "Business days",
@@ -135,11 +135,8 @@ if with_budget > CHART_REPS:
         f"The {CHART_REPS // 2} reps with the highest attainment and the {CHART_REPS // 2} with "
         f"the lowest, of {with_budget:,}: the table below has every rep."
     )
-rows = pd.DataFrame(rep_rows(report))
 # Shares show as whole percentages: 84 %, not 0.8437.
-for share in ("attainment", "pacing_index", "yoy"):
-    if share in rows:
-        rows[share] = rows[share] * 100
+rows = as_percentages(pd.DataFrame(rep_rows(report)), ("attainment", "pacing_index", "yoy"))
 if rows.empty:
     st.info(f"No rep has deals or a budget in {markdown_text(period.label)}.")
 else:
@@ -177,9 +174,9 @@ else:
             "attainment": st.column_config.ProgressColumn(
                 "Attainment", format="%.0f %%", min_value=0, max_value=100
             ),
-            "pacing_index": st.column_config.NumberColumn("Pacing index", format="%.0f %%"),
+            "pacing_index": percent_column("Pacing index"),
             "ahead_by": st.column_config.NumberColumn("Ahead (+) / behind (−)", format="%+,.0f"),
-            "yoy": st.column_config.NumberColumn("vs last year", format="%+.0f %%"),
+            "yoy": percent_column("vs last year", signed=True),
             **money_columns,
         },
     )

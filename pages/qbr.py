@@ -8,7 +8,7 @@ import streamlit as st
 from lib import store
 from lib.charts import IMAGE_EXPORT_CONFIG, presented
 from lib.coaching import REFERRAL_TARGET
-from lib.format import markdown_text, money
+from lib.format import as_percentages, markdown_text, money
 from lib.pacing import periods_to_choose
 from lib.pipeline_warnings import shown_warning
 from lib.qbr import headline_cards, qbr, story
@@ -27,7 +27,7 @@ from lib.qbr_files import (
 )
 from ui.session import as_of_caption, loaded_or_stop
 from ui.sidebar import typed_team_budget
-from ui.tables import long_table, money_column
+from ui.tables import long_table, money_column, percent_column
 
 # Presentation mode: the sidebar, Streamlit's chrome and the page's controls hidden; black on
 # white, large type, and each section at least a screen high. Our own constant CSS: no data.
@@ -69,15 +69,13 @@ def leave_presentation() -> None:
 def show_table(frame: pd.DataFrame, currency: str | None, what: str = "rows") -> None:
     """A QBR table with money as money and shares as percentages; a long one shows its first
     rows (the CSV files hold them all)."""
-    shown = frame.copy()
+    shown = as_percentages(frame, (*SHARES, *SIGNED_SHARES))
     config: dict[str, object] = {}
     for column in shown.columns:
         if column in MONEY:
             config[column] = money_column(column, currency)
         elif column in (*SHARES, *SIGNED_SHARES):
-            shown[column] = shown[column] * 100
-            sign = "+" if column in SIGNED_SHARES else ""
-            config[column] = st.column_config.NumberColumn(column, format=f"%{sign}.0f %%")
+            config[column] = percent_column(column, signed=column in SIGNED_SHARES)
         elif column in MULTIPLES:
             config[column] = st.column_config.NumberColumn(column, format="%.2f×")
     long_table(

@@ -37,9 +37,11 @@ FY2026, counted from 1 January 2026 through the as-of date. Cycle = close - crea
 
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 
 from lib.coaching import (
+    STRENGTH,
     Coaching,
     RepDeal,
     coaching,
@@ -47,6 +49,9 @@ from lib.coaching import (
     outliers,
     pipeline_by_stage_and_age,
     questions,
+    referral_table,
+    scorecard_marks,
+    scorecard_table,
     team_medians,
     trailing_four_quarters,
     tukey_fences,
@@ -311,6 +316,31 @@ def test_the_team_median_is_over_the_reps_with_a_value():
 def test_fewer_than_four_reps_have_no_outliers():
     rows = [row("Ann", win_rate=0.1), row("Bo", win_rate=0.3), row("Cy", win_rate=0.9)]
     assert outliers(rows) == []
+
+
+def test_the_scorecard_table_starts_with_the_team_median_and_marks_outliers_by_cell():
+    report = coaching(database(), SETTINGS)
+    table = scorecard_table(report)
+    assert list(table["owner"]) == ["Team median", "Ann", "Bo", "Cy", "Eve", "Zed"]
+    # Win rates 4/5, 4/5, 0, 1 and none: the median of the four is 0.8.
+    assert table.loc[0, "win_rate"] == pytest.approx(0.8)
+    ed = outliers([row("Ann", win_rate=0.30), row("Bo", win_rate=0.31), row("Cy", win_rate=0.32),
+                   row("Di", win_rate=0.33), row("Ed", win_rate=0.60, sales_cycle_days=1)])  # fmt: skip
+    marked = pd.DataFrame({"owner": ["Team median", "Ed", "Cy"], "win_rate": [0.32, 0.6, 0.32]})
+    marks = scorecard_marks(marked, ed)
+    assert list(marks["win_rate"]) == ["", STRENGTH, ""]
+    assert list(marks["owner"]) == ["", "", ""]
+
+
+def test_the_referral_table_puts_the_best_ratio_first_and_reps_without_one_last():
+    # Ann: 4 wins, referrals a1, a5 (word of mouth) and a6 (customer introduction): 3 / 4. Bo:
+    # 4 wins, b6 (REFERRAL): 1 / 4. Eve: 2 wins, none. Cy and Zed won nothing: no ratio.
+    table = referral_table(coaching(database(), SETTINGS))
+    assert list(table["Rep"]) == ["Ann", "Bo", "Eve", "Cy", "Zed"]
+    assert list(table["Won (W)"]) == [4, 4, 2, 0, 0]
+    assert list(table["Referral deals (R)"]) == [3, 1, 0, 1, 0]
+    assert list(table["R / W"])[:3] == [0.75, 0.25, 0.0]
+    assert table["R / W"].iloc[3:].isna().all()
 
 
 # --- Questions for a 1:1 -------------------------------------------------------------------------

@@ -32,3 +32,8 @@ def money_column(label: str, currency: str | None):
 
 def money_columns(labels, currency: str | None) -> dict:
     return {label: money_column(label, currency) for label in labels}
+
+
+def percent_column(label: str, signed: bool = False, **options):
+    """A table column of whole percentages (lib.format.as_percentages): "84 %", or "+14 %"."""
+    return st.column_config.NumberColumn(label, format=f"%{'+' if signed else ''}.0f %%", **options)
