@@ -3,7 +3,7 @@
 The app, every CLI command and the SQL box's sandbox build their data here and nowhere else:
 the deals resolved against the reps and rates, the close-date pushes (from a Data Export's
 OpportunityHistory, else from the workspace's saved snapshots), the display currency and the
-quotas. A connection is opened per use (`connection`, `sandbox`): one DuckDB connection used by
+quotas. A connection is opened per use (`connection`): one DuckDB connection used by
 two threads at once fails, so none is ever shared.
 """
 
@@ -27,15 +27,6 @@ from lib.load.zip_export import QUOTA_FILE, history_push_counts
 from lib.settings import Settings
 
 LOG = logging.getLogger(__name__)
-
-# DuckDB settings of the SQL box's database (lib/query.py says why each holds).
-SANDBOX_CONFIG = {
-    "enable_external_access": False,
-    "python_enable_replacements": False,
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-    "allow_community_extensions": False,
-}
 
 
 @dataclass(frozen=True)
@@ -74,30 +65,22 @@ class Session:
         """The tables a query of the SQL box may read."""
         return (*TABLES, HISTORY) if self.history is not None else TABLES
 
-    def connection(self) -> duckdb.DuckDBPyConnection:
-        """A new private database over the session's tables, for one run of a page or command."""
-        return self._database(
-            opportunities=self.resolved.deals, set_apart_tables=self.resolved.set_apart
-        )
-
-    def sandbox(self) -> duckdb.DuckDBPyConnection:
-        """A new in-memory database holding only the session's tables, for the SQL box: no file,
-        network or setting within its reach (lib/query.py)."""
-        con = self._database(config=SANDBOX_CONFIG)
-        if self.history is not None:
-            con.register(HISTORY, self.history)
-        con.execute("SET lock_configuration = true")
-        return con
-
-    def _database(self, **options) -> duckdb.DuckDBPyConnection:
-        return open_database(
+    def connection(self, config: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
+        """A new private database over the session's tables, for one run of a page or command;
+        `config` holds DuckDB settings to open it with (the SQL box's sandbox, lib/query.py)."""
+        con = open_database(
             self.export.deals,
             self.targets.targets if self.targets else None,
             self.reps.reps if self.reps else None,
             self.rates,
             self.push_counts,
-            **options,
+            config=config,
+            opportunities=self.resolved.deals,
+            set_apart_tables=self.resolved.set_apart,
         )
+        if self.history is not None:
+            con.register(HISTORY, self.history)
+        return con
 
 
 def session_rates(

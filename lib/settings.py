@@ -10,6 +10,8 @@ PACE_METHODS = ("business", "calendar", "last_year")
 # Coaching: a deal is referral-sourced when its lead source contains one of these words,
 # ignoring case ("Customer Referral" contains "referral").
 REFERRAL_KEYWORDS = ("referral", "referred", "word of mouth", "customer introduction")
+# The SQL box's longest time limit: a query may not hold a core of a shared server for longer.
+MAX_QUERY_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,10 @@ class Settings:
                 f"The close-today window is a number of days ahead, 0 or more, not "
                 f"{self.close_window_days}."
             )
-        if self.query_timeout_seconds <= 0:
+        if not 0 < self.query_timeout_seconds <= MAX_QUERY_SECONDS:
             raise ValueError(
-                f"The SQL time limit is a number of seconds above 0, not "
-                f"{self.query_timeout_seconds}."
+                f"The SQL time limit is a number of seconds above 0 and at most "
+                f"{MAX_QUERY_SECONDS}, not {self.query_timeout_seconds}."
             )
         if not 0 <= self.late_min_probability <= 1:
             raise ValueError(

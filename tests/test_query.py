@@ -15,7 +15,7 @@ import pytest
 
 from lib import store
 from lib.load.opportunities import load_opportunities
-from lib.query import QueryRefused, QueryTimedOut, run_query, table_columns
+from lib.query import QueryRefused, QueryTimedOut, run_query, sandbox, table_columns
 from lib.session import Session, assemble
 from lib.settings import Settings
 
@@ -128,7 +128,7 @@ def test_a_select_that_reads_the_snapshot_store_is_refused(tables, snapshot_stor
     ],
 )
 def test_without_the_statement_check_duckdb_refuses_files_and_extensions(sql, tables, tmp_path):
-    con = tables.sandbox()
+    con = sandbox(tables)
     with pytest.raises(duckdb.PermissionException):
         con.execute(sql.format(path=tmp_path / "out"))
     assert not (tmp_path / "out").exists()
@@ -145,7 +145,7 @@ def test_without_the_statement_check_duckdb_refuses_files_and_extensions(sql, ta
     ],
 )
 def test_without_the_statement_check_the_configuration_stays_locked(sql, tables):
-    con = tables.sandbox()
+    con = sandbox(tables)
     with pytest.raises(duckdb.InvalidInputException, match="configuration has been locked"):
         con.execute(sql)
     assert con.execute("SELECT current_setting('enable_external_access')").fetchone() == (False,)
@@ -206,3 +206,49 @@ def test_the_history_table_is_there_only_when_a_data_export_brings_one(tables):
     ]
     pushes = run_query("SELECT count(*) FILTER (pushed) AS pushes FROM history", with_history, 10)
     assert pushes.to_pylist() == [{"pushes": 2}]
+
+
+# --- Bounded: memory, threads, result size, time, and nothing of the server shown --------------
+
+
+def test_a_query_past_its_memory_is_stopped_with_a_plain_message(tables):
+    assert refused("SELECT len(list(range)) FROM range(300000000)", tables) == (
+        "The query needed more than the 1GB of memory one query may use, and was stopped. "
+        "Aggregate sooner (GROUP BY), or narrow it with a WHERE."
+    )
+
+
+def test_a_result_too_large_to_keep_is_refused_before_it_is_held(tables):
+    # 20,000 rows of 100,000 characters: 2 GB if it were kept.
+    assert refused("SELECT repeat('x', 100000) AS x FROM range(20000)", tables).startswith(
+        "The result is larger than the SQL box keeps: more than 200,000 rows or 64 MB."
+    )
+    assert refused("SELECT range FROM range(200001)", tables).startswith("The result is larger")
+    assert run_query("SELECT range FROM range(200000)", tables, 10).num_rows == 200_000
+
+
+def test_the_sandbox_runs_on_one_thread_with_its_memory_limit(tables):
+    con = sandbox(tables)
+    try:
+        settings = dict(
+            con.execute(
+                "SELECT name, value FROM duckdb_settings() WHERE name IN ('threads', 'memory_limit')"
+            ).fetchall()
+        )
+        assert settings == {"threads": "1", "memory_limit": "953.6 MiB"}
+    finally:
+        con.close()
+
+
+def test_no_setting_or_message_shows_a_path_or_user_of_the_server(tables):
+    server = (str(Path.home()), str(Path.cwd()), str(Path(__file__).resolve().parent.parent))
+    values = run_query("SELECT name, value FROM duckdb_settings()", tables, 10).to_pylist()
+    shown = [row for row in values if row["value"] and any(p in row["value"] for p in server)]
+    assert shown == []
+    message = refused("SELECT * FROM duckdb_extensions()", tables)
+    assert not any(path in message for path in server)
+
+
+def test_the_time_limit_is_at_most_a_minute():
+    with pytest.raises(ValueError, match="at most 60, not 600"):
+        Settings(as_of=date(2026, 5, 15), query_timeout_seconds=600)

@@ -14,7 +14,7 @@ from lib.load.opportunities import LoadedExport
 from lib.overview import default_as_of
 from lib.pipeline_warnings import WARNING_THRESHOLDS
 from lib.session import Session
-from lib.settings import Settings
+from lib.settings import MAX_QUERY_SECONDS, Settings
 from ui import uploads, workspace
 from ui.session import assemble_session, forget_session
 
@@ -115,7 +115,7 @@ def _settings(export: LoadedExport | None) -> Settings | None:
         st.caption("Pipeline warnings")
         thresholds = warning_threshold_inputs(Settings(as_of=today()))
         query_timeout = st.number_input(
-            "SQL box time limit (seconds)", 1, 600, 10, key="query_timeout_seconds",
+            "SQL box time limit (seconds)", 1, MAX_QUERY_SECONDS, 10, key="query_timeout_seconds",
             help="Explore's SQL box cancels a query that runs longer than this.",
         )  # fmt: skip
     if as_of is None:
