@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -235,3 +236,10 @@ def test_every_question_page_says_where_to_load_an_export_before_one_is_loaded()
         assert [info.value for info in at.info] == [
             "Load an opportunities export in the sidebar, or switch to the sample data."
         ], page
+
+
+def test_the_app_listens_on_this_computer_only_and_reports_nothing_by_default():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["address"] == "localhost"
+    assert config["server"]["headless"] is True
+    assert config["browser"]["gatherUsageStats"] is False

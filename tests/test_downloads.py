@@ -43,6 +43,14 @@ def test_text_cells_a_spreadsheet_would_run_as_formulas_get_a_leading_quote():
     ]
 
 
+def test_fullwidth_signs_a_line_feed_and_spaces_or_invisible_characters_before_a_sign_are_neutralised():
+    cells = ["＝1+2", "＋44", "－draft", "＠SUM(A1)", "\n=cmd", "  =1+2", "\u200b=1+2",
+             "\u00a0@x", "\ufeff+1", " Acme", "Acme ＝ 1"]  # fmt: skip
+    assert rows(safe_csv(pd.DataFrame({"Deal": cells})))[1:] == [
+        [f"'{cell}"] for cell in cells[:9]
+    ] + [[" Acme"], ["Acme ＝ 1"]]
+
+
 def test_negative_numbers_stay_numbers_and_blanks_stay_blank():
     frame = pd.DataFrame({"Amount": [-500.5, 12.0], "Days": pd.array([-3, None], dtype="Int64")})
     assert rows(safe_csv(frame)) == [["Amount", "Days"], ["-500.5", "-3"], ["12.0", ""]]
