@@ -31,7 +31,8 @@ import os
 import re
 import threading
 import tomllib
-from collections.abc import Iterator, Mapping
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -116,16 +117,28 @@ class StoredFile:
     loaded_at: datetime
 
 
-def normal_email(text: str | None) -> str | None:
-    """The address in lower case, or None when `text` is not one address.
+def normal_email(text: str | None, verified: bool = False) -> str | None:
+    """The address with its ASCII letters in lower case, or None when `text` is not one address.
 
     Google IAP prefixes it with the issuer ("accounts.google.com:ana@acme.com"): the part after
-    the last colon is the address.
+    the last colon is the address. An address with a character beyond ASCII is taken only when
+    the identity provider `verified` it, composed (NFC) and never folded; and never when one of
+    those characters stands for an ASCII one: lower() and NFC make the Kelvin sign of
+    "\u212aate@acme.com" the k of kate@acme.com, someone else.
     """
     if not text:
         return None
-    email = text.strip().rpartition(":")[2].strip().lower()
+    email = text.strip().rpartition(":")[2].strip()
+    if not email.isascii():
+        if not verified or any(_stands_for_ascii(character) for character in email):
+            return None
+        email = unicodedata.normalize("NFC", email)
+    email = "".join(character.lower() if character.isascii() else character for character in email)
     return email if len(email) <= 254 and EMAIL.fullmatch(email) else None
+
+
+def _stands_for_ascii(character: str) -> bool:
+    return not character.isascii() and unicodedata.normalize("NFC", character).isascii()
 
 
 def personal(email: str) -> Workspace:
@@ -240,11 +253,12 @@ def identity_mode(environ: Mapping[str, str], login_configured: bool) -> str:
     return "login" if login_configured else "local"
 
 
-def user_from_headers(headers: Mapping[str, str], header: str) -> str | None:
-    """The signed-in user's address from the trusted header (any case), None without one."""
+def user_from_headers(headers: Iterable[tuple[str, str]], header: str) -> str | None:
+    """The signed-in user's address from the trusted header (any case); None without it, and
+    None when it comes twice: which copy the proxy set could not be told, so neither is taken."""
     wanted = header.strip().lower()
-    value = next((v for name, v in headers.items() if name.lower() == wanted), None)
-    return normal_email(value)
+    values = [value for name, value in headers if name.lower() == wanted]
+    return normal_email(values[0]) if len(values) == 1 else None
 
 
 # The folders this process owns, with their lock files kept open: a lock is held as long as

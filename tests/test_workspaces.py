@@ -79,11 +79,32 @@ def test_the_local_workspace_is_the_snapshot_store_where_it_always_was(
     ],
 )
 def test_an_identity_header_gives_one_address_in_lower_case_or_none(header, email):
-    assert workspaces.user_from_headers({"X-Forwarded-Email": header}, "x-forwarded-email") == email
+    assert (
+        workspaces.user_from_headers([("X-Forwarded-Email", header)], "x-forwarded-email") == email
+    )
 
 
 def test_without_the_header_there_is_no_user():
-    assert workspaces.user_from_headers({"Host": "x"}, "X-Forwarded-Email") is None
+    assert workspaces.user_from_headers([("Host", "x")], "X-Forwarded-Email") is None
+
+
+def test_two_copies_of_the_identity_header_are_refused_whichever_comes_first():
+    twice = [("X-Forwarded-Email", "eve@evil.com"), ("x-forwarded-email", "ana@acme.com")]
+    assert workspaces.user_from_headers(twice, "X-Forwarded-Email") is None
+    same = [("X-Forwarded-Email", "ana@acme.com"), ("X-Forwarded-Email", "ana@acme.com")]
+    assert workspaces.user_from_headers(same, "X-Forwarded-Email") is None
+
+
+def test_a_lookalike_character_never_becomes_someone_elses_address():
+    kelvin = "\u212aate@acme.com"  # the Kelvin sign, which lower() and NFKC make a "k"
+    assert workspaces.normal_email(kelvin) is None
+    assert (
+        workspaces.user_from_headers([("X-Forwarded-Email", kelvin)], "X-Forwarded-Email") is None
+    )
+    assert workspaces.normal_email(kelvin, verified=True) is None
+    # Composed the one way: a decomposed é and a composed é are the same verified address.
+    assert workspaces.normal_email("Jose\u0301@acme.com", verified=True) == "jos\u00e9@acme.com"
+    assert workspaces.normal_email("jos\u00e9@acme.com") is None
 
 
 def test_the_mode_is_header_when_named_else_login_when_configured_else_local():

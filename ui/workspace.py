@@ -75,7 +75,9 @@ def signed_in_or_stop() -> Active:
         )
     if mode == "header":
         header = os.environ[workspaces.HEADER_VARIABLE]
-        email = workspaces.user_from_headers(st.context.headers, header)
+        headers = st.context.headers
+        pairs = [(name, value) for name in headers for value in headers.get_all(name)]
+        email = workspaces.user_from_headers(pairs, header)
         if email is None:
             _only(_sign_in_required, "Sign-in required")
     else:
@@ -123,7 +125,11 @@ def _login_configured() -> bool:
 def _login_email() -> str:
     if not st.user.is_logged_in:
         _only(_sign_in_screen, "Sign in")
-    email = workspaces.normal_email(st.user.get("email"))
+    # A provider that says it has not verified the address may have let anyone type it.
+    verified = st.user.get("email_verified")
+    if verified is False:
+        _only(_unverified_email_screen, "Sign in")
+    email = workspaces.normal_email(st.user.get("email"), verified=verified is True)
     if email is None:
         _only(_no_email_screen, "Sign in")
     return email
@@ -155,6 +161,17 @@ def _no_email_screen() -> None:
     st.error(
         "Your company's sign-in did not say your e-mail address, which Closeboard needs to open "
         "your workspace. Ask your administrator to add the email scope.",
+        icon=":material/error:",
+    )
+    st.button("Sign out", on_click=st.logout)
+
+
+def _unverified_email_screen() -> None:
+    st.title("Closeboard")
+    st.error(
+        "Your company's sign-in says it has not verified your e-mail address, so Closeboard "
+        "cannot open a workspace by it. Verify the address with your identity provider, or ask "
+        "your administrator.",
         icon=":material/error:",
     )
     st.button("Sign out", on_click=st.logout)

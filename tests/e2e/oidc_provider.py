@@ -25,6 +25,8 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 USER_COOKIE = "provider_user"
+# "false" here: the provider says it has not verified the user's address (email_verified).
+VERIFIED_COOKIE = "provider_email_verified"
 CLIENT_ID = "closeboard-test"
 CLIENT_SECRET = "closeboard-test-secret"
 
@@ -52,7 +54,7 @@ class Provider:
             "scopes_supported": ["openid", "email", "profile"],
         }
 
-    def id_token(self, email: str, nonce: str | None) -> str:
+    def id_token(self, email: str, nonce: str | None, verified: bool = True) -> str:
         now = int(time.time())
         claims = {
             "iss": self.issuer,
@@ -61,7 +63,7 @@ class Provider:
             "iat": now,
             "exp": now + 600,
             "email": email,
-            "email_verified": True,
+            "email_verified": verified,
         }
         if nonce:
             claims["nonce"] = nonce
@@ -115,6 +117,8 @@ def handler_for(provider: Provider) -> type[BaseHTTPRequestHandler]:
             email = cookies[USER_COOKIE].value
             provider.codes[code] = {
                 "email": email,
+                "verified": VERIFIED_COOKIE not in cookies
+                or cookies[VERIFIED_COOKIE].value != "false",
                 "sub": hashlib.sha256(email.encode()).hexdigest()[:16],
                 "nonce": query.get("nonce"),
                 "redirect_uri": query["redirect_uri"],
@@ -155,7 +159,9 @@ def handler_for(provider: Provider) -> type[BaseHTTPRequestHandler]:
                     "access_token": grant["token"],
                     "token_type": "Bearer",
                     "expires_in": 600,
-                    "id_token": provider.id_token(grant["email"], grant["nonce"]),
+                    "id_token": provider.id_token(
+                        grant["email"], grant["nonce"], grant["verified"]
+                    ),
                 },
             )
 

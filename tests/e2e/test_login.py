@@ -36,10 +36,16 @@ def server_options(tmp_path_factory: pytest.TempPathFactory, provider_url: str) 
     return ("--secrets.files", str(secrets_file))
 
 
-def signed_in_to_provider(browser: Browser, provider_url: str, email: str) -> Page:
+def signed_in_to_provider(
+    browser: Browser, provider_url: str, email: str, verified: bool = True
+) -> Page:
     """A browser whose user the provider knows already (its own cookie), as at work."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     context.add_cookies([{"name": oidc_provider.USER_COOKIE, "value": email, "url": provider_url}])
+    if not verified:
+        context.add_cookies(
+            [{"name": oidc_provider.VERIFIED_COOKIE, "value": "false", "url": provider_url}]
+        )
     return context.new_page()
 
 
@@ -67,5 +73,21 @@ def test_signing_in_opens_the_users_own_workspace_and_signing_out_closes_it(
         sidebar.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=RERUN_TIMEOUT_MS)
         expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    finally:
+        page.context.close()
+
+
+def test_an_address_the_provider_has_not_verified_opens_no_workspace(
+    browser: Browser, server_url: str, provider_url: str
+):
+    page = signed_in_to_provider(browser, provider_url, "ana@acme.com", verified=False)
+    try:
+        page.goto(server_url)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("has not verified your e-mail address")).to_be_visible(
+            timeout=RERUN_TIMEOUT_MS
+        )
+        expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+        expect(page.get_by_text("Signed in as")).to_have_count(0)
     finally:
         page.context.close()
