@@ -119,8 +119,13 @@ def session_from_args(args: argparse.Namespace) -> Session:
     if args.reps:
         reps = load_reps(Path(args.reps).read_bytes(), Path(args.reps).name)
     return assemble(
-        export, settings, targets=targets, reps=reps, store_path=args.db or store.store_path()
+        export, settings, targets=targets, reps=reps, store_path=_store(args)
     )
+
+
+def _store(args: argparse.Namespace) -> Path:
+    """The snapshot store `--db` names, else $CLOSEBOARD_DB, else the data folder's."""
+    return args.db or store.store_path()
 
 
 def settings_from_args(
@@ -214,19 +219,19 @@ def _export_snapshot(file: str, mapping_file: str | None, as_of: date | None) ->
 
 def snapshot_save(args: argparse.Namespace) -> int:
     snapshot = _export_snapshot(args.file, args.mapping, args.as_of)
-    entry = store.save_snapshot(snapshot, args.db, replace=args.replace)
+    entry = store.save_snapshot(snapshot, _store(args), replace=args.replace)
     print(
         f"Saved {entry['deals']:,} deals as the snapshot of {snapshot.as_of} in "
-        f"{args.db or store.store_path()}."
+        f"{_store(args)}."
     )
     return 0
 
 
 def snapshot_list(args: argparse.Namespace) -> int:
     return _print_listing(
-        store.list_snapshots(args.db),
+        store.list_snapshots(_store(args)),
         args.json,
-        f"No snapshots in {args.db or store.store_path()}.",
+        f"No snapshots in {_store(args)}.",
         lambda entry: f"{entry['as_of']}  {entry['deals']:>9,} deals  saved {entry['saved_at']}",
     )
 
@@ -244,8 +249,8 @@ def _print_listing(entries: list[dict], as_json: bool, when_empty: str, line) ->
 
 
 def snapshot_delete(args: argparse.Namespace) -> int:
-    store.delete_snapshot(args.date, args.db)
-    print(f"Deleted the snapshot of {args.date} from {args.db or store.store_path()}.")
+    store.delete_snapshot(args.date, _store(args))
+    print(f"Deleted the snapshot of {args.date} from {_store(args)}.")
     return 0
 
 
@@ -259,7 +264,7 @@ def _snapshot_or_export(text: str, args: argparse.Namespace) -> store.Snapshot:
         raise ValueError(
             f"{text} is neither an export file nor a snapshot date (YYYY-MM-DD)."
         ) from None
-    return store.read_snapshot(as_of, args.db)
+    return store.read_snapshot(as_of, _store(args))
 
 
 def changes_between(args: argparse.Namespace) -> int:
@@ -269,7 +274,7 @@ def changes_between(args: argparse.Namespace) -> int:
     # Pushes over the saved snapshots up to NEW, with an export file in place of any snapshot
     # of its date.
     files = [snap for snap, text in ((older, args.old), (newer, args.new)) if Path(text).exists()]
-    pushes = changes.push_counts(store.close_date_history(newer.as_of, args.db, files))
+    pushes = changes.push_counts(store.close_date_history(newer.as_of, _store(args), files))
     print(json.dumps(json_ready(changes.for_json(compared, pushes)), indent=2))
     return 0
 

@@ -22,7 +22,9 @@ than misread.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -123,6 +125,10 @@ class StoreError(PlainError):
     """The snapshot store cannot be used or refused an operation; the message says why."""
 
 
+class StoreDamagedError(StoreError):
+    """The store file's bytes are damaged: DuckDB's checksums do not match what it reads."""
+
+
 class SnapshotExistsError(StoreError):
     """A snapshot of that date exists already and replacing it was not asked for."""
 
@@ -160,9 +166,22 @@ def snapshot_of_export(export: LoadedExport, as_of: date) -> Snapshot:
 def _is_lock_conflict(error: duckdb.Error) -> bool:
     """True when the file is busy for a moment: another process holds its lock, or another
     session of this server is opening or closing its own connection to it (DuckDB then reports
-    a "file handle conflict")."""
+    a "file handle conflict"). The word, not the letters: a damaged "block" is no lock."""
     message = str(error).lower()
-    return "lock" in message or "file handle conflict" in message
+    return re.search(r"\block\b", message) is not None or "file handle conflict" in message
+
+
+def _is_damage(error: duckdb.Error) -> bool:
+    """True when DuckDB found the file's blocks damaged (a quoted file name aside)."""
+    message = re.sub(r'"[^"]*"', "", str(error)).lower()
+    return "corrupt database file" in message or "checksum" in message
+
+
+def _damaged(path: Path, error: duckdb.Error) -> StoreDamagedError:
+    return StoreDamagedError(
+        f"The file {path} is damaged: {_first_line(error)} Closeboard leaves it as it is. Set "
+        "it aside (rename or move it) to start afresh; what it held cannot be read."
+    )
 
 
 def _first_line(error: Exception) -> str:
@@ -173,14 +192,19 @@ def _first_line(error: Exception) -> str:
 def _connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A fresh connection to the store, its layout checked, closed on the way out.
 
-    Waits up to LOCK_WAIT_SECONDS while another process (or session) holds the file.
+    Waits up to LOCK_WAIT_SECONDS while another process (or session) holds the file. Whatever
+    DuckDB raises while it is open becomes a StoreError (StoreDamagedError for damaged bytes):
+    a caller handles one kind of error. A new file and its folder are the user's alone.
     """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
         try:
             con = duckdb.connect(str(path))
             break
         except duckdb.Error as error:
+            if _is_damage(error):
+                raise _damaged(path, error) from error
             if _is_lock_conflict(error) and time.monotonic() < deadline:
                 time.sleep(LOCK_RETRY_SECONDS)
                 continue
@@ -195,10 +219,36 @@ def _connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
                 "another file) to start a new store."
             ) from error
     try:
+        _keep_private(path)  # before anything is written to a new file
         _check_layout(con, path)
         yield con
+    except duckdb.Error as error:
+        if _is_damage(error):
+            raise _damaged(path, error) from error
+        raise StoreError(f"The snapshot store {path} failed: {_first_line(error)}") from error
     finally:
         con.close()
+        _keep_private(path)
+
+
+def _keep_private(path: Path) -> None:
+    """The store and its write-ahead log readable by this user alone (0600): they hold deals."""
+    for file in (path, path.with_name(path.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+
+
+def set_aside(path: Path, now: datetime | None = None) -> Path:
+    """Renames a damaged store (and its write-ahead log) out of the way, kept for whoever may
+    recover it; the next use starts a new, empty store. The new name of the file."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.stem}.damaged-{stamp}{path.suffix}")
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        wal.rename(kept.with_name(kept.name + ".wal"))
+    path.rename(kept)
+    return kept
 
 
 def open_store(path: Path):
@@ -250,15 +300,13 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def save_snapshot(
-    snapshot: Snapshot, path: Path | None = None, replace: bool = False
+    snapshot: Snapshot, path: Path, replace: bool = False
 ) -> dict[str, object]:
     """Saves the snapshot's deals under its date in one transaction.
 
     Refuses (SnapshotExistsError) when that date has a snapshot, unless `replace`.
     Returns the saved entry as `list_snapshots` shows it.
     """
-    path = path or store_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     saved_at = datetime.now().replace(microsecond=0)
     with _connection(path) as con:
         try:
@@ -328,9 +376,8 @@ def _entry(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, object]:
     return {"as_of": as_of, "deals": deals, "saved_at": saved_at}
 
 
-def list_snapshots(path: Path | None = None) -> list[dict[str, object]]:
+def list_snapshots(path: Path) -> list[dict[str, object]]:
     """[{"as_of", "deals", "saved_at"}] oldest first; empty when there is no store yet."""
-    path = path or store_path()
     if not path.exists():
         return []
     with _connection(path) as con:
@@ -338,9 +385,8 @@ def list_snapshots(path: Path | None = None) -> list[dict[str, object]]:
     return [{"as_of": as_of, "deals": deals, "saved_at": saved} for as_of, deals, saved in rows]
 
 
-def delete_snapshot(as_of: date, path: Path | None = None) -> None:
+def delete_snapshot(as_of: date, path: Path) -> None:
     """Deletes the snapshot of that date, in one transaction; StoreError when there is none."""
-    path = path or store_path()
     if not path.exists():
         raise StoreError(f"There is no snapshot store at {path} yet.")
     with _connection(path) as con, _transaction(con):
@@ -348,9 +394,8 @@ def delete_snapshot(as_of: date, path: Path | None = None) -> None:
         _delete(con, as_of)
 
 
-def read_snapshot(as_of: date, path: Path | None = None) -> Snapshot:
+def read_snapshot(as_of: date, path: Path) -> Snapshot:
     """The saved snapshot of that date; StoreError when there is none."""
-    path = path or store_path()
     if not path.exists():
         raise StoreError(f"There is no snapshot store at {path} yet.")
     with _connection(path) as con:
@@ -364,12 +409,11 @@ def read_snapshot(as_of: date, path: Path | None = None) -> Snapshot:
 
 
 def close_date_history(
-    through: date, path: Path | None = None, unsaved: Sequence[Snapshot] = ()
+    through: date, path: Path, unsaved: Sequence[Snapshot] = ()
 ) -> pa.Table:
     """What close-date push counts are made of (HISTORY_COLUMNS): every saved snapshot dated on
     or before `through`, and the `unsaved` ones (this upload) in place of any saved on their
     dates. Only the unsaved ones when there is no store yet."""
-    path = path or store_path()
     saved = empty_history()
     if path.exists():
         with _connection(path) as con:
@@ -409,10 +453,9 @@ def history_of(snapshots: Sequence[Snapshot]) -> pa.Table:
     return pa.concat_tables([empty_history(), *parts], promote_options="permissive")
 
 
-def last_open_stages(through: date, path: Path | None = None) -> dict[str, str]:
+def last_open_stages(through: date, path: Path) -> dict[str, str]:
     """Each deal's stage in the latest snapshot dated on or before `through` in which it was
     open; empty when there is no store yet."""
-    path = path or store_path()
     if not path.exists():
         return {}
     with _connection(path) as con:

@@ -277,7 +277,7 @@ def claim_folder(folder: Path) -> None:
 
 
 def _claim(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = folder.resolve()
     if key in _owned:
         return
@@ -308,7 +308,7 @@ def release_folder(folder: Path) -> None:
 def _open(path: Path, workspace: Workspace | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """The workspace file's store connection (lib.store's checks), the workspace's own tables
     created, and its name written, when missing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with store.open_store(path) as con:
         con.execute(WORKSPACE_SQL)
         if workspace is not None:

@@ -30,6 +30,10 @@ if message := st.session_state.pop("snapshot_message", None):
 
 try:
     snapshots = store.list_snapshots(path)
+except store.StoreDamagedError:
+    if not st.session_state.get("workspace_damaged"):  # else said above every page already
+        workspace.damaged_notice(workspace.active())
+    st.stop()
 except store.StoreError as error:
     st.error(markdown_text(error), icon=":material/error:")
     st.stop()

@@ -108,3 +108,20 @@ def test_a_corrupt_store_exits_2_naming_the_file(tmp_path, capsys):
     assert code == 2
     assert err.startswith(f"The snapshot store {db} cannot be opened")
     assert db.read_bytes() == b"\x00junk" * 1000
+
+
+def test_a_store_the_cli_creates_is_private_and_a_damaged_one_is_named_damaged(tmp_path, capsys):
+    from tests.test_store import damaged
+
+    export = tmp_path / "older.csv"
+    export.write_text(OLDER)
+    db = tmp_path / "new" / "store.duckdb"
+    assert main(["snapshot", "save", str(export), "--as-of", "2026-11-13", "--db", str(db)]) == 0
+    assert db.stat().st_mode & 0o777 == 0o600
+    assert db.parent.stat().st_mode & 0o777 == 0o700
+    damaged(db)
+    capsys.readouterr()
+    code, _, err = run(capsys, "snapshot", "list", "--db", str(db))
+    assert code == 2
+    assert err.startswith(f"The file {db} is damaged: Corrupt database file")
+    assert "Set it aside (rename or move it) to start afresh" in err

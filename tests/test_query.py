@@ -111,7 +111,7 @@ def test_several_statements_in_one_are_refused(tables):
 
 def test_a_select_that_reads_the_snapshot_store_is_refused(tables, snapshot_store):
     export = load_opportunities(EXPORT.read_bytes(), EXPORT.name)
-    store.save_snapshot(store.snapshot_of_export(export, date(2026, 5, 15)))
+    store.save_snapshot(store.snapshot_of_export(export, date(2026, 5, 15)), snapshot_store)
     assert snapshot_store.exists()
     for attack in STORE_ATTACKS:
         assert refused(attack.format(path=snapshot_store), tables)

@@ -350,3 +350,59 @@ def test_a_file_handle_conflict_is_waited_out_like_a_lock(path, monkeypatch):
     monkeypatch.setattr(duckdb, "connect", conflicting_once)
     assert [e["as_of"] for e in list_snapshots(path)] == [WEEK_1]
     assert refused == [str(path)]
+
+
+# --- Private and damaged files ----------------------------------------------------------------
+
+
+def test_a_new_store_and_its_folder_are_readable_by_their_owner_alone(tmp_path: Path):
+    path = tmp_path / "new-folder" / "store.duckdb"
+    save_snapshot(snapshot(WEEK_1), path)
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_existing_store_readable_by_others_is_made_private_when_opened(tmp_path: Path):
+    path = tmp_path / "store.duckdb"
+    save_snapshot(snapshot(WEEK_1), path)
+    path.chmod(0o644)
+    list_snapshots(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def damaged(path: Path) -> Path:
+    """The store with bytes flipped all through its data blocks (its first 12 KB are headers)."""
+    data = bytearray(path.read_bytes())
+    for position in range(12_288 + 100, len(data), 997):
+        data[position] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_damaged_store_is_said_to_be_damaged_at_once_not_busy(tmp_path: Path, monkeypatch):
+    path = tmp_path / "store.duckdb"
+    save_snapshot(snapshot(WEEK_1), path)
+    damaged(path)
+
+    # A lock conflict is waited out, a moment at a time: a damaged file must not be taken for one.
+    def no_waiting(seconds: float) -> None:
+        raise AssertionError("waited for a lock that no one holds")
+
+    monkeypatch.setattr(store.time, "sleep", no_waiting)
+    with pytest.raises(
+        store.StoreDamagedError, match="is damaged: Corrupt database file"
+    ) as raised:
+        list_snapshots(path)
+    assert "busy" not in str(raised.value)
+
+
+def test_a_damaged_store_set_aside_is_kept_beside_and_a_new_one_starts(tmp_path: Path):
+    path = tmp_path / "store.duckdb"
+    save_snapshot(snapshot(WEEK_1), path)
+    bytes_before = damaged(path).read_bytes()
+    kept = store.set_aside(path, datetime(2026, 12, 6, 13, 5, 0))
+    assert kept == tmp_path / "store.damaged-20261206-130500.duckdb"
+    assert kept.read_bytes() == bytes_before
+    assert list_snapshots(path) == []
+    save_snapshot(snapshot(WEEK_2), path)
+    assert [entry["as_of"] for entry in list_snapshots(path)] == [WEEK_2]

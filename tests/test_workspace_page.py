@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import workspaces
+from lib.fiscal import fiscal_quarter
 from lib.load.opportunities import load_opportunities
-from lib.store import list_snapshots, save_snapshot, snapshot_of_export
-from tests.test_app import APP, HUBSPOT, metrics, upload
+from lib.overview import default_as_of
+from lib.settings import Settings
+from lib.store import Snapshot, list_snapshots, save_snapshot, snapshot_of_export
+from tests.test_app import APP, HUBSPOT, SAMPLE, metrics, upload
 from tests.test_workspaces import held_by_another_process
 
 TEAMS_FILE = '[[team]]\nname = "EMEA sales"\nmembers = ["ana@acme.com", "ben@acme.com"]\n'
@@ -208,3 +212,69 @@ def test_a_file_uploaded_in_ones_own_workspace_does_not_follow_into_the_team(
         workspaces.workspace_path(workspaces.personal("ana@acme.com"), data_folder)
     )
     assert mine["opportunities"].file_name == "hubspot.csv"
+
+
+PAGES = ("pages/pacing.py", "pages/close_today.py", "pages/pipeline_warnings.py",
+         "pages/coaching.py", "pages/qbr.py", "pages/explore.py", "pages/data.py")  # fmt: skip
+LOST_SHOWN_CLOSING = re.compile(r"(\d+) of (\d+) lost deals show only a closing stage")
+
+
+def lost_without_stage(at: AppTest) -> tuple[int, int]:
+    (found,) = [m for c in at.caption if (m := LOST_SHOWN_CLOSING.search(c.value))]
+    return int(found[1]), int(found[2])
+
+
+def test_the_qbr_reads_the_signed_in_users_own_snapshots_and_no_one_elses(data_folder: Path):
+    # Ana's workspace holds a snapshot from a week earlier in which one deal lost in the
+    # sample's quarter was still open at Negotiation/Review: her QBR knows the stage it was lost
+    # at. Ben's workspace holds no snapshot: his QBR does not, nor may it read Ana's.
+    sample = load_opportunities(SAMPLE.read_bytes(), SAMPLE.name)
+    as_of = default_as_of(sample.deals, date.today())
+    quarter = fiscal_quarter(as_of, Settings(as_of=as_of))
+    deals = sample.deals.to_pylist()
+    lost = next(
+        index
+        for index, deal in enumerate(deals)
+        if deal["status"] == "lost" and quarter.start <= deal["close_date"] <= as_of
+    )
+    deals[lost] = deals[lost] | {"status": "open", "stage": "Negotiation/Review"}
+    week_before = Snapshot(
+        as_of - timedelta(days=7),
+        pa.Table.from_pylist(deals, schema=sample.deals.schema),
+        tuple(rule.stage for rule in sample.report.stage_rules),
+        "last week",
+    )
+    save_snapshot(
+        week_before, workspaces.workspace_path(workspaces.personal("ana@acme.com"), data_folder)
+    )
+
+    ana_unknown, ana_lost = lost_without_stage(signed_in("ana@acme.com", "pages/qbr.py"))
+    ben_unknown, ben_lost = lost_without_stage(signed_in("ben@acme.com", "pages/qbr.py"))
+    assert ana_lost == ben_lost
+    assert ana_unknown == ben_unknown - 1
+
+
+def test_a_damaged_workspace_file_is_said_plainly_and_can_be_set_aside(data_folder: Path):
+    from tests.test_store import damaged
+
+    path = workspaces.workspace_path(workspaces.personal("ana@acme.com"), data_folder)
+    snapshot_in(workspaces.personal("ana@acme.com"), data_folder, date(2026, 11, 13))
+    damaged(path)
+    ana = signed_in("ana@acme.com", "pages/changes.py")
+    notice = [error.value for error in ana.error if "is damaged" in error.value]
+    assert len(notice) == 1
+    assert "its snapshots, kept files and saved choices cannot be read" in notice[0]
+    assert str(data_folder) not in unescaped(notice[0])  # the file's name, not the server's path
+    for page in PAGES:
+        ana.switch_page(page).run()
+        assert not ana.exception, page
+        assert [e.value for e in ana.error if "is damaged" in e.value] == notice, page
+    ana.switch_page("pages/changes.py").run()
+    (set_aside,) = [
+        b for b in ana.button if b.label == "Set the damaged file aside and start afresh"
+    ]
+    set_aside.click().run()
+    assert not ana.exception
+    assert not [error for error in ana.error if "is damaged" in error.value]
+    assert list(path.parent.glob("*.damaged-*.duckdb"))
+    assert list_snapshots(path) == []

@@ -200,11 +200,16 @@ def open_workspace(active: Active) -> None:
     if state.get("workspace_key") != active.workspace.key:
         if "workspace_key" in state:
             _leave_workspace()
+        state.workspace_damaged = False
         try:
             choices = workspaces.saved_choices(active.path)
             state.workspace_files = (
                 workspaces.last_data(active.path) if remembers_sessions(active) else {}
             )
+        except store.StoreDamagedError:
+            LOG.warning("The workspace file %s is damaged", active.path, exc_info=True)
+            state.workspace_damaged = True
+            choices, state.workspace_files = {}, {}
         except WORKSPACE_ERRORS as error:
             st.error(markdown_text(error), icon=":material/error:")
             choices, state.workspace_files = {}, {}
@@ -220,9 +225,32 @@ def open_workspace(active: Active) -> None:
         state.workspace_saved = None
         state.workspace_key = active.workspace.key
     state.active_workspace = active
+    if state.workspace_damaged:
+        damaged_notice(active)
     if active.refused:
         st.error(markdown_text(active.refused), icon=":material/block:")
     _workspace_sidebar(active)
+
+
+def damaged_notice(active: Active) -> None:
+    """The workspace's file cannot be read: the app works without it, says so, and offers to
+    set the file aside (renamed beside it, for an administrator to look at) and start afresh."""
+    where = "on this computer" if active.mode == "local" else f"of {active.workspace.label}"
+    st.error(
+        f"The workspace file {markdown_text(where)} ({markdown_text(active.path.name)}) is "
+        "damaged: its snapshots, kept files and saved choices cannot be read. Closeboard works "
+        "without it until it is set aside; nothing in it is changed until then.",
+        icon=":material/broken_image:",
+    )
+    if st.button("Set the damaged file aside and start afresh", icon=":material/restart_alt:"):
+        try:
+            kept = store.set_aside(active.path)
+        except OSError as error:
+            st.error(f"The file could not be set aside: {markdown_text(error.strerror)}.")
+            return
+        LOG.warning("The damaged workspace file was set aside as %s", kept)
+        _leave_workspace()
+        st.rerun()
 
 
 def _leave_workspace() -> None:
