@@ -46,8 +46,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -56,9 +54,9 @@ import pyarrow as pa
 from lib.fiscal import Period, fiscal_quarter
 from lib.format import money
 from lib.settings import Settings
+from lib.sql import sql_file
 from lib.store import Snapshot
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 MOVEMENTS = ("new", "pulled_in", "increased", "decreased", "pushed_out", "won", "lost", "removed")
 # Movements that take value out of the pipeline: subtracted on the way from start to end.
 OUTFLOWS = frozenset({"decreased", "pushed_out", "won", "lost", "removed"})
@@ -196,11 +194,6 @@ class Changes:
         return tuple(deal for deal in self.deals if deal.regressed)
 
 
-@cache
-def changes_sql() -> str:
-    return (SQL_DIR / "changes.sql").read_text(encoding="utf-8")
-
-
 def generated_ids(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """How many deals of a table (our own name) carry an ID the loader made up."""
     sql = f"SELECT count(*) FROM {table} WHERE regexp_full_match(opportunity_id, $pattern)"  # noqa: S608
@@ -236,7 +229,7 @@ def compare(
         )
         window = {"period_start": period.start, "period_end": period.end}
         start, end = con.execute(PIPELINE_VALUE_SQL, window).fetchall()[0]
-        cursor = con.execute(changes_sql(), window)
+        cursor = con.execute(sql_file("changes"), window)
         names = [column[0] for column in cursor.description]
         deals = [DealChange(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
         warnings = matching_warnings(con, without_ids, by_name) + currency_warnings(con)
