@@ -93,34 +93,6 @@ PIPELINE_VALUE_SQL = """
          WHERE status = 'open' AND close_date BETWEEN $period_start AND $period_end)
 """
 
-PUSHES_SQL = """
-    WITH keyed AS (
-        SELECT *, {key} AS deal_key FROM history
-    ),
-    steps AS (
-        SELECT *,
-            lag(status) OVER by_deal AS status_before,
-            lag(close_date) OVER by_deal AS close_date_before
-        FROM keyed
-        WINDOW by_deal AS (PARTITION BY deal_key ORDER BY as_of)
-    )
-    SELECT
-        first(opportunity_id ORDER BY as_of DESC) AS opportunity_id,
-        first(name ORDER BY as_of DESC) AS name,
-        first(account ORDER BY as_of DESC) AS account,
-        first(owner ORDER BY as_of DESC) AS owner,
-        first(status ORDER BY as_of DESC) AS status,
-        count(*) FILTER (
-            status_before = 'open' AND status = 'open' AND close_date > close_date_before
-        )::INTEGER AS pushes,
-        first(close_date ORDER BY as_of) AS first_close_date,
-        first(close_date ORDER BY as_of DESC) AS close_date
-    FROM steps
-    GROUP BY deal_key
-    HAVING max(as_of) = (SELECT max(as_of) FROM history) AND pushes > 0
-    ORDER BY pushes DESC, owner, name, opportunity_id
-"""
-
 
 @dataclass(frozen=True)
 class Waterfall:
@@ -200,6 +172,12 @@ def generated_ids(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(sql, {"pattern": GENERATED_ID}).fetchall()[0][0]
 
 
+def _create_keyed_view(con: duckdb.DuckDBPyConnection, view: str, table: str, key: str) -> None:
+    """Creates `view`: the deals of `table`, each with the key it is matched by (deal_key, the
+    SQL of ID_KEY or NAME_KEY). The names are our own."""
+    con.execute(f"CREATE VIEW {view} AS SELECT *, {key} AS deal_key FROM {table}")  # noqa: S608
+
+
 def compare(
     older: Snapshot, newer: Snapshot, settings: Settings, period: Period | None = None
 ) -> Changes:
@@ -216,8 +194,7 @@ def compare(
         by_name = any(without_ids.values())
         key = NAME_KEY.format(within="") if by_name else ID_KEY
         for view, table in (("older", "older_deals"), ("newer", "newer_deals")):
-            keyed = f"CREATE VIEW {view} AS SELECT *, {key} AS deal_key FROM {table}"  # noqa: S608
-            con.execute(keyed)
+            _create_keyed_view(con, view, table, key)
         con.register(
             "stage_order",
             pa.table(
@@ -325,7 +302,8 @@ def push_counts(history: pa.Table) -> pa.Table:
         con.register("history", history)
         by_name = generated_ids(con, "history") > 0
         key = NAME_KEY.format(within="as_of,") if by_name else ID_KEY
-        return con.sql(PUSHES_SQL.format(key=key)).to_arrow_table()
+        _create_keyed_view(con, "keyed_history", "history", key)
+        return con.sql(sql_file("snapshot_pushes")).to_arrow_table()
     finally:
         con.close()
 

@@ -38,6 +38,7 @@ from lib.load.zip_export import (
     read_data_export,
     with_history,
 )
+from lib.sql import sql_file
 
 TEXT_FIELDS = ("opportunity_id", "name", "account", "owner", "stage", "lead_source", "type",
                "next_step", "team", "manager", "status", "loss_reason")  # fmt: skip
@@ -294,7 +295,7 @@ def _cell(key: str, columns: dict[str, str], parsed: frozenset[str]) -> str:
     if key == "currency":
         return f"upper(clean_text({column}))"
     if key == "forecast_category":
-        return FORECAST_CATEGORY_SQL.format(raw=column)
+        return f"parse_forecast_category({column})"
     return f"clean_text({column})"
 
 
@@ -746,40 +747,10 @@ def _deals_sql(stated: str, unread_keys: list[str], as_read: tuple[str, ...]) ->
     """  # noqa: S608 - our own SQL
 
 
-# Usable rows whose opportunity ID an earlier usable row has. The IDs are grouped by their
-# 64-bit hash first, which is small to hold, and only the rows whose hash repeats (almost always
-# a repeated ID) are grouped by the ID itself: grouping a million IDs as text held 126 MB more
-# at the peak of a load, their hashes 42 MB.
-REPEATED_ROWS_SQL = """
-    WITH repeated_hashes AS (
-        SELECT hash(opportunity_id) AS id_hash
-        FROM checked
-        WHERE has_id AND reject_reason IS NULL
-        GROUP BY id_hash
-        HAVING count(*) > 1
-    ),
-    candidates AS (
-        SELECT source_row, opportunity_id
-        FROM checked
-        WHERE has_id AND reject_reason IS NULL
-            AND hash(opportunity_id) IN (SELECT id_hash FROM repeated_hashes)
-    ),
-    repeated AS (
-        SELECT opportunity_id, min(source_row) AS first_row
-        FROM candidates
-        GROUP BY opportunity_id
-        HAVING count(*) > 1
-    )
-    SELECT candidates.source_row
-    FROM candidates JOIN repeated USING (opportunity_id)
-    WHERE candidates.source_row > repeated.first_row
-"""
-
-
 def _with_duplicates_rejected(con: duckdb.DuckDBPyConnection, checked: pa.Table) -> pa.Table:
     """The checked rows with each later usable row of a repeated ID rejected: the first is kept.
     The rows are marked in Arrow, so they stay in the file's order."""
-    repeated = con.sql(REPEATED_ROWS_SQL).to_arrow_table()["source_row"]
+    repeated = con.sql(sql_file("repeated_id_rows")).to_arrow_table()["source_row"]
     if not len(repeated):
         return checked
     reasons = pc.if_else(
@@ -790,18 +761,6 @@ def _with_duplicates_rejected(con: duckdb.DuckDBPyConnection, checked: pa.Table)
     return checked.set_column(
         checked.schema.get_field_index("reject_reason"), "reject_reason", reasons
     )
-
-
-FORECAST_CATEGORY_SQL = """
-    CASE replace(lower(trim({raw})), ' ', '')
-        WHEN 'pipeline' THEN 'Pipeline'
-        WHEN 'bestcase' THEN 'Best Case'
-        WHEN 'commit' THEN 'Commit'
-        WHEN 'forecast' THEN 'Commit'
-        WHEN 'closed' THEN 'Closed'
-        WHEN 'omitted' THEN 'Omitted'
-    END
-"""
 
 
 def _unreadable_cells(

@@ -45,7 +45,8 @@ DETECTION_SAMPLE = 20_000
 
 
 def install_value_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Defines parse_amount, parse_date, parse_probability, parse_bool and clean_text."""
+    """Defines parse_amount, parse_date, parse_probability, parse_bool, parse_forecast_category
+    and clean_text."""
     con.execute(sql_file("values"))
 
 
