@@ -25,7 +25,7 @@ from lib.load.classify import (
 )
 from lib.load.errors import LoadError
 from lib.load.files import RawTable, read_table
-from lib.load.layouts import recognise_layout
+from lib.load.layouts import Layout, recognise_layout
 from lib.load.mapping import (
     FIELDS_BY_KEY,
     Mapping,
@@ -33,7 +33,7 @@ from lib.load.mapping import (
     missing_required,
     propose_mapping,
 )
-from lib.load.parsed_fields import PARSED_FIELDS, read_formats
+from lib.load.parsed_fields import PARSED_FIELDS, Formats, read_formats
 from lib.load.stages import StageRule, apply_edits, stage_rules
 from lib.load.values import DateReading, install_value_macros
 from lib.load.zip_export import (
@@ -157,94 +157,121 @@ def normalise(
     stage_edits: dict[str, dict[str, object]] | None = None,
 ) -> LoadedExport:
     """Maps, parses and classifies a raw table; LoadError when required fields are missing."""
-    european = raw.delimiter == ";"
-    layout = recognise_layout(raw.headers, european)
-    mapping = {
-        k: h for k, h in (mapping or propose_mapping(raw.headers)).items() if h in raw.headers
-    }
-    check_required(mapping, raw.headers, filename)
-    columns = {key: raw.column_for(header) for key, header in mapping.items()}
-    extras = extra_column_names(raw.headers, set(mapping.values()))
-
+    layout = recognise_layout(raw.headers, european=raw.delimiter == ";")
+    mapping = _mapping_of_the_file(raw, mapping, filename)
     con = duckdb.connect()
     try:
-        install_value_macros(con)
-        formats = read_formats(con, raw.table, columns, layout.day_first, european)
-        cells = cells_sql(columns, formats.parsed)
-        rules = apply_edits(
-            stage_rules(stages_in_order(con, cells, formats.parameters), layout), stage_edits or {}
-        )
-        unread_keys = [key for key in PARSED_FIELDS if key in columns]
-        as_read = clean_as_read({k: raw.table[columns[k]] for k in AS_READ_FIELDS if k in columns})
-        checked = classified_rows(con, cells, formats.parameters, rules, tuple(as_read))
-        # Nothing reads the raw rows again: their numbers and parsed values are let go before
-        # the queries below, which hold the most memory of the load (15 MB less at 1M deals).
-        con.unregister("raw")
-        checked = with_duplicates_rejected(con, with_raw_columns(checked, as_read))
-        con.register("deals", checked)
-        unreadable = _unreadable_cells(con, unread_keys)
-        rejected = dict(
-            con.execute(
-                "SELECT reject_reason, count(*) FROM deals WHERE reject_reason IS NOT NULL "
-                "GROUP BY ALL ORDER BY 2 DESC"
-            ).fetchall()
-        )
-        for malformed in raw.malformed:
-            rejected[f"line not readable: {malformed.reason}"] = (
-                rejected.get(f"line not readable: {malformed.reason}", 0) + 1
-            )
-        examples = _rejected_examples(con, raw)
-        duplicates = tuple(
-            row[0]
-            for row in con.execute(
-                "SELECT DISTINCT opportunity_id FROM deals WHERE reject_reason = $reason "
-                "ORDER BY 1 LIMIT 20",
-                {"reason": DUPLICATE_REASON},
-            ).fetchall()
-        )
-        currencies = tuple(
-            row[0]
-            for row in con.execute(
-                "SELECT currency FROM deals WHERE reject_reason IS NULL AND currency IS NOT NULL "
-                "GROUP BY currency ORDER BY count(*) DESC, currency"
-            ).fetchall()
-        )
+        rows = _rows_read_and_classified(con, raw, mapping, layout, stage_edits)
+        report = _load_report(con, raw, filename, layout, mapping, rows)
     except duckdb.Error as error:
         raise LoadError(f"{filename} could not be read: {str(error).splitlines()[0]}") from error
     finally:
         con.close()
-    reasons = checked["reject_reason"]
+    return LoadedExport(deals=_deals_kept(rows, raw, mapping), report=report)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Every row of the file, read and classified, and how it was read."""
+
+    # Each row's fields, with why it is rejected (reject_reason, NULL when it is kept).
+    checked: pa.Table
+    formats: Formats
+    rules: tuple[StageRule, ...]
+    # The text fields taken from the raw table as they are (AS_READ_FIELDS).
+    as_read: tuple[str, ...]
+
+
+def _mapping_of_the_file(raw: RawTable, mapping: Mapping | None, filename: str) -> Mapping:
+    """The mapping given (or the one proposed for the headers) to the headers the file has;
+    LoadError when a required field has no column."""
+    proposed = mapping or propose_mapping(raw.headers)
+    mapping = {key: header for key, header in proposed.items() if header in raw.headers}
+    check_required(mapping, raw.headers, filename)
+    return mapping
+
+
+def _rows_read_and_classified(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawTable,
+    mapping: Mapping,
+    layout: Layout,
+    stage_edits: dict[str, dict[str, object]] | None,
+) -> _Rows:
+    """Every row read (its formats detected) and classified, registered as `deals`."""
+    columns = {key: raw.column_for(header) for key, header in mapping.items()}
+    install_value_macros(con)
+    formats = read_formats(con, raw.table, columns, layout.day_first, raw.delimiter == ";")
+    cells = cells_sql(columns, formats.parsed)
+    rules = _stage_rules(con, cells, formats, layout, stage_edits)
+    as_read = clean_as_read({k: raw.table[columns[k]] for k in AS_READ_FIELDS if k in columns})
+    checked = classified_rows(con, cells, formats.parameters, rules, tuple(as_read))
+    # Nothing reads the raw rows again: their numbers and parsed values are let go before
+    # the queries below, which hold the most memory of the load (15 MB less at 1M deals).
+    con.unregister("raw")
+    checked = with_duplicates_rejected(con, with_raw_columns(checked, as_read))
+    con.register("deals", checked)
+    return _Rows(checked, formats, tuple(rules), tuple(as_read))
+
+
+def _stage_rules(
+    con: duckdb.DuckDBPyConnection,
+    cells: str,
+    formats: Formats,
+    layout: Layout,
+    stage_edits: dict[str, dict[str, object]] | None,
+) -> list[StageRule]:
+    """Each stage's status, probability and lateness: from its deals and the layout, then the
+    user's edits on the Data page."""
+    in_order = stages_in_order(con, cells, formats.parameters)
+    return apply_edits(stage_rules(in_order, layout), stage_edits or {})
+
+
+def _deals_kept(rows: _Rows, raw: RawTable, mapping: Mapping) -> pa.Table:
+    """The rows not rejected, in the canonical columns with the picklists encoded, and the
+    export's other columns beside them."""
+    checked, reasons = rows.checked, rows.checked["reject_reason"]
     # Filtering copies every column: only when a row was rejected.
     usable = checked.filter(pc.is_null(reasons)) if reasons.null_count < len(reasons) else checked
+    extras = extra_column_names(raw.headers, set(mapping.values()))
     deals = with_extra_columns(encode_picklists(usable.select(CANONICAL_COLUMNS)), raw, extras)
     # The text columns read as they are are copied only now, and only when the filter has not
     # copied them already: copying them as they joined the checked rows held both copies
     # through the queries above (about 35 MB more at the peak at a million deals).
-    deals = in_memory_of_their_own(deals, tuple(as_read) if usable is checked else ())
+    return in_memory_of_their_own(deals, rows.as_read if usable is checked else ())
 
-    report = LoadReport(
+
+def _load_report(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawTable,
+    filename: str,
+    layout: Layout,
+    mapping: Mapping,
+    rows: _Rows,
+) -> LoadReport:
+    """What the load read, kept and rejected, from the rows registered as `deals`."""
+    return LoadReport(
         file_name=filename,
         file_kind=raw.file_kind,
         layout=layout.name,
         headers=raw.headers,
         mapping=mapping,
         rows_read=raw.rows_read,
-        rows_loaded=deals.num_rows,
-        rejected=rejected,
-        rejected_examples=examples,
-        duplicate_ids=duplicates,
-        unreadable=unreadable,
-        date_readings=formats.readings,
-        stage_rules=tuple(rules),
+        rows_loaded=rows.checked["reject_reason"].null_count,
+        rejected=_rejected_counts(con, raw),
+        rejected_examples=_rejected_examples(con, raw),
+        duplicate_ids=_duplicate_ids(con),
+        unreadable=_unreadable_cells(con, [key for key in PARSED_FIELDS if key in mapping]),
+        date_readings=rows.formats.readings,
+        stage_rules=rows.rules,
         encoding=raw.encoding,
         delimiter=raw.delimiter,
         sheet=raw.sheet,
         footer_lines=raw.footer_lines,
-        decimal_comma=formats.decimal_comma,
-        probability_percent=formats.percent,
-        currencies=currencies,
+        decimal_comma=rows.formats.decimal_comma,
+        probability_percent=rows.formats.percent,
+        currencies=_currencies(con),
     )
-    return LoadedExport(deals=deals, report=report)
 
 
 def extra_column_names(headers: tuple[str, ...], mapped: set[str]) -> dict[str, str]:
@@ -263,6 +290,43 @@ def extra_column_names(headers: tuple[str, ...], mapped: set[str]) -> dict[str, 
         names[header] = name
         taken.add(name.lower())
     return names
+
+
+def _rejected_counts(con: duckdb.DuckDBPyConnection, raw: RawTable) -> dict[str, int]:
+    """How many rows each reason rejected, the most common first, then the unreadable lines."""
+    rejected = dict(
+        con.execute(
+            "SELECT reject_reason, count(*) FROM deals WHERE reject_reason IS NOT NULL "
+            "GROUP BY ALL ORDER BY 2 DESC"
+        ).fetchall()
+    )
+    for malformed in raw.malformed:
+        rejected[f"line not readable: {malformed.reason}"] = (
+            rejected.get(f"line not readable: {malformed.reason}", 0) + 1
+        )
+    return rejected
+
+
+def _duplicate_ids(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    return tuple(
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT opportunity_id FROM deals WHERE reject_reason = $reason "
+            "ORDER BY 1 LIMIT 20",
+            {"reason": DUPLICATE_REASON},
+        ).fetchall()
+    )
+
+
+def _currencies(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """The currencies of the deals kept, the most common first."""
+    return tuple(
+        row[0]
+        for row in con.execute(
+            "SELECT currency FROM deals WHERE reject_reason IS NULL AND currency IS NOT NULL "
+            "GROUP BY currency ORDER BY count(*) DESC, currency"
+        ).fetchall()
+    )
 
 
 def _unreadable_cells(
