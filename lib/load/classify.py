@@ -76,8 +76,10 @@ def _sql_type(key: str) -> str:
 
 
 def _reading_stated(cells: str, query: str) -> str:
-    """`query` over `stated`: the rows of `cells` with the status the export states."""
-    return f"WITH cells AS ({cells}), stated AS ({sql_file('stated_status')}) {query}"
+    """`query` over `stated`: the rows of `cells` with the status the export states. `cells` is
+    named inside `stated`, so that where DuckDB keeps a table of `stated` to read twice (the
+    stages' mode), it keeps only the columns the query reads of it."""
+    return f"WITH stated AS (WITH cells AS ({cells}) {sql_file('stated_status')}) {query}"
 
 
 def stages_in_order(
