@@ -46,8 +46,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -56,9 +54,9 @@ import pyarrow as pa
 from lib.fiscal import Period, fiscal_quarter
 from lib.format import money
 from lib.settings import Settings
+from lib.sql import sql_file
 from lib.store import Snapshot
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 MOVEMENTS = ("new", "pulled_in", "increased", "decreased", "pushed_out", "won", "lost", "removed")
 # Movements that take value out of the pipeline: subtracted on the way from start to end.
 OUTFLOWS = frozenset({"decreased", "pushed_out", "won", "lost", "removed"})
@@ -93,34 +91,6 @@ PIPELINE_VALUE_SQL = """
          WHERE status = 'open' AND close_date BETWEEN $period_start AND $period_end),
         (SELECT coalesce(sum(coalesce(amount, 0)), 0) FROM newer
          WHERE status = 'open' AND close_date BETWEEN $period_start AND $period_end)
-"""
-
-PUSHES_SQL = """
-    WITH keyed AS (
-        SELECT *, {key} AS deal_key FROM history
-    ),
-    steps AS (
-        SELECT *,
-            lag(status) OVER by_deal AS status_before,
-            lag(close_date) OVER by_deal AS close_date_before
-        FROM keyed
-        WINDOW by_deal AS (PARTITION BY deal_key ORDER BY as_of)
-    )
-    SELECT
-        first(opportunity_id ORDER BY as_of DESC) AS opportunity_id,
-        first(name ORDER BY as_of DESC) AS name,
-        first(account ORDER BY as_of DESC) AS account,
-        first(owner ORDER BY as_of DESC) AS owner,
-        first(status ORDER BY as_of DESC) AS status,
-        count(*) FILTER (
-            status_before = 'open' AND status = 'open' AND close_date > close_date_before
-        )::INTEGER AS pushes,
-        first(close_date ORDER BY as_of) AS first_close_date,
-        first(close_date ORDER BY as_of DESC) AS close_date
-    FROM steps
-    GROUP BY deal_key
-    HAVING max(as_of) = (SELECT max(as_of) FROM history) AND pushes > 0
-    ORDER BY pushes DESC, owner, name, opportunity_id
 """
 
 
@@ -196,15 +166,16 @@ class Changes:
         return tuple(deal for deal in self.deals if deal.regressed)
 
 
-@cache
-def changes_sql() -> str:
-    return (SQL_DIR / "changes.sql").read_text(encoding="utf-8")
-
-
 def generated_ids(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """How many deals of a table (our own name) carry an ID the loader made up."""
     sql = f"SELECT count(*) FROM {table} WHERE regexp_full_match(opportunity_id, $pattern)"  # noqa: S608
     return con.execute(sql, {"pattern": GENERATED_ID}).fetchall()[0][0]
+
+
+def _create_keyed_view(con: duckdb.DuckDBPyConnection, view: str, table: str, key: str) -> None:
+    """Creates `view`: the deals of `table`, each with the key it is matched by (deal_key, the
+    SQL of ID_KEY or NAME_KEY). The names are our own."""
+    con.execute(f"CREATE VIEW {view} AS SELECT *, {key} AS deal_key FROM {table}")  # noqa: S608
 
 
 def compare(
@@ -223,8 +194,7 @@ def compare(
         by_name = any(without_ids.values())
         key = NAME_KEY.format(within="") if by_name else ID_KEY
         for view, table in (("older", "older_deals"), ("newer", "newer_deals")):
-            keyed = f"CREATE VIEW {view} AS SELECT *, {key} AS deal_key FROM {table}"  # noqa: S608
-            con.execute(keyed)
+            _create_keyed_view(con, view, table, key)
         con.register(
             "stage_order",
             pa.table(
@@ -236,7 +206,7 @@ def compare(
         )
         window = {"period_start": period.start, "period_end": period.end}
         start, end = con.execute(PIPELINE_VALUE_SQL, window).fetchall()[0]
-        cursor = con.execute(changes_sql(), window)
+        cursor = con.execute(sql_file("changes"), window)
         names = [column[0] for column in cursor.description]
         deals = [DealChange(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
         warnings = matching_warnings(con, without_ids, by_name) + currency_warnings(con)
@@ -332,7 +302,8 @@ def push_counts(history: pa.Table) -> pa.Table:
         con.register("history", history)
         by_name = generated_ids(con, "history") > 0
         key = NAME_KEY.format(within="as_of,") if by_name else ID_KEY
-        return con.sql(PUSHES_SQL.format(key=key)).to_arrow_table()
+        _create_keyed_view(con, "keyed_history", "history", key)
+        return con.sql(sql_file("snapshot_pushes")).to_arrow_table()
     finally:
         con.close()
 

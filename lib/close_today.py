@@ -13,9 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import cache, cached_property
+from functools import cached_property
 from itertools import chain
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -23,8 +22,8 @@ import pyarrow as pa
 
 from lib.format import money, percent
 from lib.settings import Settings
+from lib.sql import sql_file
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 OVERDUE = "close date passed: close it or move it"
 NO_NEXT_STEP = "no next step"
 # How many of the nearest later deals to show when there is nothing to close now.
@@ -73,11 +72,6 @@ class RepCloseList:
         return tuple(deals_from(zip(*columns, strict=True), self.settings))
 
 
-@cache
-def late_stage_sql() -> str:
-    return (SQL_DIR / "close_today.sql").read_text(encoding="utf-8")
-
-
 def due_by(settings: Settings) -> date:
     """The last close date on the list: the as-of date plus the window."""
     return settings.as_of + timedelta(days=settings.close_window_days)
@@ -89,7 +83,7 @@ def close_today(
     """Each rep with a deal that can close now, the largest total first (ties by name); only
     `owner`'s list when given (none when they have no such deal)."""
     parameters = _parameters(settings, after=None, through=due_by(settings), owner=owner)
-    due = late_stage_sql()
+    due = sql_file("close_today")
     reps = con.execute(
         f"""
         SELECT owner, count(*), coalesce(sum(amount), 0), coalesce(sum(weighted), 0)
@@ -138,7 +132,7 @@ def late_stage_deals(
     """Open late-stage deals (`owner`'s alone when given) with a close date after `after` and on
     or before `through`, in the order to work them (lib/sql/close_today.sql)."""
     rows = con.execute(
-        f"SELECT * EXCLUDE (work_order) FROM ({late_stage_sql()}) ORDER BY work_order",  # noqa: S608
+        f"SELECT * EXCLUDE (work_order) FROM ({sql_file('close_today')}) ORDER BY work_order",  # noqa: S608
         _parameters(settings, after, through, owner),
     ).fetchall()
     return list(deals_from(rows, settings))

@@ -11,8 +11,6 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -22,8 +20,8 @@ from lib.format import money, percent
 from lib.pacing import PacingReport, pacing
 from lib.pipeline_warnings import PipelineWarning
 from lib.settings import Settings
+from lib.sql import sql_file
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 REFERRAL_TARGET = 2.0
 # Tukey's rule: a value further than this many interquartile ranges outside the team's middle
 # half is an outlier; it needs at least this many reps with a value to mean anything.
@@ -60,11 +58,6 @@ LAST_WON_ACCOUNTS_SQL = """
     ORDER BY max(close_date) DESC, account
     LIMIT $limit
 """
-
-
-@cache
-def coaching_sql() -> str:
-    return (SQL_DIR / "coaching.sql").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -187,7 +180,7 @@ def skipped_figures(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def _window_rows(con: duckdb.DuckDBPyConnection, settings: Settings, window: Period) -> list[dict]:
     cursor = con.execute(
-        coaching_sql(),
+        sql_file("coaching"),
         {"start": window.start, "end": window.end, "keywords": list(settings.referral_keywords)},
     )
     names = [column[0] for column in cursor.description]

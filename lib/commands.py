@@ -118,9 +118,7 @@ def session_from_args(args: argparse.Namespace) -> Session:
         targets = load_targets(path.read_bytes(), path.name, settings)
     if args.reps:
         reps = load_reps(Path(args.reps).read_bytes(), Path(args.reps).name)
-    return assemble(
-        export, settings, targets=targets, reps=reps, store_path=_store(args)
-    )
+    return assemble(export, settings, targets=targets, reps=reps, store_path=_store(args))
 
 
 def _store(args: argparse.Namespace) -> Path:
@@ -220,10 +218,7 @@ def _export_snapshot(file: str, mapping_file: str | None, as_of: date | None) ->
 def snapshot_save(args: argparse.Namespace) -> int:
     snapshot = _export_snapshot(args.file, args.mapping, args.as_of)
     entry = store.save_snapshot(snapshot, _store(args), replace=args.replace)
-    print(
-        f"Saved {entry['deals']:,} deals as the snapshot of {snapshot.as_of} in "
-        f"{_store(args)}."
-    )
+    print(f"Saved {entry['deals']:,} deals as the snapshot of {snapshot.as_of} in {_store(args)}.")
     return 0
 
 

@@ -10,26 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from lib.format import money
-
-DEALS_SQL = """
-    SELECT
-        d.owner AS "Rep",
-        coalesce(d.name, d.opportunity_id) AS "Deal",
-        count(*) FILTER (h.pushed) AS "Close-date pushes",
-        count(*) FILTER (h.regressed) AS "Stage regressions",
-        count(*) FILTER (h.amount_changed) AS "Amount changes",
-        count(*) AS "Changes",
-        d.close_date AS "Close date now",
-        d.stage AS "Stage now",
-        d.status AS "Status",
-        d.currency AS "Currency",
-        d.opportunity_id AS "Opportunity ID"
-    FROM history AS h
-    JOIN deals AS d USING (opportunity_id)
-    GROUP BY ALL
-    ORDER BY "Close-date pushes" DESC, "Stage regressions" DESC, "Amount changes" DESC,
-        d.owner, "Deal", d.opportunity_id
-"""
+from lib.sql import sql_file
 
 
 def deals_with_history(history: pa.Table, deals: pa.Table) -> pd.DataFrame:
@@ -38,7 +19,7 @@ def deals_with_history(history: pa.Table, deals: pa.Table) -> pd.DataFrame:
     try:
         con.register("history", history)
         con.register("deals", deals)
-        return con.sql(DEALS_SQL).df()
+        return con.sql(sql_file("deals_with_history")).df()
     finally:
         con.close()
 

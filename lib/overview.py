@@ -8,22 +8,7 @@ import duckdb
 import pyarrow as pa
 
 from lib.pacing import TEAM_OF_OWNER_SQL
-
-SUMMARY_SQL = """
-    SELECT
-        count(*) FILTER (status = 'won') AS deals_won,
-        count(*) FILTER (status = 'lost') AS deals_lost,
-        count(*) FILTER (status = 'open') AS deals_open,
-        coalesce(sum(amount) FILTER (status = 'won'), 0) AS amount_won,
-        coalesce(sum(amount) FILTER (status = 'lost'), 0) AS amount_lost,
-        coalesce(sum(amount) FILTER (status = 'open'), 0) AS amount_open,
-        min(close_date) AS close_date_min,
-        max(close_date) AS close_date_max,
-        count(DISTINCT owner) AS owners,
-        count(*) FILTER (status = 'open' AND close_date IS NULL) AS open_without_close_date,
-        count(*) FILTER (status = 'open' AND amount IS NULL) AS open_without_amount
-    FROM opportunities
-"""
+from lib.sql import sql_file
 
 # The export's own date: the latest day anything happened in it, never after today.
 EXPORT_DATE_SQL = """
@@ -35,24 +20,10 @@ EXPORT_DATE_SQL = """
     WHERE day <= $today
 """
 
-OWNERS_SQL = """
-    SELECT
-        owner,
-        any_value(team) AS team,
-        any_value(manager) AS manager,
-        count(*) AS deals,
-        count(*) FILTER (status = 'open') AS open_deals,
-        coalesce(sum(amount) FILTER (status = 'open'), 0) AS open_amount,
-        coalesce(sum(amount) FILTER (status = 'won'), 0) AS won_amount
-    FROM opportunities
-    GROUP BY owner
-    ORDER BY owner
-"""
-
 
 def export_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     """Counts and sums by status (amounts to 2 decimals), close-date range, owners, gaps."""
-    cursor = con.execute(SUMMARY_SQL)
+    cursor = con.execute(sql_file("export_summary"))
     names = [column[0] for column in cursor.description]
     summary = dict(zip(names, cursor.fetchone(), strict=True))
     for key in ("amount_won", "amount_lost", "amount_open"):
@@ -78,7 +49,7 @@ def default_as_of(deals: pa.Table, today: date | None = None) -> date:
 
 def owners(con: duckdb.DuckDBPyConnection):
     """One row per rep with team, manager, deal counts and amounts, as a pandas frame."""
-    return con.execute(OWNERS_SQL).df()
+    return con.execute(sql_file("owners")).df()
 
 
 QUOTAS_SQL = """

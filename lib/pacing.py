@@ -20,46 +20,7 @@ from lib.fiscal import (
 )
 from lib.format import money, percent
 from lib.settings import Settings
-
-# Won bookings, last year's bookings at the same day, and the in-period open pipeline by
-# forecast category, per rep. Open deals whose close date fell before the period are slipped,
-# not pipeline; overdue deals inside the period still count.
-OWNER_FIGURES_SQL = """
-    SELECT
-        owner,
-        coalesce(sum(amount) FILTER (
-            status = 'won' AND close_date BETWEEN $start AND $to_date), 0) AS closed_to_date,
-        coalesce(sum(amount) FILTER (
-            status = 'won' AND close_date BETWEEN $ly_start AND $ly_to_date), 0)
-            AS last_year_to_date,
-        coalesce(sum(amount * probability) FILTER (
-            status = 'open' AND close_date BETWEEN $start AND $end), 0) AS open_weighted,
-        coalesce(sum(amount) FILTER (
-            status = 'open' AND close_date BETWEEN $start AND $end
-            AND forecast_category = 'Commit'), 0) AS open_commit,
-        coalesce(sum(amount) FILTER (
-            status = 'open' AND close_date BETWEEN $start AND $end
-            AND forecast_category = 'Best Case'), 0) AS open_best_case
-    FROM opportunities
-    GROUP BY owner
-"""
-
-# Each target's share of the period: periods start on the first of a month, so the overlap in
-# whole months splits a quarter target evenly into months and sums monthly targets to quarters.
-BUDGETS_SQL = """
-    SELECT owner, sum(amount * overlap_months / period_months) AS budget
-    FROM (
-        SELECT
-            owner,
-            amount,
-            date_diff('month', period_start, period_end + 1) AS period_months,
-            date_diff('month', greatest(period_start, $start), least(period_end, $end) + 1)
-                AS overlap_months
-        FROM targets
-    )
-    WHERE overlap_months > 0
-    GROUP BY owner
-"""
+from lib.sql import sql_file
 
 # A rep's team, over rows of (owner, team, first_row): the team of their first deal that names
 # one (in the file's order), else the reps file's, whose rows have no first_row. A deal's team
@@ -265,7 +226,9 @@ def pace_shape(
 
 def budgets(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str | None, float]:
     """Each quota-file owner's budget for the period (a rep, a team, or None for the whole team)."""
-    rows = con.execute(BUDGETS_SQL, {"start": period.start, "end": period.end}).fetchall()
+    rows = con.execute(
+        sql_file("budget_by_owner"), {"start": period.start, "end": period.end}
+    ).fetchall()
     return {owner: float(budget) for owner, budget in rows}
 
 
@@ -295,7 +258,7 @@ def pacing(
     figures = {
         row[0]: [float(value) for value in row[1:]]
         for row in con.execute(
-            OWNER_FIGURES_SQL,
+            sql_file("pacing_by_owner"),
             {
                 "start": period.start,
                 "end": period.end,

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 from html import escape
-from pathlib import Path
 from typing import Literal, NamedTuple
 
 import duckdb
@@ -21,16 +19,10 @@ from lib.fiscal import fiscal_quarter, next_quarter, previous_quarter
 from lib.format import markdown_text, money, percent
 from lib.pacing import PacingReport, budgets, pacing
 from lib.settings import Settings
+from lib.sql import sql_file
 
 # How many deals a message names before it says "and N more".
 NAMED_DEALS = 3
-SQL_DIR = Path(__file__).resolve().parent / "sql"
-
-
-@cache
-def _sql(name: str) -> str:
-    """The query in lib/sql/NAME.sql, read once."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def _rows(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -173,7 +165,7 @@ def rep_pipelines(
     upcoming = next_quarter(period, settings)
     rows = _rows(
         con.execute(
-            _sql("rep_pipeline"),
+            sql_file("rep_pipeline"),
             {
                 "as_of": settings.as_of,
                 "period_start": period.start,
@@ -205,7 +197,7 @@ def slipped_by_rep(
 ) -> dict[str, FlaggedDeals]:
     """Each rep's open deals whose close date has passed (lib/sql/slipped_deals.sql)."""
     parameters = {"as_of": settings.as_of, "named": NAMED_DEALS, "with_ids": with_deal_ids}
-    return _flagged_by_rep(con.execute(_sql("slipped_deals"), parameters))
+    return _flagged_by_rep(con.execute(sql_file("slipped_deals"), parameters))
 
 
 def pushed_by_rep(
@@ -216,7 +208,7 @@ def pushed_by_rep(
     parameters = {
         "min_pushes": settings.pushes_to_flag, "named": NAMED_DEALS, "with_ids": with_deal_ids
     }  # fmt: skip
-    return _flagged_by_rep(con.execute(_sql("pushed_deals"), parameters))
+    return _flagged_by_rep(con.execute(sql_file("pushed_deals"), parameters))
 
 
 @dataclass(frozen=True)
@@ -232,7 +224,7 @@ class TopDeals:
 def top_weighted_deals(con: duckdb.DuckDBPyConnection, settings: Settings) -> TopDeals:
     period = fiscal_quarter(settings.as_of, settings)
     (row,) = _rows(
-        con.execute(_sql("top_weighted_deals"), {"start": period.start, "end": period.end})
+        con.execute(sql_file("top_weighted_deals"), {"start": period.start, "end": period.end})
     )
     return TopDeals(_named_deals(row["deals"]), tuple(row["weighted"] or ()), row["total"] or 0.0)
 
@@ -812,7 +804,7 @@ def pipeline_blocks(con: duckdb.DuckDBPyConnection, settings: Settings,
     """Each rep's largest open deals one by one, then the rest of the pipeline as one block."""
     period = fiscal_quarter(settings.as_of, settings)
     rows = con.execute(
-        _sql("pipeline_blocks"), {"period_start": period.start, "largest": largest}
+        sql_file("pipeline_blocks"), {"period_start": period.start, "largest": largest}
     ).fetchall()
     return [PipelineBlock(*row) for row in rows]
 

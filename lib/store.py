@@ -299,9 +299,7 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("COMMIT")
 
 
-def save_snapshot(
-    snapshot: Snapshot, path: Path, replace: bool = False
-) -> dict[str, object]:
+def save_snapshot(snapshot: Snapshot, path: Path, replace: bool = False) -> dict[str, object]:
     """Saves the snapshot's deals under its date in one transaction.
 
     Refuses (SnapshotExistsError) when that date has a snapshot, unless `replace`.
@@ -408,9 +406,7 @@ def read_snapshot(as_of: date, path: Path) -> Snapshot:
     return Snapshot(as_of, deals, tuple(row[0] for row in stages), f"snapshot of {as_of}")
 
 
-def close_date_history(
-    through: date, path: Path, unsaved: Sequence[Snapshot] = ()
-) -> pa.Table:
+def close_date_history(through: date, path: Path, unsaved: Sequence[Snapshot] = ()) -> pa.Table:
     """What close-date push counts are made of (HISTORY_COLUMNS): every saved snapshot dated on
     or before `through`, and the `unsaved` ones (this upload) in place of any saved on their
     dates. Only the unsaved ones when there is no store yet."""

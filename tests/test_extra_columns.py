@@ -18,8 +18,9 @@ from lib.close_today import close_today, nearest
 from lib.coaching import coaching
 from lib.db import SET_APART_SQL, open_database, resolve_deals
 from lib.fiscal import fiscal_quarter
+from lib.load.arrow_columns import PICKLIST_FIELDS
 from lib.load.mapping import propose_mapping
-from lib.load.opportunities import CANONICAL_COLUMNS, PICKLIST_FIELDS, load_opportunities
+from lib.load.opportunities import CANONICAL_COLUMNS, load_opportunities
 from lib.load.targets import load_targets
 from lib.one_on_one import one_on_one_sheet
 from lib.overview import export_summary, owners, quota_grid

@@ -11,18 +11,21 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from lib.load import files, opportunities
+from lib.load import files, parsed_fields
+from lib.load.arrow_columns import (
+    PICKLIST_FIELDS,
+    dictionary_encoded,
+    encode_picklists,
+    with_raw_columns,
+)
 from lib.load.errors import LoadError
 from lib.load.files import footer_start
 from lib.load.mapping import with_choices
 from lib.load.opportunities import (
-    PICKLIST_FIELDS,
     LoadedExport,
     UnreadableCells,
-    encode_picklists,
     load_opportunities,
     normalise,
-    with_raw_columns,
 )
 from lib.load.stages import StageRule, with_edit
 from lib.load.values import install_value_macros, parse_dates, parse_probabilities
@@ -1128,9 +1131,9 @@ def per_value_reading(close_dates: pa.ChunkedArray, probabilities: pa.ChunkedArr
     table = pa.table({"c0": close_dates, "c1": probabilities})
     columns = {"close_date": "c0", "probability": "c1"}
     arguments = {"close_date": "%m/%d/%Y", "probability": True}
-    repeating = opportunities._encoded_if_repeating(table, columns)
-    opportunities._register_distinct_cells(con, repeating)
-    return opportunities._parsed_once_per_value(con, repeating, arguments)
+    repeating = parsed_fields._encoded_if_repeating(table, columns)
+    parsed_fields._register_distinct_cells(con, repeating)
+    return parsed_fields._parsed_once_per_value(con, repeating, arguments)
 
 
 def test_each_rows_date_and_probability_is_its_own_cell_parsed_once_per_distinct_cell():
@@ -1154,7 +1157,7 @@ def test_chunks_encoded_with_dictionaries_of_their_own_get_one_dictionary():
     own = pa.chunked_array(
         [pa.array(chunk, pa.string()).dictionary_encode() for chunk in CLOSE_DATES]
     )
-    encoded = opportunities._encoded(own)
+    encoded = dictionary_encoded(own)
     assert len({tuple(chunk.dictionary.to_pylist()) for chunk in encoded.chunks}) == 1
     assert encoded.cast(pa.string()).to_pylist() == [
         cell for chunk in CLOSE_DATES for cell in chunk
@@ -1175,17 +1178,17 @@ def timestamps(count: int) -> list[str]:
 
 def test_days_repeat_and_timestamps_to_the_second_do_not():
     days = [f"{1 + n % 12}/{1 + n % 28}/2026" for n in range(12_000)]
-    assert opportunities._cells_repeat(pa.chunked_array([days]))
-    assert not opportunities._cells_repeat(pa.chunked_array([timestamps(12_000)]))
+    assert parsed_fields._cells_repeat(pa.chunked_array([days]))
+    assert not parsed_fields._cells_repeat(pa.chunked_array([timestamps(12_000)]))
     # A small file's cells are parsed once each, however few repeat.
-    assert opportunities._cells_repeat(pa.chunked_array([timestamps(3)]))
+    assert parsed_fields._cells_repeat(pa.chunked_array([timestamps(3)]))
 
 
 def test_a_column_whose_cells_repeat_only_at_its_start_is_parsed_row_by_row():
     # Sorted by created date, say: the first 10,000 rows share one day, the rest are all apart.
     cells = pa.chunked_array([["1/5/2026"] * 10_000 + timestamps(15_000)])
     table = pa.table({"c0": cells, "c1": pa.chunked_array([["10"] * 25_000])})
-    repeating = opportunities._encoded_if_repeating(
+    repeating = parsed_fields._encoded_if_repeating(
         table, {"created_date": "c0", "probability": "c1"}
     )
     assert list(repeating) == ["probability"]
@@ -1215,7 +1218,7 @@ LAYOUTS = {"salesforce report": SALESFORCE_REPORT, "salesforce api": SALESFORCE_
 )
 def test_the_deals_are_the_same_whether_cells_are_parsed_once_each_or_row_by_row(data, monkeypatch):
     per_value = load_opportunities(data, "export.csv")
-    monkeypatch.setattr(opportunities, "_cells_repeat", lambda cells: False)
+    monkeypatch.setattr(parsed_fields, "_cells_repeat", lambda cells: False)
     row_by_row = load_opportunities(data, "export.csv")
     assert per_value.deals.equals(row_by_row.deals)
     assert per_value.report == row_by_row.report

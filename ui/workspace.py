@@ -128,10 +128,10 @@ def _login_email() -> str:
     # A provider that says it has not verified the address may have let anyone type it.
     verified = st.user.get("email_verified")
     if verified is False:
-        _only(_unverified_email_screen, "Sign in")
+        _only(_refused_screen(UNVERIFIED_EMAIL), "Sign in")
     email = workspaces.normal_email(st.user.get("email"), verified=verified is True)
     if email is None:
-        _only(_no_email_screen, "Sign in")
+        _only(_refused_screen(NO_EMAIL), "Sign in")
     return email
 
 
@@ -156,25 +156,26 @@ def _sign_in_screen() -> None:
     st.button("Sign in", icon=":material/login:", type="primary", on_click=st.login)
 
 
-def _no_email_screen() -> None:
-    st.title("Closeboard")
-    st.error(
-        "Your company's sign-in did not say your e-mail address, which Closeboard needs to open "
-        "your workspace. Ask your administrator to add the email scope.",
-        icon=":material/error:",
-    )
-    st.button("Sign out", on_click=st.logout)
+NO_EMAIL = (
+    "Your company's sign-in did not say your e-mail address, which Closeboard needs to open your "
+    "workspace. Ask your administrator to add the email scope."
+)
+UNVERIFIED_EMAIL = (
+    "Your company's sign-in says it has not verified your e-mail address, so Closeboard cannot "
+    "open a workspace by it. Verify the address with your identity provider, or ask your "
+    "administrator."
+)
 
 
-def _unverified_email_screen() -> None:
-    st.title("Closeboard")
-    st.error(
-        "Your company's sign-in says it has not verified your e-mail address, so Closeboard "
-        "cannot open a workspace by it. Verify the address with your identity provider, or ask "
-        "your administrator.",
-        icon=":material/error:",
-    )
-    st.button("Sign out", on_click=st.logout)
+def _refused_screen(message: str):
+    """A screen for someone the provider signed in but Closeboard cannot: why, and a way out."""
+
+    def screen() -> None:
+        st.title("Closeboard")
+        st.error(message, icon=":material/error:")
+        st.button("Sign out", on_click=st.logout)
+
+    return screen
 
 
 def _sign_in_required() -> None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+from lib.sql import sql_file
 
 # (strptime format, how the Data page names it). A column is read in exactly one of these.
 DATE_FORMATS: tuple[tuple[str, str], ...] = (
@@ -46,14 +44,10 @@ MONTH_FIRST_TWIN = {day_first: month_first for month_first, day_first in DAY_FIR
 DETECTION_SAMPLE = 20_000
 
 
-@cache
-def value_macros_sql() -> str:
-    return (SQL_DIR / "values.sql").read_text(encoding="utf-8")
-
-
 def install_value_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """Defines parse_amount, parse_date, parse_probability, parse_bool and clean_text."""
-    con.execute(value_macros_sql())
+    """Defines parse_amount, parse_date, parse_probability, parse_bool, parse_forecast_category
+    and clean_text."""
+    con.execute(sql_file("values"))
 
 
 @dataclass(frozen=True)

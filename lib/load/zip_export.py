@@ -22,6 +22,7 @@ from lib.load.layouts import fold
 from lib.load.mapping import Mapping, propose_mapping
 from lib.load.stages import StageRule
 from lib.load.values import detect_date_formats, install_value_macros
+from lib.sql import sql_file
 
 # The objects Closeboard reads, by their folded file name, in the order the Data page lists them.
 OBJECT_FILES = {
@@ -560,38 +561,6 @@ def _history(raw: RawTable) -> pa.Table | None:
         con.close()
 
 
-# The history's changes, each flagged. A push is an OpportunityHistory row of an open deal whose
-# close date is later than the one before it (PRODUCT.md "Snapshots"): PrevCloseDate, or the
-# deal's previous row when an older export lacks that column. A regression moves an open deal
-# to an earlier open stage of the export's order; an amount change is any other amount.
-HISTORY_SQL = """
-    WITH ordered AS (
-        SELECT h.*,
-            coalesce(r.status, 'open') AS status,
-            r.position,
-            coalesce(h.prev_close_date, lag(h.close_date) OVER by_deal) AS close_date_before,
-            CASE WHEN row_number() OVER by_deal > 1 OR h.prev_amount IS NOT NULL
-                THEN coalesce(h.prev_amount, lag(h.amount) OVER by_deal) END AS amount_before,
-            row_number() OVER by_deal > 1 AS has_before,
-            lag(h.stage) OVER by_deal AS stage_before,
-            lag(coalesce(r.status, 'open')) OVER by_deal AS status_before,
-            lag(r.position) OVER by_deal AS position_before
-        FROM history AS h
-        LEFT JOIN stage_order AS r ON r.stage = h.stage
-        WINDOW by_deal AS (PARTITION BY h.opportunity_id ORDER BY h.changed_at, h.source_row)
-    )
-    SELECT
-        opportunity_id, changed_at, CAST(changed_at AS DATE) AS changed_on, stage, amount,
-        close_date, close_date_before, amount_before, stage_before,
-        coalesce(status = 'open' AND close_date > close_date_before, false) AS pushed,
-        coalesce(status = 'open' AND status_before = 'open' AND position < position_before,
-            false) AS regressed,
-        has_before AND amount IS DISTINCT FROM amount_before AS amount_changed
-    FROM ordered
-    ORDER BY opportunity_id, changed_at, source_row
-"""
-
-
 def flag_history(history: pa.Table, rules: Sequence[StageRule]) -> pa.Table:
     """Each change of OpportunityHistory with its pushed / regressed / amount_changed flags; a
     stage's status and place come from the export's stage rules (stage names in the org's
@@ -611,25 +580,9 @@ def flag_history(history: pa.Table, rules: Sequence[StageRule]) -> pa.Table:
                 }
             ),
         )
-        return con.sql(HISTORY_SQL).to_arrow_table().cast(EMPTY_HISTORY.schema)
+        return con.sql(sql_file("flagged_history")).to_arrow_table().cast(EMPTY_HISTORY.schema)
     finally:
         con.close()
-
-
-HISTORY_PUSHES_SQL = """
-    SELECT
-        d.opportunity_id, d.name, d.account, d.owner, d.status,
-        count(*) FILTER (h.pushed)::INTEGER AS pushes,
-        first(coalesce(h.close_date_before, h.close_date) ORDER BY h.changed_at)
-            AS first_close_date,
-        d.close_date
-    FROM history AS h
-    JOIN deals AS d USING (opportunity_id)
-    WHERE h.changed_on <= $as_of
-    GROUP BY ALL
-    HAVING pushes > 0
-    ORDER BY pushes DESC, d.owner, d.name, d.opportunity_id
-"""
 
 
 def history_push_counts(history: pa.Table, deals: pa.Table, as_of: date) -> pa.Table:
@@ -640,7 +593,7 @@ def history_push_counts(history: pa.Table, deals: pa.Table, as_of: date) -> pa.T
     try:
         con.register("history", history)
         con.register("deals", deals)
-        return con.sql(HISTORY_PUSHES_SQL, params={"as_of": as_of}).to_arrow_table()
+        return con.sql(sql_file("history_pushes"), params={"as_of": as_of}).to_arrow_table()
     finally:
         con.close()
 

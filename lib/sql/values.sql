@@ -91,6 +91,17 @@ CREATE OR REPLACE MACRO parse_bool(raw) AS CASE
         THEN FALSE
 END;
 
+-- A forecast category as one of Pipeline, Best Case, Commit, Closed and Omitted, whatever its
+-- case and spaces ("BestCase", " commit"); Forecast is read as Commit. NULL for any other.
+CREATE OR REPLACE MACRO parse_forecast_category(raw) AS CASE replace(lower(trim(raw)), ' ', '')
+    WHEN 'pipeline' THEN 'Pipeline'
+    WHEN 'bestcase' THEN 'Best Case'
+    WHEN 'commit' THEN 'Commit'
+    WHEN 'forecast' THEN 'Commit'
+    WHEN 'closed' THEN 'Closed'
+    WHEN 'omitted' THEN 'Omitted'
+END;
+
 -- Text cells: trimmed, blank as NULL. Salesforce's Data Export writes an empty lookup
 -- (no account, no owner) as the null ID 000000000000000AAA. Only a cell with a space at either
 -- end is trimmed: trimming copies the text, which for every cell cost 0.2 s at a million rows.
