@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing
 import os
 import re
+import subprocess
+import sys
 import tempfile
+import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from python_calamine import CalamineError, CalamineWorkbook
 
 from lib.format import file_size
 from lib.load.errors import LoadError
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # An .xlsx is a zip; refuse one that would inflate past this (a zip bomb renamed .xlsx).
@@ -480,21 +484,13 @@ def _stray_quote_lines(lines: list[str], delimiter: str) -> list[int]:
                 reader = csv.reader(source, delimiter=delimiter, strict=True)
 
 
-# --- XLSX -------------------------------------------------------------------------------------
+# --- XLSX ---------------------------------------------------------------------------------------
 
-
-def _cell_text(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
+# The workbook's own process may use this much address space (the libraries take 0.3 GB of it)
+# and this long: the largest workbook the 1 GB inflate limit lets through fits in both.
+WORKBOOK_MEMORY_BYTES = 6_000_000_000
+WORKBOOK_SECONDS = 120
+EXPECTED_WORKBOOK = "Expected an .xlsx export of opportunities or deals."
 
 
 def _read_xlsx(
@@ -516,47 +512,96 @@ def _read_xlsx(
             f"{filename} would expand from {file_size(len(data))} to {file_size(inflated)} when "
             "opened, far more than any export of deals; it was not opened."
         )
-    fallback = None
-    for sheet, rows in _sheets(data, filename):
-        header_at = next((i for i, row in enumerate(rows) if _filled(row) >= 2), None)
-        if header_at is None:
-            continue
-        if sheet_fits is None or sheet_fits(unique_headers(rows[header_at])):
-            return _rows_to_table(rows, header_at, sheet, filename)
-        fallback = fallback or (rows, header_at, sheet)
-    if fallback:
-        return _rows_to_table(*fallback, filename)
-    raise LoadError(f"{filename} has no sheet with a header row and data.")
+    with _WorkbookProcess(filename) as workbook:
+        return workbook.read(data, sheet_fits)
 
 
-def _sheets(data: bytes, filename: str) -> Iterator[tuple[str, list[list[object]]]]:
-    """Each sheet's name and rows, a sheet read only when the one before it was not the one."""
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        for name in workbook.sheet_names:
-            yield name, workbook.get_sheet_by_name(name).to_python()
-    except (CalamineError, ValueError, OSError) as error:
-        raise LoadError(
-            f"{filename} could not be opened as an Excel workbook ({error}). "
-            "Expected an .xlsx export of opportunities or deals."
-        ) from error
+class _WorkbookProcess:
+    """python-calamine run in a process of its own (lib/load/excel.py) under a memory and a
+    time limit: a sheet that asks for a grid of 549 GB aborts that process, never the server."""
 
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.deadline = time.monotonic() + WORKBOOK_SECONDS
+        self.connection, theirs = multiprocessing.Pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lib.load.excel", str(theirs.fileno()),
+             str(WORKBOOK_MEMORY_BYTES)],
+            cwd=PROJECT_ROOT,
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        theirs.close()
 
-def _filled(row: list[object]) -> int:
-    return sum(_cell_text(cell) is not None for cell in row)
+    def __enter__(self) -> _WorkbookProcess:
+        return self
 
+    def __exit__(self, *_: object) -> None:
+        self.connection.close()
+        self.process.kill()
+        self.process.wait()
 
-def _rows_to_table(rows: list[list[object]], header_at: int, sheet: str, filename: str) -> RawTable:
-    headers = unique_headers(rows[header_at])
-    _check_headers(headers, filename)
-    width = len(headers)
-    body = [row for row in rows[header_at + 1 :] if _filled(row)]
-    columns = {
-        column_name(i): pa.array(
-            [_cell_text(row[i]) if i < len(row) else None for row in body], type=pa.string()
+    def read(self, data: bytes, sheet_fits: Callable[[tuple[str, ...]], bool] | None) -> RawTable:
+        """The first sheet whose headers satisfy `sheet_fits`, else the first with a header row."""
+        self._send(data)
+        while True:
+            kind, *answer = self._receive()
+            if kind == "sheet":
+                sheet, headers = answer
+                self._send(sheet_fits is None or sheet_fits(headers))
+            elif kind == "table":
+                sheet, headers, table = answer
+                _check_headers(headers, self.filename)
+                table = pa.ipc.open_stream(table).read_all()
+                return RawTable(headers, table, "Excel workbook", sheet=sheet)
+            else:
+                raise LoadError(self._refusal(kind, answer))
+
+    def _send(self, message: object) -> None:
+        try:
+            if isinstance(message, bytes):
+                self.connection.send_bytes(message)
+            else:
+                self.connection.send(message)
+        except OSError:
+            raise LoadError(self._refusal("died", [])) from None
+
+    def _receive(self) -> tuple:
+        try:
+            if self.connection.poll(max(self.deadline - time.monotonic(), 0)):
+                return self.connection.recv()
+        except (EOFError, OSError):
+            return ("died",)
+        return ("time",)
+
+    def _refusal(self, kind: str, answer: list) -> str:
+        filename = self.filename
+        if kind == "too large":
+            sheet, last_cell, columns = answer
+            rows = int(re.sub("[A-Z]", "", last_cell))
+            return (
+                f"The sheet {sheet} of {filename} has cells up to {last_cell} ({columns:,} "
+                f"columns × {rows:,} rows), far "
+                "more than any export of deals; it was not opened. Expected one row per deal "
+                "from the first column: delete the cells far below or to the right of the deals "
+                "and save it again from Excel."
+            )
+        if kind == "damaged":
+            return f"{filename} could not be opened as an Excel workbook ({answer[0]}). " + (
+                EXPECTED_WORKBOOK
+            )
+        if kind == "none":
+            return f"{filename} has no sheet with a header row and data."
+        if kind == "time":
+            return (
+                f"{filename} took longer than {WORKBOOK_SECONDS} seconds to open and was "
+                f"stopped. {EXPECTED_WORKBOOK} Save it again from Excel after deleting the empty "
+                "rows and columns, or save it as CSV."
+            )
+        return (
+            f"{filename} needs more memory than Closeboard gives one workbook "
+            f"({file_size(WORKBOOK_MEMORY_BYTES)}) and was not opened. {EXPECTED_WORKBOOK} Save "
+            "it again from Excel after deleting the empty rows and columns, or save it as CSV."
         )
-        for i in range(width)
-    }
-    return RawTable(
-        headers=headers, table=pa.table(columns), file_kind="Excel workbook", sheet=sheet
-    )
