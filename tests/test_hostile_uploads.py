@@ -5,16 +5,20 @@ that read it lives on (were it killed, pytest would die with it)."""
 from __future__ import annotations
 
 import io
+import multiprocessing
+import resource
 import zipfile
 
 import pytest
 
 from lib.load.errors import LoadError
-from lib.load.files import read_table
+from lib.load.files import FEWER_FIELDS, MORE_FIELDS, MalformedRow, read_table
 from tests.test_bad_input import make_corpus
 
 HEADER = ("Opportunity Owner", "Stage", "Amount", "Close Date")
 DEAL = ("Ana Ruiz", "Prospecting", 1000, "2026-11-20")
+CSV_HEADER = ",".join(HEADER).encode() + b"\n"
+MB = 1_000_000
 
 
 def workbook_with_far_cell(far_cell: str, filled: bool) -> bytes:
@@ -75,3 +79,65 @@ def test_a_workbook_too_large_for_the_sheet_scan_to_see_is_stopped_by_its_memory
             archive.writestr(name, content)
     with pytest.raises(LoadError, match="needs more memory than Closeboard gives one workbook"):
         read_table(buffer.getvalue(), "deals.xlsx")
+
+
+def peak_memory_of_reading(data: bytes, filename: str, answer) -> None:
+    """Reads the file in a process of its own, and sends back its peak memory and the outcome."""
+    try:
+        raw = read_table(data, filename)
+        outcome = ("loaded", raw.table.num_rows, raw.rows_read)
+    except LoadError as error:
+        outcome = ("refused", str(error))
+    answer.send((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, outcome))
+
+
+def read_in_child(data: bytes, filename: str) -> tuple[int, tuple]:
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=peak_memory_of_reading, args=(data, filename, theirs))
+    child.start()
+    peak, outcome = ours.recv()
+    child.join()
+    return peak, outcome
+
+
+def memory_bound(data: bytes) -> int:
+    return 3 * len(data) + 400 * MB
+
+
+def test_a_line_of_100000_fields_costs_only_its_own_row_and_little_memory():
+    data = CSV_HEADER + b"Ana Ruiz,Prospecting,1000,2026-11-20\n" + b",".join([b"x"] * 100_000)
+    peak, outcome = read_in_child(data + b"\n", "deals.csv")
+    assert outcome == ("loaded", 1, 2)
+    assert peak < memory_bound(data)
+
+
+def test_a_file_of_one_line_of_millions_of_fields_is_refused_with_little_memory():
+    data = CSV_HEADER + b"ab," * (20 * MB // 3)
+    peak, (kind, message) = read_in_child(data, "deals.csv")
+    assert kind == "refused"
+    assert "No line of deals.csv has the 4 columns its first line names" in message
+    assert "line 2 has at least 3,334 fields" in message
+    assert peak < memory_bound(data)
+
+
+def test_a_million_ragged_lines_are_counted_by_reason_with_little_memory():
+    # DuckDB kept a row for each field too many: 20 MB of such lines took 6.6 GB.
+    data = CSV_HEADER + b"a,b,c,d\na,b,c,d,e,f,g,h,i,j,k,l\n" * 500_000
+    peak, outcome = read_in_child(data, "deals.csv")
+    assert outcome == ("loaded", 500_000, 1_000_000)
+    assert peak < memory_bound(data)
+
+
+def test_many_ragged_lines_are_listed_first_then_counted_by_reason():
+    data = CSV_HEADER + b"a,b,c,d\na,b,c,d,e,f,g,h,i,j,k,l\na,b\n" * 20_000
+    raw = read_table(data, "deals.csv")
+    assert raw.table.num_rows == 20_000
+    assert len(raw.malformed) == 1_000
+    assert raw.malformed[:3] == (
+        MalformedRow(3, MORE_FIELDS, "a,b,c,d,e,f,g,h,i,j,k,l"),
+        MalformedRow(4, FEWER_FIELDS, "a,b"),
+        MalformedRow(6, MORE_FIELDS, "a,b,c,d,e,f,g,h,i,j,k,l"),
+    )
+    assert dict(raw.more_malformed) == {FEWER_FIELDS: 19_500, MORE_FIELDS: 19_500}
+    assert raw.rows_read == 60_000

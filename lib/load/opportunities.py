@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -217,10 +218,11 @@ def normalise(
                 "GROUP BY ALL ORDER BY 2 DESC"
             ).fetchall()
         )
-        for malformed in raw.malformed:
-            rejected[f"line not readable: {malformed.reason}"] = (
-                rejected.get(f"line not readable: {malformed.reason}", 0) + 1
-            )
+        unreadable_lines = Counter(row.reason for row in raw.malformed)
+        unreadable_lines.update(dict(raw.more_malformed))
+        for reason, count in unreadable_lines.items():
+            key = f"line not readable: {reason}"
+            rejected[key] = rejected.get(key, 0) + count
         examples = _rejected_examples(con, raw)
         duplicates = tuple(
             row[0]
