@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing
 import os
 import re
+import subprocess
+import sys
 import tempfile
+import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
-from python_calamine import CalamineError, CalamineWorkbook
 
 from lib.format import file_size
 from lib.load.errors import LoadError
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 # An .xlsx is a zip; refuse one that would inflate past this (a zip bomb renamed .xlsx).
@@ -37,6 +42,15 @@ MAX_FOOTER_LINES = 12
 # A lead byte and a continuation byte: text that is not all UTF-8 may still hold UTF-8 lines.
 UTF8_BOM = b"\xef\xbb\xbf"
 BLANK_BYTES = b" \t\r\n\x00"
+# DuckDB keeps a row of up to 10,000 characters of the line for each error, one for each field
+# too many, and about 700 bytes more: past this many errors in a file, the malformed lines are
+# found by counting fields instead (20 MB of lines of 16 fields took DuckDB 6.6 GB).
+MAX_DUCKDB_ERRORS = 10_000
+# Malformed lines kept with their text, for the examples; those after them are only counted.
+MAX_MALFORMED_LISTED = 1_000
+SCAN_CHUNK_BYTES = 1 << 22
+# As DuckDB does, a malformed line is kept with its first 10,000 characters.
+MAX_LINE_TEXT = 10_000
 # The header row is looked for in the first megabyte: no export has a longer one.
 HEADER_SEARCH_BYTES = 1_000_000
 UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
@@ -70,10 +84,13 @@ class RawTable:
     sheet: str | None = None
     footer_lines: int = 0
     malformed: tuple[MalformedRow, ...] = ()
+    # Malformed lines past those listed, by reason: a file may have millions.
+    more_malformed: tuple[tuple[str, int], ...] = ()
 
     @property
     def rows_read(self) -> int:
-        return self.table.num_rows + len(self.malformed)
+        unlisted = sum(count for _, count in self.more_malformed)
+        return self.table.num_rows + len(self.malformed) + unlisted
 
     def column_for(self, header: str) -> str:
         return column_name(self.headers.index(header))
@@ -334,7 +351,7 @@ def _read_csv_body(body: bytes, start: int, encoding: str, filename: str) -> Raw
         raise LoadError(f"{filename} has no header row: expected column names on the first line.")
     _check_headers(headers, filename)
     content = memoryview(body)[start:end]
-    table, malformed = _parse_csv(content, delimiter, len(headers), filename)
+    table, malformed, more_malformed = _parse_csv(content, delimiter, len(headers), filename)
     if any(row.reason == UNCLOSED_QUOTE for row in malformed):
         # A stray quote swallows every line up to the next quote in the file, or to its end:
         # read again without the lines it opens on, and count those lines as not readable.
@@ -344,7 +361,7 @@ def _read_csv_body(body: bytes, start: int, encoding: str, filename: str) -> Raw
             set_aside = tuple(MalformedRow(n, UNCLOSED_QUOTE, lines[n - 1].strip()) for n in stray)
             for n in stray:
                 lines[n - 1] = "\n"
-            table, malformed = _parse_csv(
+            table, malformed, more_malformed = _parse_csv(
                 "".join(lines).encode("utf-8"), delimiter, len(headers), filename
             )
             malformed = tuple(sorted((*set_aside, *malformed), key=lambda row: row.line))
@@ -353,9 +370,11 @@ def _read_csv_body(body: bytes, start: int, encoding: str, filename: str) -> Raw
         # would also leave uncounted every line past its first 8 MB of such lines).
         first = malformed[0]
         fields = _split_outside_quotes(first.text, delimiter) + 1
+        at_least = "at least " if len(first.text) >= MAX_LINE_TEXT else ""
         raise LoadError(
             f"No line of {filename} has the {len(headers)} columns its first line names "
-            f"({columns_found(headers)}): line {first.line} has {fields} fields. Expected the "
+            f"({columns_found(headers)}): line {first.line} has {at_least}{fields:,} fields. "
+            "Expected the "
             f"first line to name every field of the lines below it; a value holding a "
             f"{DELIMITER_NAMES[delimiter]} must be in quotes."
         )
@@ -367,31 +386,30 @@ def _read_csv_body(body: bytes, start: int, encoding: str, filename: str) -> Raw
         delimiter=delimiter,
         footer_lines=footer_lines,
         malformed=malformed,
+        more_malformed=more_malformed,
     )
 
 
 def _parse_csv(
     content: bytes | memoryview, delimiter: str, width: int, filename: str
-) -> tuple[pa.Table, tuple[MalformedRow, ...]]:
-    columns = {column_name(i): "VARCHAR" for i in range(width)}
+) -> tuple[pa.Table, tuple[MalformedRow, ...], tuple[tuple[str, int], ...]]:
+    """The rows that split into the header's columns, the malformed lines listed, and the count
+    of further malformed lines by reason."""
     with tempfile.TemporaryDirectory(prefix="closeboard-") as folder:
         path = os.path.join(folder, "upload.csv")
         with open(path, "wb") as out:
             out.write(content)
         con = duckdb.connect()
         try:
-            # Every cell arrives as text; the loader reads amounts and dates with one rule per
-            # column. strict_mode makes rows with too many or too few fields rejects we can count.
-            table = con.sql(
-                f"""
-                SELECT * FROM read_csv(
-                    $path, header = true, auto_detect = false, delim = $delimiter,
-                    quote = '"', escape = '"', strict_mode = true, store_rejects = true,
-                    columns = {columns!r})
-                WHERE {_any_filled(width)}
-                """,  # noqa: S608 - columns are our own c0, c1… names
-                params={"path": path, "delimiter": delimiter},
-            ).to_arrow_table()
+            # Most files have no malformed line: read without keeping errors, their rows are
+            # all of their lines but the header.
+            table = _read_rows(con, path, delimiter, width, SKIP_ERRORS)
+            if _line_count(content) == table.num_rows + 1:
+                return table, (), ()
+            wrong_width = _lines_of_wrong_width(content, delimiter, width)
+            if wrong_width.errors > MAX_DUCKDB_ERRORS:
+                return table, wrong_width.listed, wrong_width.more
+            table = _read_rows(con, path, delimiter, width, KEEP_ERRORS)
             # DuckDB may report several errors for one bad row (one for each field too many);
             # the row is counted once, for its first error. It reads UTF-8 we wrote ourselves,
             # so an encoding error there only follows another error.
@@ -413,7 +431,113 @@ def _parse_csv(
         MalformedRow(line, _describe_csv_error(kind, message), (row_text or "").strip())
         for line, kind, message, row_text in rejects
     )
-    return table, malformed
+    return table, malformed, ()
+
+
+# strict_mode makes rows with too many or too few fields errors: kept, to count and show them,
+# or skipped.
+KEEP_ERRORS = "strict_mode = true, store_rejects = true"
+SKIP_ERRORS = "strict_mode = true, ignore_errors = true"
+
+
+def _read_rows(
+    con: duckdb.DuckDBPyConnection, path: str, delimiter: str, width: int, errors: str
+) -> pa.Table:
+    """Every row with a filled cell, as text: the loader reads amounts and dates with one rule
+    per column. `errors` is one of the options above."""
+    columns = {column_name(i): "VARCHAR" for i in range(width)}
+    return con.sql(
+        f"""
+        SELECT * FROM read_csv(
+            $path, header = true, auto_detect = false, delim = $delimiter,
+            quote = '"', escape = '"', {errors},
+            columns = {columns!r})
+        WHERE {_any_filled(width)}
+        """,  # noqa: S608 - columns are our own c0, c1… names, errors our own option
+        params={"path": path, "delimiter": delimiter},
+    ).to_arrow_table()
+
+
+def _line_count(content: bytes | memoryview) -> int:
+    """The lines of the text, the last one counted without a line break after it."""
+    text = np.frombuffer(content, dtype=np.uint8)
+    line_breaks = sum(
+        int(np.count_nonzero(text[start : start + SCAN_CHUNK_BYTES] == ord("\n")))
+        for start in range(0, len(text), SCAN_CHUNK_BYTES)
+    )
+    return line_breaks + (len(text) > 0 and text[-1] != ord("\n"))
+
+
+@dataclass(frozen=True)
+class _WrongWidth:
+    """The lines whose fields do not match the header: the first ones with their text, the
+    others counted by reason, and how many errors DuckDB would keep for them all."""
+
+    listed: tuple[MalformedRow, ...]
+    more: tuple[tuple[str, int], ...]
+    errors: int
+
+
+def _lines_of_wrong_width(content: bytes | memoryview, delimiter: str, width: int) -> _WrongWidth:
+    """Counts each line's fields a chunk at a time, holding a few bytes per line: a field is
+    outside quotes when an even number of quotes comes before it. A line of 100,000 fields cost
+    DuckDB 4.7 GB, as it keeps a row of the line's text for each field too many; a file whose
+    errors are many is read without them."""
+    text = np.frombuffer(content, dtype=np.uint8)
+    quote, separator, newline = ord('"'), ord(delimiter), ord("\n")
+    listed: list[MalformedRow] = []
+    more = {FEWER_FIELDS: 0, MORE_FIELDS: 0}
+    errors = quoted = fields_before = lines_before = 0
+    beside_a_quote = np.zeros(256, dtype=bool)
+    beside_a_quote[[separator, newline, quote, ord("\r")]] = True
+    # Where the line being read began (the line break before it, from the chunk's start) and
+    # its number; the first line is the header.
+    line_start, line_number = -1, 1
+    for chunk_start in range(0, len(text), SCAN_CHUNK_BYTES):
+        chunk = text[chunk_start : chunk_start + SCAN_CHUNK_BYTES]
+        quotes = np.flatnonzero(chunk == quote)
+        line_breaks = np.flatnonzero(chunk == newline)
+        separators = np.flatnonzero(chunk == separator)
+        # A quote left open by the chunks before turns every parity around.
+        ends = line_breaks[(np.searchsorted(quotes, line_breaks) + quoted) % 2 == 0]
+        separators = separators[(np.searchsorted(quotes, separators) + quoted) % 2 == 0]
+        if chunk_start + len(chunk) == len(text) and text[-1] != newline:
+            ends = np.append(ends, len(chunk))  # a last line without a line break
+        fields = np.diff(np.searchsorted(separators, ends), prepend=0) + 1
+        starts = np.concatenate(([line_start], ends[:-1]))
+        numbers = np.searchsorted(line_breaks, starts, side="right") + lines_before + 1
+        if len(ends):
+            fields[0] += fields_before
+            numbers[0] = line_number
+            fields_before = len(separators) - int(np.searchsorted(separators, ends[-1]))
+            line_start = int(ends[-1]) - len(chunk)
+            line_number = lines_before + int(np.searchsorted(line_breaks, ends[-1], "right")) + 1
+        else:
+            fields_before += len(separators)
+            line_start -= len(chunk)
+        lengths = ends - starts - 1
+        carriage_return = chunk[np.clip(ends - 1, 0, len(chunk) - 1)] == ord("\r")
+        blank = (lengths == 0) | ((lengths == 1) & carriage_return)
+        wrong = np.flatnonzero((fields != width) & ~blank & (numbers > 1))
+        errors += int(np.maximum(fields[wrong] - width, 1).sum())
+        room = MAX_MALFORMED_LISTED - len(listed)
+        for at in wrong[:room]:
+            first_byte = chunk_start + int(starts[at]) + 1
+            end = min(chunk_start + int(ends[at]), first_byte + MAX_LINE_TEXT)
+            line = bytes(content[first_byte:end])
+            reason = MORE_FIELDS if fields[at] > width else FEWER_FIELDS
+            shown = str(line, "utf-8", errors="replace").strip()
+            listed.append(MalformedRow(int(numbers[at]), reason, shown))
+        unlisted = fields[wrong[room:]]
+        more[MORE_FIELDS] += int((unlisted > width).sum())
+        more[FEWER_FIELDS] += int((unlisted < width).sum())
+        # A quote that neither opens nor closes a field (a"b) is an error DuckDB keeps too.
+        before = beside_a_quote[chunk[np.maximum(quotes - 1, 0)]]
+        after = beside_a_quote[chunk[np.minimum(quotes + 1, len(chunk) - 1)]]
+        errors += len(quotes) - int(np.count_nonzero(before | after))
+        lines_before += len(line_breaks)
+        quoted = (quoted + len(quotes)) % 2
+    return _WrongWidth(tuple(listed), tuple((r, n) for r, n in more.items() if n), errors)
 
 
 UNCLOSED_QUOTE = "a quote that is never closed"
@@ -480,21 +604,13 @@ def _stray_quote_lines(lines: list[str], delimiter: str) -> list[int]:
                 reader = csv.reader(source, delimiter=delimiter, strict=True)
 
 
-# --- XLSX -------------------------------------------------------------------------------------
+# --- XLSX ---------------------------------------------------------------------------------------
 
-
-def _cell_text(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
+# The workbook's own process may use this much address space (the libraries take 0.3 GB of it)
+# and this long: the largest workbook the 1 GB inflate limit lets through fits in both.
+WORKBOOK_MEMORY_BYTES = 6_000_000_000
+WORKBOOK_SECONDS = 120
+EXPECTED_WORKBOOK = "Expected an .xlsx export of opportunities or deals."
 
 
 def _read_xlsx(
@@ -516,47 +632,96 @@ def _read_xlsx(
             f"{filename} would expand from {file_size(len(data))} to {file_size(inflated)} when "
             "opened, far more than any export of deals; it was not opened."
         )
-    fallback = None
-    for sheet, rows in _sheets(data, filename):
-        header_at = next((i for i, row in enumerate(rows) if _filled(row) >= 2), None)
-        if header_at is None:
-            continue
-        if sheet_fits is None or sheet_fits(unique_headers(rows[header_at])):
-            return _rows_to_table(rows, header_at, sheet, filename)
-        fallback = fallback or (rows, header_at, sheet)
-    if fallback:
-        return _rows_to_table(*fallback, filename)
-    raise LoadError(f"{filename} has no sheet with a header row and data.")
+    with _WorkbookProcess(filename) as workbook:
+        return workbook.read(data, sheet_fits)
 
 
-def _sheets(data: bytes, filename: str) -> Iterator[tuple[str, list[list[object]]]]:
-    """Each sheet's name and rows, a sheet read only when the one before it was not the one."""
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        for name in workbook.sheet_names:
-            yield name, workbook.get_sheet_by_name(name).to_python()
-    except (CalamineError, ValueError, OSError) as error:
-        raise LoadError(
-            f"{filename} could not be opened as an Excel workbook ({error}). "
-            "Expected an .xlsx export of opportunities or deals."
-        ) from error
+class _WorkbookProcess:
+    """python-calamine run in a process of its own (lib/load/excel.py) under a memory and a
+    time limit: a sheet that asks for a grid of 549 GB aborts that process, never the server."""
 
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.deadline = time.monotonic() + WORKBOOK_SECONDS
+        self.connection, theirs = multiprocessing.Pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lib.load.excel", str(theirs.fileno()),
+             str(WORKBOOK_MEMORY_BYTES)],
+            cwd=PROJECT_ROOT,
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        theirs.close()
 
-def _filled(row: list[object]) -> int:
-    return sum(_cell_text(cell) is not None for cell in row)
+    def __enter__(self) -> _WorkbookProcess:
+        return self
 
+    def __exit__(self, *_: object) -> None:
+        self.connection.close()
+        self.process.kill()
+        self.process.wait()
 
-def _rows_to_table(rows: list[list[object]], header_at: int, sheet: str, filename: str) -> RawTable:
-    headers = unique_headers(rows[header_at])
-    _check_headers(headers, filename)
-    width = len(headers)
-    body = [row for row in rows[header_at + 1 :] if _filled(row)]
-    columns = {
-        column_name(i): pa.array(
-            [_cell_text(row[i]) if i < len(row) else None for row in body], type=pa.string()
+    def read(self, data: bytes, sheet_fits: Callable[[tuple[str, ...]], bool] | None) -> RawTable:
+        """The first sheet whose headers satisfy `sheet_fits`, else the first with a header row."""
+        self._send(data)
+        while True:
+            kind, *answer = self._receive()
+            if kind == "sheet":
+                sheet, headers = answer
+                self._send(sheet_fits is None or sheet_fits(headers))
+            elif kind == "table":
+                sheet, headers, table = answer
+                _check_headers(headers, self.filename)
+                table = pa.ipc.open_stream(table).read_all()
+                return RawTable(headers, table, "Excel workbook", sheet=sheet)
+            else:
+                raise LoadError(self._refusal(kind, answer))
+
+    def _send(self, message: object) -> None:
+        try:
+            if isinstance(message, bytes):
+                self.connection.send_bytes(message)
+            else:
+                self.connection.send(message)
+        except OSError:
+            raise LoadError(self._refusal("died", [])) from None
+
+    def _receive(self) -> tuple:
+        try:
+            if self.connection.poll(max(self.deadline - time.monotonic(), 0)):
+                return self.connection.recv()
+        except (EOFError, OSError):
+            return ("died",)
+        return ("time",)
+
+    def _refusal(self, kind: str, answer: list) -> str:
+        filename = self.filename
+        if kind == "too large":
+            sheet, last_cell, columns = answer
+            rows = int(re.sub("[A-Z]", "", last_cell))
+            return (
+                f"The sheet {sheet} of {filename} has cells up to {last_cell} ({columns:,} "
+                f"columns × {rows:,} rows), far "
+                "more than any export of deals; it was not opened. Expected one row per deal "
+                "from the first column: delete the cells far below or to the right of the deals "
+                "and save it again from Excel."
+            )
+        if kind == "damaged":
+            return f"{filename} could not be opened as an Excel workbook ({answer[0]}). " + (
+                EXPECTED_WORKBOOK
+            )
+        if kind == "none":
+            return f"{filename} has no sheet with a header row and data."
+        if kind == "time":
+            return (
+                f"{filename} took longer than {WORKBOOK_SECONDS} seconds to open and was "
+                f"stopped. {EXPECTED_WORKBOOK} Save it again from Excel after deleting the empty "
+                "rows and columns, or save it as CSV."
+            )
+        return (
+            f"{filename} needs more memory than Closeboard gives one workbook "
+            f"({file_size(WORKBOOK_MEMORY_BYTES)}) and was not opened. {EXPECTED_WORKBOOK} Save "
+            "it again from Excel after deleting the empty rows and columns, or save it as CSV."
         )
-        for i in range(width)
-    }
-    return RawTable(
-        headers=headers, table=pa.table(columns), file_kind="Excel workbook", sheet=sheet
-    )

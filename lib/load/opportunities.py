@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 import duckdb
@@ -300,10 +301,11 @@ def _rejected_counts(con: duckdb.DuckDBPyConnection, raw: RawTable) -> dict[str,
             "GROUP BY ALL ORDER BY 2 DESC"
         ).fetchall()
     )
-    for malformed in raw.malformed:
-        rejected[f"line not readable: {malformed.reason}"] = (
-            rejected.get(f"line not readable: {malformed.reason}", 0) + 1
-        )
+    unreadable_lines = Counter(row.reason for row in raw.malformed)
+    unreadable_lines.update(dict(raw.more_malformed))
+    for reason, count in unreadable_lines.items():
+        key = f"line not readable: {reason}"
+        rejected[key] = rejected.get(key, 0) + count
     return rejected
 
 

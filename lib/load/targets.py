@@ -75,6 +75,8 @@ def load_targets(data: bytes, filename: str, settings: Settings) -> LoadedTarget
         form = "long"
     for malformed in raw.malformed:
         rejected.append(f"line {malformed.line}: {malformed.reason}")
+    for reason, count in raw.more_malformed:
+        rejected.append(f"{count:,} more lines: {reason}")
     return _loaded(targets, rejected, filename, form, raw.rows_read)
 
 
