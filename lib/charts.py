@@ -87,11 +87,12 @@ def pacing_chart(series, report, currency: str | None, title: str) -> go.Figure:
     day, the run-rate projection to the period's end, and a marker at the as-of date."""
     figure = go.Figure()
     money_hover = f"{currency_symbol(currency)}%{{y:,.0f}}"
-    figure.add_scatter(
-        x=series.days, y=series.last_year, name=f"Last year ({report.last_year.label})",
-        line={"color": REFERENCE, "width": 2, "dash": "dot"},
-        hovertemplate=f"Last year: {money_hover}<extra></extra>",
-    )  # fmt: skip
+    if series.last_year is not None:
+        figure.add_scatter(
+            x=series.days, y=series.last_year, name=f"Last year ({report.last_year.label})",
+            line={"color": REFERENCE, "width": 2, "dash": "dot"},
+            hovertemplate=f"Last year: {money_hover}<extra></extra>",
+        )  # fmt: skip
     if series.budget_pace is not None:
         figure.add_scatter(
             x=series.days, y=series.budget_pace, name="Budget pace",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 
 import duckdb
@@ -66,7 +66,8 @@ class Pacing:
     closed_to_date: float
     expected_to_date: float | None
     pacing_index: float | None
-    last_year_to_date: float
+    # None when the export does not reach back to last year's period (PacingReport says why).
+    last_year_to_date: float | None
     yoy: float | None
     projection_run_rate: float | None
     projection_weighted: float
@@ -110,6 +111,8 @@ class PacingReport:
     scope: str | None
     team: Pacing
     reps: tuple[RepPacing, ...]
+    # Why last year's figures are unknown ("the export starts on 1 Mar 2017"); None when known.
+    last_year_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
 
 def _figures(
     closed: float,
-    last_year: float,
+    last_year: float | None,
     open_weighted: float,
     open_commit: float,
     open_best_case: float,
@@ -169,6 +172,24 @@ def _figures(
         gap=gap,
         required_per_business_day=required,
         achieved_per_business_day=_ratio(closed, days_elapsed),
+    )
+
+
+# The first close date of a deal won or lost: before it, the export says nothing of bookings.
+FIRST_CLOSED_SQL = "SELECT min(close_date) FROM opportunities WHERE status IN ('won', 'lost')"
+
+
+def last_year_unknown(con: duckdb.DuckDBPyConnection, last_year: Period) -> str | None:
+    """Why last year's bookings are unknown, or None: an export whose first closed deal is not
+    before last year's period began holds nothing of it, and $0 would read as a real result."""
+    (first_closed,) = con.execute(FIRST_CLOSED_SQL).fetchone()
+    if first_closed is not None and first_closed < last_year.start:
+        return None
+    if first_closed is None:
+        return f"Last year ({last_year.label}) is not in the export: it holds no closed deal."
+    return (
+        f"Last year ({last_year.label}) is not in the export: its first closed deal is of "
+        f"{first_closed:%-d %b %Y}."
     )
 
 
@@ -281,7 +302,16 @@ def pacing(
 
     reps = tuple(RepPacing(owner, owner_team, rep_pacing(owner)) for owner, owner_team in people)
     team_budget = _team_budget(settings, owner_budgets, team, reps)
-    totals = [sum(figures.get(rep.owner, [0.0] * 5)[i] for rep in reps) for i in range(5)]
+    totals: list[float | None] = [
+        sum(figures.get(rep.owner, [0.0] * 5)[i] for rep in reps) for i in range(5)
+    ]
+    last_year_note = last_year_unknown(con, window.last_year)
+    if last_year_note:
+        totals[1] = None
+        reps = tuple(
+            replace(rep, pacing=replace(rep.pacing, last_year_to_date=None, yoy=None))
+            for rep in reps
+        )
     return PacingReport(
         period=period,
         last_year=window.last_year,
@@ -294,6 +324,7 @@ def pacing(
         scope=team,
         team=_figures(*totals, team_budget, share, days_elapsed, days_left),
         reps=tuple(sorted(reps, key=_rank)),
+        last_year_note=last_year_note,
     )
 
 
@@ -324,7 +355,7 @@ class CumulativeSeries:
     days: tuple[date, ...]
     actual: tuple[float, ...]
     budget_pace: tuple[float, ...] | None
-    last_year: tuple[float, ...]
+    last_year: tuple[float, ...] | None  # None when the export does not hold last year
 
 
 def cumulative_series(
@@ -356,7 +387,8 @@ def cumulative_series(
     if report.team.budget is not None:
         shape = pace_shape(con, settings, period, team)
         pace = tuple(report.team.budget * shape.share_on(day) for day in days)
-    return CumulativeSeries(days, tuple(actual), pace, tuple(ly_line))
+    known = report.last_year_note is None
+    return CumulativeSeries(days, tuple(actual), pace, tuple(ly_line) if known else None)
 
 
 def linearity(con: duckdb.DuckDBPyConnection, settings: Settings, period: Period,

@@ -63,7 +63,7 @@ class Headline:
     booked: float
     budget: float | None
     attainment: float | None
-    last_year: float
+    last_year: float | None
     yoy: float | None
     won_deals: int
     lost_deals: int
@@ -374,7 +374,9 @@ def headline_cards(result: Qbr, currency: str | None) -> list[tuple[str, str, st
         else "no budget loaded"
     )
     last_year = f"{money(head.last_year, currency)} in {result.pacing.last_year.label}"
-    if not result.complete:
+    if result.pacing.last_year_note:
+        last_year = f"{result.pacing.last_year.label} is not in the export"
+    elif not result.complete:
         last_year += " by the same day"
     closed = head.won_deals + head.lost_deals
     cycle = "–" if head.sales_cycle_days is None else f"{head.sales_cycle_days:.0f} days"

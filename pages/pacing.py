@@ -90,9 +90,12 @@ else:
 last_year.metric(
     "vs last year, same day",
     percent(team_figures.yoy, signed=True),
-    f"{money(team_figures.last_year_to_date, currency)} last year",
+    "not in the export"
+    if report.last_year_note
+    else f"{money(team_figures.last_year_to_date, currency)} last year",
     delta_color="gray",
     delta_arrow="off",
+    help=report.last_year_note,
 )
 
 projections = st.columns(4)
@@ -159,6 +162,7 @@ else:
     st.dataframe(
         rows,
         hide_index=True,
+        placeholder="–",
         column_order=[
             "owner",
             "team",

@@ -6,6 +6,7 @@ The fiscal year starts in February and is named by its end, so Q1 FY2025 runs fr
 passed (21 in February; 1, 4–8 March), 37 are left, and 39 calendar days of 90.
 """
 
+import json
 from dataclasses import replace
 from datetime import date
 
@@ -23,6 +24,7 @@ from lib.settings import Settings
 SETTINGS = Settings(as_of=date(2024, 3, 10), fiscal_year_start_month=2)
 BUSINESS_SHARE = 27 / 64
 
+# z1, lost in 2022, shows the export reaches back before last year's quarter (1 Feb 2023).
 DEALS = b"""Opportunity ID,Opportunity Owner,Stage,Amount,Probability (%),Close Date
 a1,Ann,Closed Won,1000,100,2024-02-29
 a2,Ann,Closed Won,500,100,2024-01-31
@@ -36,6 +38,7 @@ b1,Bo,Closed Won,600,100,2024-02-10
 y1,Ann,Closed Won,800,100,2023-03-11
 y2,Ann,Closed Won,900,100,2023-03-12
 y3,Bo,Closed Won,300,100,2023-04-20
+z1,Bo,Closed Lost,100,0,2022-12-15
 """
 # Ann's quarter budget; Cy's monthly budgets sum to the quarter; Bo has none.
 TARGETS = b"""owner,period,amount
@@ -246,3 +249,35 @@ def test_a_rep_whose_deals_name_two_teams_is_in_the_team_of_the_first_every_time
             "Ann": "East", "Bo": None, "Cy": "North"
         }  # fmt: skip
         assert team_of_each_rep(con) == {"Ann": "East", "Bo": None, "Cy": "North"}
+
+
+def test_last_year_the_export_does_not_reach_back_to_is_unknown_not_zero():
+    # Without z1 the export's first closed deal is y1 of 11 Mar 2023, after last year's quarter
+    # began (1 Feb 2023): what was booked in it before then the export cannot say.
+    deals = DEALS.replace(b"z1,Bo,Closed Lost,100,0,2022-12-15\n", b"")
+    con = open_database(
+        load_opportunities(deals, "deals.csv").deals,
+        load_targets(TARGETS, "targets.csv", SETTINGS).targets,
+    )
+    report = pacing(con, SETTINGS, fiscal_quarter(SETTINGS.as_of, SETTINGS))
+    assert report.last_year_note == (
+        "Last year (Q1 FY2024) is not in the export: its first closed deal is of 11 Mar 2023."
+    )
+    assert (report.team.last_year_to_date, report.team.yoy) == (None, None)
+    assert {(rep.pacing.last_year_to_date, rep.pacing.yoy) for rep in report.reps} == {(None, None)}
+    assert cumulative_series(con, SETTINGS, report).last_year is None
+    # The same export with z1 reaches back: last year is known, y1 of 11 Mar 2023 by the same
+    # day (day 39 of the quarter) in it.
+    assert quarter_report().last_year_note is None
+    assert quarter_report().team.last_year_to_date == 800
+
+
+def test_the_report_gives_null_for_last_year_beyond_the_export(tmp_path, capsys):
+    from lib.cli import main
+
+    export = tmp_path / "deals.csv"
+    export.write_bytes(DEALS.replace(b"z1,Bo,Closed Lost,100,0,2022-12-15\n", b""))
+    argv = ["report", "--opportunities", str(export), "--as-of", "2024-03-10"]
+    assert main([*argv, "--fiscal-year-start", "2"]) == 0
+    team = json.loads(capsys.readouterr().out)["pacing"]["team"]
+    assert (team["last_year_to_date"], team["yoy"]) == (None, None)

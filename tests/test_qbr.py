@@ -27,6 +27,7 @@ from lib.qbr import NO_REASON, NO_STAGE, LossGroup, headline_cards, losses, qbr,
 from lib.settings import Settings
 
 SETTINGS = Settings(as_of=date(2026, 11, 20))
+# z1, lost in March 2025, shows the export reaches back before last year's Q3 and Q4.
 DEALS = b"""\
 Opportunity ID,Opportunity Name,Account Name,Opportunity Owner,Stage,Amount,Close Date,\
 Created Date,Lead Source,Loss Reason
@@ -41,6 +42,7 @@ o1,Hive,Hive,Ann,Negotiation/Review,9000,2026-12-10,2026-10-01,Web,
 o2,Iris,Iris,Bo,Prospecting,1000,2026-12-20,2026-10-02,Web,
 o3,Jade,Jade,Bo,Proposal/Price Quote,4000,2027-02-15,2026-07-10,Customer Referral,
 o4,Kite,Kite,Ann,Prospecting,2000,2027-01-20,2026-11-02,Web,
+z1,Zulu,Zulu,Bo,Closed Lost,500,2025-03-10,2025-02-01,Web,
 """
 TARGETS = b"""owner,period,amount
 Ann,2026-Q3,8000
