@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from lib.load.errors import LoadError
+from lib.load.mapping import mapping_to_json, stage_edits_from_json
 from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.stage_questions import StageQuestion
 
@@ -164,3 +166,13 @@ def test_dynamics_status_reason_filled_for_every_deal_is_not_read_as_lost():
 
 def test_the_sample_data_asks_nothing():
     assert load(SAMPLE.read_bytes()).report.questions == ()
+
+
+def test_a_mapping_file_carries_the_answers_and_refuses_an_edit_the_page_would_not_make():
+    edits = {"Closed: abandoned": {"status": "lost", "probability": 0.1, "late": False}}
+    saved = mapping_to_json(HUBSPOT_MAPPING, ("Deal Stage",), edits)
+    assert stage_edits_from_json(saved) == edits
+    assert stage_edits_from_json(mapping_to_json(HUBSPOT_MAPPING, ())) == {}
+    malformed = saved.replace('"lost"', '"gone"')
+    with pytest.raises(LoadError, match="each stage needs a status"):
+        stage_edits_from_json(malformed)
