@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib.format import markdown_text
-from ui import workspace
+from ui import stage_questions, workspace
 from ui.sidebar import sidebar
 
 st.set_page_config(page_title="Closeboard", page_icon="📈", layout="wide")
@@ -75,6 +75,7 @@ sidebar(active, problems)
 # Above whichever page is open: a file that could not be used, and what is shown instead.
 for problem in problems:
     st.error(markdown_text(problem), icon=":material/error:")
+stage_questions.waiting_notice(page)
 
 try:
     page.run()

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from lib import changes, explore, query, store, workspaces
 from lib.fiscal import fiscal_quarter, quarter_from_label
-from lib.load.mapping import mapping_from_json
+from lib.load.mapping import mapping_from_json, stage_edits_from_json
 from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import load_reps
 from lib.load.targets import load_targets
 from lib.load.zip_export import DataExportFiles
-from lib.overview import default_as_of, export_summary
+from lib.overview import default_as_of, export_summary, stage_amounts
 from lib.qbr import qbr
 from lib.qbr_files import qbr_html
 from lib.report import json_ready, qbr_section, report
@@ -63,6 +63,7 @@ def inspect_report(loaded: LoadedExport) -> dict[str, object]:
             }
             for r in report.stage_rules
         ],  # fmt: skip
+        "questions": _questions(report.questions, session.connection()),
         "currencies": list(report.currencies),
         **_export_files(loaded),
         **{
@@ -70,6 +71,17 @@ def inspect_report(loaded: LoadedExport) -> dict[str, object]:
             for key, value in summary.items()
         },
     }
+
+
+def _questions(questions, con) -> list[dict[str, object]]:
+    """Stages whose signals disagree: [{"stage", "deals", "amount", "signals"}], the amount in
+    the display currency, signals {signal: {verdict: deals}}."""
+    amounts = stage_amounts(con, [question.stage for question in questions])
+    return [
+        {"stage": q.stage, "deals": q.deals, "amount": amounts.get(q.stage, 0.0),
+         "signals": q.signals}
+        for q in questions
+    ]  # fmt: skip
 
 
 def _export_files(loaded: LoadedExport) -> dict[str, object]:
@@ -99,9 +111,15 @@ def inspect(args: argparse.Namespace) -> int:
 
 
 def _read_export(file: str, mapping_file: str | None) -> LoadedExport:
-    """An export file read with a mapping saved from the Data page, if one is named."""
-    mapping = mapping_from_json(Path(mapping_file).read_bytes()) if mapping_file else None
-    return load_opportunities(Path(file).read_bytes(), Path(file).name, mapping)
+    """An export file read with a mapping saved from the Data page, if one is named, and the
+    stage edits saved with it."""
+    if not mapping_file:
+        return load_opportunities(Path(file).read_bytes(), Path(file).name)
+    saved = Path(mapping_file).read_bytes()
+    return load_opportunities(
+        Path(file).read_bytes(), Path(file).name, mapping_from_json(saved),
+        stage_edits_from_json(saved),
+    )  # fmt: skip
 
 
 def session_from_args(args: argparse.Namespace) -> Session:

@@ -31,6 +31,17 @@ def export_summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     return summary
 
 
+def stage_amounts(con: duckdb.DuckDBPyConnection, stages: list[str]) -> dict[str, float]:
+    """The amount of each of these stages' deals (to 2 decimals), as the figures count it."""
+    return dict(
+        con.execute(
+            "SELECT stage, round(coalesce(sum(amount), 0), 2)::DOUBLE FROM opportunities "
+            "WHERE list_contains($stages, stage) GROUP BY stage",
+            {"stages": stages},
+        ).fetchall()
+    )
+
+
 def export_date(con: duckdb.DuckDBPyConnection, today: date) -> date:
     """The default as-of date: the export's own date, or today for an export with no dates."""
     (day,) = con.execute(EXPORT_DATE_SQL, {"today": today}).fetchone()

@@ -17,6 +17,7 @@ from lib.load.stages import STATUSES, with_edit
 from lib.overview import deals_named_by_user_id, export_summary, owners, quota_grid
 from ui.choices import headers_key, remembered
 from ui.session import as_of_caption, current
+from ui.stage_questions import ask
 from ui.tables import money_column, money_columns
 
 NOT_MAPPED = "— not in this export —"
@@ -87,6 +88,7 @@ con = data.connection()
 report = data.export.report
 currency = report.display_currency
 st.caption(as_of_caption(data))
+ask(report, con)
 
 summary = export_summary(con)
 close_dates = (
@@ -163,7 +165,11 @@ with tabs[0]:
     mapping_editor(report.headers, report.mapping)
     st.download_button(
         "Download this mapping (JSON)",
-        mapping_to_json(report.mapping, report.headers),
+        mapping_to_json(
+            report.mapping,
+            report.headers,
+            remembered("stage_edits").get(headers_key(report.headers)),
+        ),
         file_name="closeboard-mapping.json",
         mime="application/json",
         icon=":material/download:",

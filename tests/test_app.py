@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.format import money
+from lib.load.mapping import mapping_to_json
 from ui.choices import headers_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,6 +177,50 @@ def test_a_stage_edit_changes_how_its_deals_count():
     at.run()
     assert metrics(at)["Won"] == "$3.5K · 2 deals"
     assert metrics(at)["Open"] == "$0 · 0 deals"
+
+
+ABANDONED = (
+    b"Record ID,Deal Name,Deal Stage,Amount,Close Date,Deal owner,Deal probability\n"
+    b"1,A,Closed: abandoned,1000,2026-01-02,Ann,10\n"
+    b"2,B,Closed: abandoned,2000,2026-02-02,Ann,10\n"
+    b"3,C,Awaiting outcome,500,2026-06-02,Bo,60\n"
+)
+
+
+def test_the_data_page_asks_about_a_stage_named_closed_that_the_export_counts_open():
+    at = upload(run_app(source="My uploads"), "portal.csv", ABANDONED)
+    assert re.sub(r"\\(.)", r"\1", at.markdown[0].value) == (
+        ":material/help: 'Closed: abandoned': 2 deals, $3K, named closed, but Deal probability says open: "
+        "count them as lost, or keep them open?"
+    )
+    assert [button.label for button in at.button][:2] == ["Count them as lost", "Keep them open"]
+    assert metrics(at)["Open"] == "$3.5K · 3 deals"
+    at.switch_page("pages/pacing.py").run()
+    assert (
+        at.info[0].value == "A question about a stage waits on the Data page (What did we load?)."
+    )
+
+
+def test_answering_lost_takes_the_stage_out_of_the_open_pipeline_and_is_remembered():
+    at = upload(run_app(source="My uploads"), "portal.csv", ABANDONED)
+    at.button(key="answer_Closed: abandoned_lost").click().run()
+    assert not at.exception
+    assert metrics(at)["Open"] == "$500 · 1 deal"
+    assert metrics(at)["Lost"] == "$3K · 2 deals"
+    assert "Count them as lost" not in [button.label for button in at.button]
+    key = headers_key(("Record ID", "Deal Name", "Deal Stage", "Amount", "Close Date",
+                       "Deal owner", "Deal probability"))  # fmt: skip
+    assert at.session_state["stage_edits"][key]["Closed: abandoned"]["status"] == "lost"
+
+
+def test_an_answer_in_a_mapping_file_uploaded_with_next_weeks_export_is_applied():
+    edit = {"status": "lost", "probability": 0.1, "late": False}
+    saved = mapping_to_json({}, (), {"Closed: abandoned": edit})
+    at = upload(run_app(source="My uploads"), "portal.csv", ABANDONED)
+    at.file_uploader(key="upload_mapping").upload("closeboard-mapping.json", saved.encode())
+    at.run()
+    assert metrics(at)["Open"] == "$500 · 1 deal"
+    assert "Count them as lost" not in [button.label for button in at.button]
 
 
 @pytest.mark.parametrize("month", [2, 7, 10])

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lib.cli import main
+from lib.load.mapping import mapping_to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +69,42 @@ def test_inspect_applies_a_saved_mapping(tmp_path, capsys):
     assert main(["inspect", str(export), "--mapping", str(mapping), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["deals_won"], report["amount_won"]) == (1, 10.0)
+
+
+ABANDONED = (
+    "Record ID,Deal Name,Deal Stage,Amount,Close Date,Deal owner,Deal probability\n"
+    "1,A,Closed: abandoned,1000,2026-01-02,Ann,10\n"
+    "2,B,Closed: abandoned,2000.50,2026-02-02,Ann,10\n"
+    "3,C,Closed: won,500,2026-02-02,Bo,100\n"
+)
+
+
+def test_inspect_lists_a_stage_whose_name_and_columns_disagree_as_a_question(tmp_path, capsys):
+    export = tmp_path / "deals.csv"
+    export.write_text(ABANDONED)
+    assert main(["inspect", str(export), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == [
+        {"stage": "Closed: abandoned", "deals": 2, "amount": 3000.5,
+         "signals": {"stage name": {"closed": 2}, "Deal probability": {"open": 2}}}
+    ]  # fmt: skip
+    assert (report["deals_open"], report["amount_open"]) == (2, 3000.5)
+
+
+def test_the_answer_saved_in_a_mapping_file_counts_the_stage_lost_and_asks_no_more(
+    tmp_path, capsys
+):
+    export = tmp_path / "deals.csv"
+    export.write_text(ABANDONED)
+    mapping = tmp_path / "mapping.json"
+    edit = {"status": "lost", "probability": 0.1, "late": False}
+    fields = {"owner": "Deal owner", "stage": "Deal Stage", "amount": "Amount",
+              "close_date": "Close Date"}  # fmt: skip
+    mapping.write_text(mapping_to_json(fields, (), {"Closed: abandoned": edit}))
+    assert main(["inspect", str(export), "--mapping", str(mapping), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == []
+    assert (report["deals_open"], report["deals_lost"], report["amount_lost"]) == (0, 2, 3000.5)
 
 
 def test_an_unusable_file_exits_non_zero_with_the_plain_message():

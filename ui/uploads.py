@@ -15,7 +15,13 @@ import streamlit as st
 
 from lib.format import file_size, markdown_text
 from lib.load.errors import LoadError
-from lib.load.mapping import Mapping, MissingFieldsError, apply_saved_mapping, mapping_from_json
+from lib.load.mapping import (
+    Mapping,
+    MissingFieldsError,
+    apply_saved_mapping,
+    mapping_from_json,
+    stage_edits_from_json,
+)
 from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import LoadedReps, load_reps
 from lib.load.targets import LoadedTargets, load_targets
@@ -197,7 +203,8 @@ def export_headers(upload: Upload) -> tuple[str, ...]:
 
 
 def apply_mapping_file(mapping_file, opportunities: Upload, problems: list[str]) -> None:
-    """A mapping JSON uploaded with the export applies to its headers, once per file."""
+    """A mapping JSON uploaded with the export applies to its headers, once per file, with
+    the stage edits it carries."""
     applied = (mapping_file.file_id, opportunities.digest)
     if st.session_state.get("mapping_applied") == applied:
         return
@@ -205,10 +212,15 @@ def apply_mapping_file(mapping_file, opportunities: Upload, problems: list[str])
     try:
         headers = export_headers(opportunities)
         saved = apply_saved_mapping(mapping_from_json(mapping_file.getvalue()), headers)
+        edits = stage_edits_from_json(mapping_file.getvalue())
     except LoadError as error:
         problems.append(str(error))
         return
-    remembered("mappings")[headers_key(headers)] = saved
+    key = headers_key(headers)
+    remembered("mappings")[key] = saved
+    if edits:
+        stage_edits = remembered("stage_edits")
+        stage_edits[key] = {**stage_edits.get(key, {}), **edits}
 
 
 def upload_of_files(uploaded: list, problems: list[str]) -> Upload | None:

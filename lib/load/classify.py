@@ -90,6 +90,14 @@ def stages_in_order(
     return con.execute(_reading_stated(cells, sql_file("stages_in_order")), parameters).fetchall()
 
 
+def stage_signals(
+    con: duckdb.DuckDBPyConnection, cells: str, parameters: dict[str, object]
+) -> list[tuple[str, str, str, int]]:
+    """What each column that speaks to a deal's status says of each stage's deals:
+    (stage, signal, verdict, deals) (stage_signals.sql)."""
+    return con.execute(_reading_stated(cells, sql_file("stage_signals")), parameters).fetchall()
+
+
 def classified_rows(
     con: duckdb.DuckDBPyConnection,
     cells: str,

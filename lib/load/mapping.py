@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from lib.load.errors import LoadError
 from lib.load.files import columns_found
 from lib.load.layouts import fold
+from lib.load.stages import STATUSES
 
 
 @dataclass(frozen=True)
@@ -155,11 +156,16 @@ def apply_saved_mapping(saved: Mapping, headers: tuple[str, ...]) -> Mapping:
     return mapping
 
 
-def mapping_to_json(mapping: Mapping, headers: tuple[str, ...]) -> str:
+def mapping_to_json(
+    mapping: Mapping, headers: tuple[str, ...], stage_edits: dict[str, dict] | None = None
+) -> str:
+    """The mapping file the Data page downloads, with the stage edits (and so the answers to
+    its questions) made for these headers."""
     return json.dumps(
-        {"closeboard": "column mapping", "version": 1, "headers": list(headers), "fields": mapping},
+        {"closeboard": "column mapping", "version": 1, "headers": list(headers), "fields": mapping,
+         "stage_edits": stage_edits or {}},
         indent=2,
-    )
+    )  # fmt: skip
 
 
 def mapping_from_json(text: str | bytes) -> Mapping:
@@ -178,6 +184,29 @@ def mapping_from_json(text: str | bytes) -> Mapping:
     if unknown:
         raise LoadError(f"The mapping names fields Closeboard does not know: {', '.join(unknown)}.")
     return {str(key): str(header) for key, header in fields.items()}
+
+
+def stage_edits_from_json(text: str | bytes) -> dict[str, dict[str, object]]:
+    """The stage edits a mapping file carries ({} in a file saved before it carried them);
+    LoadError when the file is not a mapping or an edit is not one the Data page makes."""
+    mapping_from_json(text)
+    edits = json.loads(text).get("stage_edits", {})
+    if not isinstance(edits, dict) or not all(_is_stage_edit(e) for e in edits.values()):
+        raise LoadError(
+            "The mapping's stage edits are not as the Data page saves them: each stage needs a "
+            f"status ({', '.join(STATUSES)}), a probability from 0 to 1 and a late mark."
+        )
+    return edits
+
+
+def _is_stage_edit(edit: object) -> bool:
+    return (
+        isinstance(edit, dict)
+        and edit.get("status") in STATUSES
+        and isinstance(edit.get("probability"), int | float)
+        and 0 <= edit["probability"] <= 1
+        and isinstance(edit.get("late"), bool)
+    )
 
 
 def with_choices(mapping: Mapping, choices: dict[str, str | None]) -> Mapping:

@@ -21,6 +21,7 @@ from lib.load.classify import (
     DUPLICATE_REASON,
     cells_sql,
     classified_rows,
+    stage_signals,
     stages_in_order,
     with_duplicates_rejected,
 )
@@ -35,6 +36,7 @@ from lib.load.mapping import (
     propose_mapping,
 )
 from lib.load.parsed_fields import PARSED_FIELDS, Formats, read_formats
+from lib.load.stage_questions import StageQuestion, stage_questions
 from lib.load.stages import StageRule, apply_edits, stage_rules
 from lib.load.values import DateReading, install_value_macros
 from lib.load.zip_export import (
@@ -83,6 +85,8 @@ class LoadReport:
     unreadable: dict[str, UnreadableCells]
     date_readings: dict[str, DateReading]
     stage_rules: tuple[StageRule, ...]
+    # Stages whose signals disagree, for the user to answer (lib/load/stage_questions.py).
+    questions: tuple[StageQuestion, ...] = ()
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
@@ -179,6 +183,7 @@ class _Rows:
     checked: pa.Table
     formats: Formats
     rules: tuple[StageRule, ...]
+    questions: tuple[StageQuestion, ...]
     # The text fields taken from the raw table as they are (AS_READ_FIELDS).
     as_read: tuple[str, ...]
 
@@ -205,6 +210,7 @@ def _rows_read_and_classified(
     formats = read_formats(con, raw.table, columns, layout.day_first, raw.delimiter == ";")
     cells = cells_sql(columns, formats.parsed)
     rules = _stage_rules(con, cells, formats, layout, stage_edits)
+    questions = stage_questions(rules, stage_signals(con, cells, formats.parameters), mapping)
     as_read = clean_as_read({k: raw.table[columns[k]] for k in AS_READ_FIELDS if k in columns})
     checked = classified_rows(con, cells, formats.parameters, rules, tuple(as_read))
     # Nothing reads the raw rows again: their numbers and parsed values are let go before
@@ -212,7 +218,7 @@ def _rows_read_and_classified(
     con.unregister("raw")
     checked = with_duplicates_rejected(con, with_raw_columns(checked, as_read))
     con.register("deals", checked)
-    return _Rows(checked, formats, tuple(rules), tuple(as_read))
+    return _Rows(checked, formats, tuple(rules), questions, tuple(as_read))
 
 
 def _stage_rules(
@@ -265,6 +271,7 @@ def _load_report(
         unreadable=_unreadable_cells(con, [key for key in PARSED_FIELDS if key in mapping]),
         date_readings=rows.formats.readings,
         stage_rules=rows.rules,
+        questions=rows.questions,
         encoding=raw.encoding,
         delimiter=raw.delimiter,
         sheet=raw.sheet,
