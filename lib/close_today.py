@@ -61,10 +61,24 @@ class RepCloseList:
 
     owner: str
     count: int
-    total: Decimal
+    total: Decimal  # of the deals that have an amount
     weighted: Decimal
+    without_amount: int  # deals whose amount the export does not give
     rows: pa.Table = field(repr=False, compare=False)
     settings: Settings = field(repr=False, compare=False)
+
+    @property
+    def priced(self) -> bool:
+        """Whether any of the deals has an amount: else the totals are unknown, not $0."""
+        return self.without_amount < self.count
+
+    @property
+    def known_total(self) -> Decimal | None:
+        return self.total if self.priced else None
+
+    @property
+    def known_weighted(self) -> Decimal | None:
+        return self.weighted if self.priced else None
 
     @cached_property
     def deals(self) -> tuple[DealToClose, ...]:
@@ -86,7 +100,8 @@ def close_today(
     due = sql_file("close_today")
     reps = con.execute(
         f"""
-        SELECT owner, count(*), coalesce(sum(amount), 0), coalesce(sum(weighted), 0)
+        SELECT owner, count(*), coalesce(sum(amount), 0), coalesce(sum(weighted), 0),
+            count(*) FILTER (WHERE amount IS NULL)
         FROM ({due}) GROUP BY owner ORDER BY 3 DESC, owner
         """,  # noqa: S608 - our own SQL
         parameters,
@@ -100,9 +115,9 @@ def close_today(
         params=parameters,
     ).to_arrow_table()
     lists, start = [], 0
-    for owner, count, total, weighted in reps:
+    for owner, count, total, weighted, without_amount in reps:
         deals = rows.slice(start, count)
-        lists.append(RepCloseList(owner, count, total, weighted, deals, settings))
+        lists.append(RepCloseList(owner, count, total, weighted, without_amount, deals, settings))
         start += count
     return lists
 
@@ -190,8 +205,9 @@ def for_report(lists: Iterable[RepCloseList]) -> list[dict]:
         {
             "owner": rep.owner,
             "count": rep.count,
-            "total": rep.total,
-            "weighted": rep.weighted,
+            "total": rep.known_total,
+            "weighted": rep.known_weighted,
+            "without_amount": rep.without_amount,
             "deals": [
                 {field: getattr(deal, field) for field in DEAL_REPORT_FIELDS} for deal in rep.deals
             ],
@@ -210,11 +226,16 @@ def window_in_words(days: int) -> str:
 
 
 def headline(lists: list[RepCloseList], window_days: int, currency: str | None) -> str:
-    """ "14 deals worth $1.2M can close today"."""
+    """ "14 deals worth $1.2M can close today", and how many of them have no amount."""
     count = sum(rep.count for rep in lists)
     total = sum((rep.total for rep in lists), Decimal(0))
+    without_amount = sum(rep.without_amount for rep in lists)
     deals = "1 deal" if count == 1 else f"{count} deals"
-    return f"{deals} worth {money(total, currency)} can close {window_in_words(window_days)}"
+    when = window_in_words(window_days)
+    if count and without_amount == count:
+        return f"{deals} can close {when}; the export gives none of them an amount"
+    unpriced = f" ({without_amount} without an amount, not in it)" if without_amount else ""
+    return f"{deals} worth {money(total, currency)}{unpriced} can close {when}"
 
 
 def late_stage_rule(settings: Settings, late_stages: Iterable[str]) -> str:

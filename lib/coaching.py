@@ -490,9 +490,10 @@ def questions(
             f"{deal.described(currency)} has had no activity in {_days(days)}: who there can "
             "you reach this week?"
         )
-    largest = deals[:LARGEST_DEALS]
+    # A deal without an amount (or of $0) is nobody's largest: the export does not say its size.
+    largest = [deal for deal in deals if deal.amount][:LARGEST_DEALS]
     for deal in pick([deal for deal in largest if not (deal.next_step or "").strip()]):
-        rank = "your largest open deal" if deal is deals[0] else "one of your largest open deals"
+        rank = "your largest open deal" if deal is largest[0] else "one of your largest open deals"
         found.append(
             f"{deal.described(currency)}, {rank}, has no next step: what is the next meeting, "
             "and who is in it?"

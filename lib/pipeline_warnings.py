@@ -8,7 +8,7 @@ checks it. docs/adding-a-warning.md says how to add one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html import escape
 from typing import Literal, NamedTuple
@@ -62,11 +62,12 @@ class PipelineWarning:
 
 @dataclass(frozen=True)
 class WarningsFound:
-    """Every warning, most severe and most money at stake first, and the checks not run (kind ->
-    why)."""
+    """Every warning, most severe and most money at stake first, the checks not run (kind ->
+    why), and what the session lacks that they need (MISSING's keys and reasons)."""
 
     warnings: tuple[PipelineWarning, ...]
     skipped: dict[str, str]
+    lacking: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,12 @@ CREATED_SQL = """
 COLUMN_FILLED_SQL = """
     SELECT
         EXISTS (SELECT 1 FROM opportunities WHERE created_date IS NOT NULL),
-        EXISTS (SELECT 1 FROM opportunities WHERE last_activity_date IS NOT NULL)
+        EXISTS (SELECT 1 FROM opportunities WHERE last_activity_date IS NOT NULL),
+        -- Without any open deal every check can run (and finds nothing to warn about).
+        NOT EXISTS (SELECT 1 FROM open_opportunities)
+            OR EXISTS (SELECT 1 FROM open_opportunities WHERE amount IS NOT NULL),
+        NOT EXISTS (SELECT 1 FROM open_opportunities)
+            OR EXISTS (SELECT 1 FROM open_opportunities WHERE close_date IS NOT NULL)
 """
 
 # Win rate by value over the four fiscal quarters ending with the as-of date's, by close date.
@@ -516,6 +522,8 @@ class Threshold(NamedTuple):
 
 # What a check needs that an export or a session may lack, and the page's reason when it does.
 MISSING = {
+    "amounts": "no open deal has an amount",
+    "close_dates": "no open deal has a close date",
     "activity": "the export has no last-activity date",
     "created": "the export has no created date",
     "budget": "no quota file gives the reps a budget",
@@ -527,7 +535,7 @@ class WarningRule:
     """One kind of warning. `check` is given each rep's facts ("rep" scope) or the team's
     ("team") and returns a warning or None; `question` is what the rep's 1:1 asks about it
     (None: asked about deal by deal instead); `concentration_risk` puts it in the QBR's
-    concentration risks; `needs` (a key of MISSING) skips the check when that is missing."""
+    concentration risks; `needs` (keys of MISSING) skips the check when one is missing."""
 
     kind: str
     label: str
@@ -536,7 +544,7 @@ class WarningRule:
     thresholds: tuple[Threshold, ...] = ()
     question: str | None = None
     concentration_risk: bool = False
-    needs: str | None = None
+    needs: tuple[str, ...] = ()
 
 
 RULES = (
@@ -549,6 +557,7 @@ RULES = (
         ),
         question="What happens to your quarter if it slips, and what can you build beside it?",
         concentration_risk=True,
+        needs=("amounts",),
     ),
     WarningRule(
         "coverage", "Thin coverage", "rep", coverage,
@@ -558,7 +567,7 @@ RULES = (
             Threshold("coverage_critical", "… (critical)", "ratio"),
         ),
         question="Which deals can you add, or bring into this quarter?",
-        needs="budget",
+        needs=("budget", "amounts", "close_dates"),
     ),
     WarningRule(
         "next_period_coverage", "Thin pipeline next quarter", "rep", next_period_coverage,
@@ -566,7 +575,7 @@ RULES = (
             Threshold("next_period_coverage_warn", "Next quarter's coverage below", "ratio"),
         ),
         question="Which accounts will you open this month to fill it?",
-        needs="budget",
+        needs=("budget", "amounts", "close_dates"),
     ),
     WarningRule(
         "prospecting_stall", "Stopped prospecting", "rep", prospecting_stall,
@@ -576,7 +585,7 @@ RULES = (
             Threshold("stall_days", "No deal created for (days)", "days"),
         ),
         question="Where will next quarter's pipeline come from?",
-        needs="created",
+        needs=("created",),
     ),
     WarningRule(
         "gone_dark", "Gone dark", "rep", gone_dark,
@@ -584,7 +593,7 @@ RULES = (
             Threshold("gone_dark_share", "Share of pipeline gone dark", "share"),
             Threshold("gone_dark_days", "Gone dark after (days without activity)", "days"),
         ),
-        needs="activity",
+        needs=("activity", "amounts"),
     ),
     WarningRule(
         "chase_mode", "Late-stage deals gone quiet", "rep", chase_mode,
@@ -592,15 +601,16 @@ RULES = (
             Threshold("chase_probability", "Chase mode from probability", "share"),
             Threshold("chase_days", "Chase mode after (days without activity)", "days"),
         ),
-        needs="activity",
+        needs=("activity",),
     ),
-    WarningRule("slipping", "Slipping", "rep", slipping),
+    WarningRule("slipping", "Slipping", "rep", slipping, needs=("close_dates",)),
     WarningRule(
         "pushed", "Close date keeps moving", "rep", pushed_repeatedly,
         thresholds=(
             Threshold("pushes_to_flag", "Close date pushed at least (times, with snapshots)",
                       "count"),
         ),
+        needs=("close_dates",),
     ),
     WarningRule(
         "team_top_deals", "Team hangs on three deals", "team", team_top_deals,
@@ -608,6 +618,7 @@ RULES = (
             Threshold("team_top_deals_share", "Team's 3 largest deals carry this share", "share"),
         ),
         concentration_risk=True,
+        needs=("amounts",),
     ),
     WarningRule(
         "team_rep_share", "Team hangs on one rep", "team", team_rep_share,
@@ -616,6 +627,7 @@ RULES = (
                       "share"),
         ),
         concentration_risk=True,
+        needs=("amounts",),
     ),
 )  # fmt: skip
 RULES_BY_KIND = {rule.kind: rule for rule in RULES}
@@ -669,9 +681,16 @@ def pipeline_figures(
 
 def _missing_data(con: duckdb.DuckDBPyConnection, figures: PipelineFigures) -> dict[str, str]:
     """What of MISSING this session lacks, with the reason."""
-    has_created, has_activity = con.execute(COLUMN_FILLED_SQL).fetchone()
-    has_budget = any(rep.pacing.budget for rep in figures.this_quarter.reps)
-    present = {"activity": has_activity, "created": has_created, "budget": has_budget}
+    has_created, has_activity, has_amounts, has_close_dates = con.execute(
+        COLUMN_FILLED_SQL
+    ).fetchone()
+    present = {
+        "amounts": has_amounts,
+        "close_dates": has_close_dates,
+        "activity": has_activity,
+        "created": has_created,
+        "budget": any(rep.pacing.budget for rep in figures.this_quarter.reps),
+    }
     return {need: reason for need, reason in MISSING.items() if not present[need]}
 
 
@@ -738,7 +757,11 @@ def pipeline_warnings(
     name the largest deals and count the rest."""
     figures = figures or pipeline_figures(con, settings, with_deal_ids)
     lacking = _missing_data(con, figures)
-    skipped = {rule.kind: lacking[rule.needs] for rule in RULES if rule.needs in lacking}
+    skipped = {
+        rule.kind: " and ".join(reason for need, reason in lacking.items() if need in rule.needs)
+        for rule in RULES
+        if any(need in lacking for need in rule.needs)
+    }
     reps = rep_facts(con, settings, figures, with_deal_ids)
     team = TeamFacts(tuple(figures.pipelines.values()), top_weighted_deals(con, settings))
     found = [
@@ -748,7 +771,7 @@ def pipeline_warnings(
         for facts in (reps if rule.scope == "rep" else [team])
     ]
     warnings = sorted((w for w in found if w is not None), key=_severity_then_money)
-    return WarningsFound(tuple(warnings), skipped)
+    return WarningsFound(tuple(warnings), skipped, lacking)
 
 
 # --- How a warning is shown ----------------------------------------------------------------------

@@ -22,17 +22,16 @@ def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | N
     period = fiscal_quarter(settings.as_of, settings)
     this_quarter = pacing(con, settings, period)
     figures = pipeline_figures(con, settings, with_deal_ids=True, this_quarter=this_quarter)
+    found = pipeline_warnings(con, settings, currency, figures, with_deal_ids=True)
     return {
         "as_of": settings.as_of,
         "currency": currency,
         "period": {"label": period.label, "start": period.start, "end": period.end},
         "pacing": pacing_section(this_quarter),
         "close_today": for_report(close_today(con, settings)),
-        "warnings": [
-            warning.as_json()
-            for warning in pipeline_warnings(
-                con, settings, currency, figures, with_deal_ids=True
-            ).warnings
+        "warnings": [warning.as_json() for warning in found.warnings],
+        "warnings_skipped": [
+            {"kind": kind, "reason": reason} for kind, reason in found.skipped.items()
         ],
         "coaching": coaching.for_report(coaching.coaching(con, settings)),
     }

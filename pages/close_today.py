@@ -226,10 +226,15 @@ if rep == WHOLE_TEAM:
                 overdue = sum(1 for deal in rep_list.deals if deal.days_overdue)
                 with column.container(border=True):
                     st.markdown(f"#### {markdown_text(rep_list.owner)}", anchors=False)
-                    st.metric("Can close", money(rep_list.total, currency))
+                    st.metric("Can close", money(rep_list.known_total, currency))
+                    unpriced = (
+                        f" · {rep_list.without_amount} without an amount"
+                        if rep_list.without_amount
+                        else ""
+                    )
                     st.caption(
-                        f"{rep_list.count} deal{'' if rep_list.count == 1 else 's'} · weighted "
-                        f"{markdown_text(money(rep_list.weighted, currency))}  \n"
+                        f"{rep_list.count} deal{'' if rep_list.count == 1 else 's'}{unpriced} · "
+                        f"weighted {markdown_text(money(rep_list.known_weighted, currency))}  \n"
                         + (f":red[**{overdue} overdue**]" if overdue else "none overdue")
                     )
                     st.button(
@@ -252,8 +257,14 @@ else:
     else:
         count, total, weighted, overdue = st.columns(4)
         count.metric("Deals", mine.count)
-        total.metric("Amount", money(mine.total, currency))
-        weighted.metric("Weighted", money(mine.weighted, currency))
+        total.metric(
+            "Amount",
+            money(mine.known_total, currency),
+            f"{mine.without_amount} without an amount" if mine.without_amount else None,
+            delta_color="gray",
+            delta_arrow="off",
+        )
+        weighted.metric("Weighted", money(mine.known_weighted, currency))
         overdue.metric("Overdue", sum(1 for deal in mine.deals if deal.days_overdue))
         for deal in mine.deals:
             deal_card(deal)

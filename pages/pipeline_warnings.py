@@ -61,11 +61,19 @@ def in_view(owner: str | None) -> bool:
 
 shown = [w for w in found.warnings if (not kinds or w.kind in kinds) and in_view(w.owner)]
 critical = sum(1 for warning in shown if warning.severity == "critical")
-st.subheader(
-    f"{len(shown)} warning{'' if len(shown) == 1 else 's'}, {critical} critical"
-    if shown
-    else "No warnings: every rep's pipeline passes every check"
-)
+if shown:
+    st.subheader(f"{len(shown)} warning{'' if len(shown) == 1 else 's'}, {critical} critical")
+elif found.skipped:
+    # Silence from checks that could not run is no all-clear: that is the headline.
+    st.subheader(f"{len(found.skipped)} of {len(RULES)} checks could not run")
+    st.warning(
+        "No warning from the checks that ran; the others need what this data lacks: "
+        + "; ".join(found.lacking.values())
+        + ".",
+        icon=":material/help:",
+    )
+else:
+    st.subheader("No warnings: every rep's pipeline passes every check")
 for warning in map(shown_warning, shown[:SHOWN_WARNINGS]):
     (st.error if warning.critical else st.warning)(warning.markdown, icon=warning.icon)
 if len(shown) > SHOWN_WARNINGS:

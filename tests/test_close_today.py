@@ -256,6 +256,7 @@ def test_the_report_section_lists_owners_and_deals_in_page_order():
         "count": 2,
         "total": Decimal("30000.00"),
         "weighted": Decimal("24000.00"),
+        "without_amount": 0,
         "deals": [
             {"opportunity_id": "A-1", "name": "Acme renewal", "account": "Acme",
              "stage": "Negotiation", "amount": Decimal("10000.00"), "probability": 0.9,
@@ -308,3 +309,25 @@ def test_the_table_keeps_missing_activity_empty_and_probability_as_a_fraction():
     assert table["Probability"].tolist() == [0.9, 0.75, 0.1, 0.2]
     assert table["Flags"][1] == f"{OVERDUE}; no activity ≥ 14 days; {NO_NEXT_STEP}"
     assert "Rep" not in deals_table(ann.deals, with_owner=False).columns
+
+
+def test_deals_without_an_amount_leave_the_totals_unknown_not_zero():
+    export = (
+        b"Opportunity ID,Opportunity Owner,Stage,Amount,Probability (%),Close Date\n"
+        b"a1,Ann,Negotiation/Review,,90,2026-11-20\n"
+        b"a2,Ann,Negotiation/Review,,90,2026-11-19\n"
+        b"b1,Bo,Negotiation/Review,1000,90,2026-11-20\n"
+        b"b2,Bo,Negotiation/Review,,90,2026-11-20\n"
+    )
+    lists = close_today(open_database(load_opportunities(export, "d.csv").deals), settings())
+    by_owner = {rep.owner: rep for rep in lists}
+    assert (by_owner["Ann"].known_total, by_owner["Ann"].without_amount) == (None, 2)
+    assert (by_owner["Bo"].known_total, by_owner["Bo"].without_amount) == (Decimal("1000.00"), 1)
+    assert headline(lists, 0, "USD") == (
+        "4 deals worth $1K (3 without an amount, not in it) can close today"
+    )
+    assert headline(lists[:0] + [by_owner["Ann"]], 0, "USD") == (
+        "2 deals can close today; the export gives none of them an amount"
+    )
+    ann = next(rep for rep in for_report(lists) if rep["owner"] == "Ann")
+    assert (ann["total"], ann["weighted"], ann["without_amount"]) == (None, None, 2)

@@ -378,6 +378,19 @@ def test_questions_name_the_deals_with_their_figures_most_urgent_first():
     ]
 
 
+def test_a_deal_without_an_amount_is_never_asked_about_as_the_largest():
+    # Every open deal of a Maven-like export lacks an amount (read as 0): none is "largest".
+    deals = [open_deal("a", 0, next_step=""), open_deal("b", 0, next_step="")]
+    asked = questions("Ann", deals, [], ann_figures(referrals=8), [], SETTINGS, "USD")
+    assert not [question for question in asked if "largest" in question]
+    priced = [open_deal("none", 0, next_step=""), open_deal("some", 5000, next_step="")]
+    asked = questions("Ann", priced, [], ann_figures(referrals=8), [], SETTINGS, "USD")
+    assert [q for q in asked if "largest" in q] == [
+        "Deal some (Acme, $5K), your largest open deal, has no next step: what is the next "
+        "meeting, and who is in it?"
+    ]
+
+
 def test_a_deal_is_asked_about_once_and_other_reps_warnings_are_left_out():
     deals = [open_deal("late", 50000, close=date(2026, 11, 3), activity=date(2026, 10, 1))]
     bo = PipelineWarning("rep", "Bo", "prospecting_stall", "warn", 30.0, "Bo: no deal.", (), 0.0)

@@ -1,5 +1,6 @@
 """Pipeline warnings: each rule just inside and just outside its threshold, worked by hand."""
 
+import json
 from dataclasses import fields, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -465,3 +466,28 @@ def test_a_warning_is_shown_with_its_label_and_its_sentence_as_typed():
     calm = replace(warning, kind="gone_dark", severity="warn")
     assert (shown_warning(calm).critical, shown_warning(calm).icon) == (False, ":material/warning:")
     assert warning_html(calm, "risk").startswith('<p class="risk"><b>Gone dark:</b> ')
+
+
+def test_the_report_lists_every_check_that_could_not_run_and_why(tmp_path, capsys):
+    from lib.cli import main
+    from tests.test_pipeline_warnings_page import NO_AMOUNTS
+
+    export = tmp_path / "maven.csv"
+    export.write_bytes(NO_AMOUNTS)
+    assert main(["report", "--opportunities", str(export), "--as-of", "2026-11-20"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["warnings"] == []
+    skipped = {entry["kind"]: entry["reason"] for entry in printed["warnings_skipped"]}
+    assert skipped == {
+        "concentration": "no open deal has an amount",
+        "coverage": "no open deal has an amount and no open deal has a close date and no "
+        "quota file gives the reps a budget",
+        "next_period_coverage": "no open deal has an amount and no open deal has a close date "
+        "and no quota file gives the reps a budget",
+        "gone_dark": "no open deal has an amount and the export has no last-activity date",
+        "chase_mode": "the export has no last-activity date",
+        "slipping": "no open deal has a close date",
+        "pushed": "no open deal has a close date",
+        "team_top_deals": "no open deal has an amount",
+        "team_rep_share": "no open deal has an amount",
+    }

@@ -92,3 +92,28 @@ def test_a_large_floor_lists_the_first_warnings_and_charts_and_says_how_many_mor
         "The 30 reps with the most open pipeline, of 45: pick a team or a rep above for others."
         in captions
     )
+
+
+# Open deals without an amount or a close date (as in the Maven export): most checks cannot run.
+NO_AMOUNTS = b"""Opportunity ID,Opportunity Owner,Stage,Amount,Close Date,Created Date
+w1,Ann,Closed Won,1000,2026-10-05,2026-09-01
+o1,Ann,Prospecting,,,2026-10-01
+o2,Bo,Negotiation/Review,,,2026-10-02
+"""
+
+
+def test_checks_that_could_not_run_are_the_headline_not_an_all_clear():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["source"] = "My uploads"
+    at.run()
+    at.switch_page(PAGE).run()
+    upload_as_of(at, "maven.csv", NO_AMOUNTS, date(2026, 11, 20))
+    headline = at.subheader[0].value
+    assert headline == "9 of 10 checks could not run"
+    assert "every rep's pipeline passes every check" not in headline
+    explained = [w.value for w in at.warning if w.value.startswith("No warning from the checks")]
+    assert explained == [
+        "No warning from the checks that ran; the others need what this data lacks: no open "
+        "deal has an amount; no open deal has a close date; the export has no last-activity "
+        "date; no quota file gives the reps a budget."
+    ]
