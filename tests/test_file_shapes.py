@@ -1,12 +1,34 @@
 """Real exports as their owners shaped them: glued together, with odd column names, without a
 header row, zipped on a Mac, with a stray NUL. Each is read right, or the user is told what to do."""
 
+import csv
+import io
+from datetime import date
+
 import pytest
 
+from lib.explore import View, dimension_values, dimensions, explore, quote
 from lib.load.errors import LoadError
 from lib.load.opportunities import load_opportunities
+from lib.query import run_query
+from lib.session import assemble
+from lib.settings import Settings
 from tests import salesforce_export as sf
 from tests.data.bad.make_corpus import zip_of
+
+SETTINGS = Settings(as_of=date(2026, 11, 20))
+HEADER = ["Opportunity Owner", "Stage", "Amount", "Close Date"]
+# Names that mean something to SQL, to DuckDB's read_csv or to a parameter list; and the names
+# the loader gives its own raw and parsed columns.
+ODD_NAMES = ["rowid", "*", '"', "?", "$1", "'", "NULL", "filename", "line\nbreak", "c0",
+             "unread_amount", "reject_reason", "%", "a; DROP TABLE deals; --"]  # fmt: skip
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows)
+    return text.getvalue().encode()
+
 
 # What a Mac writes for a file's Finder metadata when it zips a folder (AppleDouble).
 APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02" + b"\x00" * 40
@@ -31,3 +53,30 @@ def test_a_zip_holding_only_resource_forks_has_no_opportunity_csv():
     assert str(error.value).startswith(
         "Export.zip has no Opportunity.csv (found: no CSV file Closeboard reads)."
     )
+
+
+def test_extra_columns_with_odd_names_load_every_row_and_read_back_in_sql_and_explore():
+    rows = [
+        [f"Rep {n % 3}", "Prospecting", str(1000 + n), "12/15/2026",
+         *(f"{column}-{n % 2}" for column in range(len(ODD_NAMES)))]
+        for n in range(40)
+    ]  # fmt: skip
+    loaded = load_opportunities(csv_bytes([[*HEADER, *ODD_NAMES], *rows]), "odd.csv")
+    assert (loaded.report.rows_loaded, loaded.report.rejected) == (40, {})
+    assert loaded.deals.column_names[-len(ODD_NAMES) :] == ODD_NAMES
+    session = assemble(loaded, SETTINGS)
+    available = dimensions(loaded.deals.column_names)
+    con = session.connection()
+    for column, name in enumerate(ODD_NAMES):
+        values = [f"{column}-0", f"{column}-1"]
+        # The name quoted as a user would type it in the SQL box.
+        query = f"SELECT {quote(name)} AS value, count(*) AS deals FROM opportunities"  # noqa: S608
+        result = run_query(query + " GROUP BY 1 ORDER BY 1", session, 10).to_pylist()
+        assert result == [{"value": value, "deals": 20} for value in values], name
+        assert dimension_values(con, available[name], SETTINGS) == values, name
+        by_column = explore(con, View(deals="all", measure="count", by=name), available, SETTINGS)
+        assert by_column.by_totals.to_dict("records") == [
+            {"by": value, "value": 20.0, "deals": 20} for value in values
+        ], name
+    typed = run_query('SELECT "rowid", "*", """", "$1" FROM opportunities LIMIT 1', session, 10)
+    assert typed.to_pylist() == [{"rowid": "0-0", "*": "1-0", '"': "2-0", "$1": "4-0"}]
