@@ -15,6 +15,7 @@ from lib.session import assemble
 from lib.settings import Settings
 from tests import salesforce_export as sf
 from tests.data.bad.make_corpus import zip_of
+from tests.test_load import xlsx
 
 SETTINGS = Settings(as_of=date(2026, 11, 20))
 HEADER = ["Opportunity Owner", "Stage", "Amount", "Close Date"]
@@ -30,8 +31,56 @@ def csv_bytes(rows: list[list[str]]) -> bytes:
     return text.getvalue().encode()
 
 
+UTF8_BOM = "\ufeff"
+WEEK_1 = [["Ana Ruiz", "Prospecting", "1000", "12/15/2026"],
+          ["Ben Ode", "Closed Won", "2000", "11/02/2026"]]  # fmt: skip
+WEEK_2 = [["Ana Ruiz", "Negotiation/Review", "1500", "12/20/2026"]]
+
+
 # What a Mac writes for a file's Finder metadata when it zips a folder (AppleDouble).
 APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02" + b"\x00" * 40
+
+
+def owners_and_stages(loaded) -> list[tuple[str, str]]:
+    return [(deal["owner"], deal["stage"]) for deal in loaded.deals.to_pylist()]
+
+
+@pytest.mark.parametrize("bom", ["", UTF8_BOM])
+def test_two_exports_glued_together_skip_the_second_header_row_and_count_it(bom):
+    week_1 = bom + csv_bytes([HEADER, *WEEK_1]).decode()
+    # The second week saved with every field of its header quoted.
+    week_2 = bom + '"' + '","'.join(HEADER) + '"\n' + csv_bytes(WEEK_2).decode()
+    loaded = load_opportunities((week_1 + week_2).encode(), "glued.csv")
+    report = loaded.report
+    assert (report.rows_read, report.rows_loaded) == (4, 3)
+    assert report.rejected == {"a repeated header row (two exports glued together?)": 1}
+    assert owners_and_stages(loaded) == [
+        ("Ana Ruiz", "Prospecting"),
+        ("Ben Ode", "Closed Won"),
+        ("Ana Ruiz", "Negotiation/Review"),
+    ]
+    assert "Stage" not in [rule.stage for rule in report.stage_rules]
+    assert report.unreadable == {}
+
+
+def test_a_sheet_repeating_its_header_row_above_each_group_loads_only_the_deals():
+    header = [*HEADER[:2], HEADER[2], HEADER[3]]
+    workbook = xlsx([header, WEEK_1[0], [], header, WEEK_1[1], [UTF8_BOM + HEADER[0], *HEADER[1:]],
+                     *WEEK_2])  # fmt: skip
+    loaded = load_opportunities(workbook, "board.xlsx")
+    assert (loaded.report.rows_read, loaded.report.rows_loaded) == (5, 3)
+    assert loaded.report.rejected == {"a repeated header row (two exports glued together?)": 2}
+    assert [owner for owner, _ in owners_and_stages(loaded)] == ["Ana Ruiz", "Ben Ode", "Ana Ruiz"]
+
+
+def test_a_row_that_only_looks_like_the_header_in_some_cells_is_a_deal():
+    rows = [HEADER, ["Opportunity Owner", "Stage", "1000", "12/15/2026"], HEADER[:3] + [""]]
+    loaded = load_opportunities(csv_bytes(rows), "names.csv")
+    assert (loaded.report.rows_read, loaded.report.rows_loaded, loaded.report.rejected) == (
+        2,
+        2,
+        {},
+    )
 
 
 def test_a_zip_made_on_a_mac_reads_its_csvs_and_ignores_their_resource_forks():

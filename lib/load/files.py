@@ -12,13 +12,14 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lib.format import file_size
 from lib.load.errors import LoadError
@@ -86,11 +87,13 @@ class RawTable:
     malformed: tuple[MalformedRow, ...] = ()
     # Malformed lines past those listed, by reason: a file may have millions.
     more_malformed: tuple[tuple[str, int], ...] = ()
+    # Rows equal to the header row, left out of the table (REPEATED_HEADER).
+    repeated_headers: int = 0
 
     @property
     def rows_read(self) -> int:
         unlisted = sum(count for _, count in self.more_malformed)
-        return self.table.num_rows + len(self.malformed) + unlisted
+        return self.table.num_rows + len(self.malformed) + unlisted + self.repeated_headers
 
     def column_for(self, header: str) -> str:
         return column_name(self.headers.index(header))
@@ -138,6 +141,39 @@ def unique_headers(cells: list[object]) -> tuple[str, ...]:
         headers.append(name)
         taken.add(name)
     return tuple(headers)
+
+
+REPEATED_HEADER = "a repeated header row (two exports glued together?)"
+# Around a repeated header's cells: spaces, and the byte-order mark the second file began with
+# (after which a quoted first field is read with its quotes, as DuckDB does not take it as quoted).
+HEADER_PADDING = ' \t\ufeff"'
+
+
+def without_repeated_headers(
+    table: pa.Table, header_cells: Sequence[str | None]
+) -> tuple[pa.Table, int]:
+    """The rows but those equal to the header row, and how many there were: two exports glued
+    together (`cat week1.csv week2.csv`), or a sheet whose groups repeat the header. Only rows
+    whose first named column ends with its header text are compared cell by cell: at a million
+    rows that test takes a few milliseconds."""
+    names = [(cell or "").strip(HEADER_PADDING) for cell in header_cells]
+    first_named = next((i for i, name in enumerate(names) if name), None)
+    if first_named is None or not table.num_rows:
+        return table, 0
+    cells, name = table[column_name(first_named)], names[first_named]
+    maybe = pc.or_(pc.ends_with(cells, name), pc.ends_with(cells, name + '"'))
+    if not pc.any(maybe).as_py():
+        return table, 0
+    rows = np.flatnonzero(maybe.fill_null(False).to_numpy(zero_copy_only=False))
+    candidates = table.take(rows)
+    same = np.ones(len(rows), dtype=bool)
+    for position, name in enumerate(names):
+        cells = pc.utf8_trim(candidates[column_name(position)].fill_null(""), HEADER_PADDING)
+        same &= pc.equal(cells, name).to_numpy(zero_copy_only=False)
+    kept = np.ones(table.num_rows, dtype=bool)
+    kept[rows[same]] = False
+    repeated = int(same.sum())
+    return (table.filter(kept) if repeated else table), repeated
 
 
 def columns_found(headers: tuple[str, ...]) -> str:
@@ -346,7 +382,8 @@ def _read_csv_body(body: bytes, start: int, encoding: str, filename: str) -> Raw
     delimiter, start = _delimiter(body, _skip_line_breaks(body, start))
     end, footer_lines = footer_start(body, start, delimiter)
     head = body[start : min(end, start + HEADER_SEARCH_BYTES)].decode("utf-8", errors="ignore")
-    headers = unique_headers(_header_cells(head, delimiter, filename))
+    header_cells = _header_cells(head, delimiter, filename)
+    headers = unique_headers(header_cells)
     if not headers:
         raise LoadError(f"{filename} has no header row: expected column names on the first line.")
     _check_headers(headers, filename)
@@ -378,6 +415,7 @@ def _read_csv_body(body: bytes, start: int, encoding: str, filename: str) -> Raw
             f"first line to name every field of the lines below it; a value holding a "
             f"{DELIMITER_NAMES[delimiter]} must be in quotes."
         )
+    table, repeated_headers = without_repeated_headers(table, header_cells)
     return RawTable(
         headers=headers,
         table=table,
@@ -387,6 +425,7 @@ def _read_csv_body(body: bytes, start: int, encoding: str, filename: str) -> Raw
         footer_lines=footer_lines,
         malformed=malformed,
         more_malformed=more_malformed,
+        repeated_headers=repeated_headers,
     )
 
 
@@ -672,10 +711,13 @@ class _WorkbookProcess:
                 sheet, headers = answer
                 self._send(sheet_fits is None or sheet_fits(headers))
             elif kind == "table":
-                sheet, headers, table = answer
+                sheet, headers, header_cells, table = answer
                 _check_headers(headers, self.filename)
                 table = pa.ipc.open_stream(table).read_all()
-                return RawTable(headers, table, "Excel workbook", sheet=sheet)
+                table, repeated = without_repeated_headers(table, header_cells)
+                return RawTable(
+                    headers, table, "Excel workbook", sheet=sheet, repeated_headers=repeated
+                )
             else:
                 raise LoadError(self._refusal(kind, answer))
 

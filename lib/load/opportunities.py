@@ -25,7 +25,7 @@ from lib.load.classify import (
     with_duplicates_rejected,
 )
 from lib.load.errors import LoadError
-from lib.load.files import RawTable, read_table
+from lib.load.files import REPEATED_HEADER, RawTable, read_table
 from lib.load.layouts import Layout, recognise_layout
 from lib.load.mapping import (
     FIELDS_BY_KEY,
@@ -301,6 +301,8 @@ def _rejected_counts(con: duckdb.DuckDBPyConnection, raw: RawTable) -> dict[str,
             "GROUP BY ALL ORDER BY 2 DESC"
         ).fetchall()
     )
+    if raw.repeated_headers:
+        rejected[REPEATED_HEADER] = raw.repeated_headers
     unreadable_lines = Counter(row.reason for row in raw.malformed)
     unreadable_lines.update(dict(raw.more_malformed))
     for reason, count in unreadable_lines.items():
