@@ -129,3 +129,19 @@ def test_extra_columns_with_odd_names_load_every_row_and_read_back_in_sql_and_ex
         ], name
     typed = run_query('SELECT "rowid", "*", """", "$1" FROM opportunities LIMIT 1', session, 10)
     assert typed.to_pylist() == [{"rowid": "0-0", "*": "1-0", '"': "2-0", "$1": "4-0"}]
+
+
+def test_a_stray_nul_in_a_cell_is_left_out_and_the_file_loads():
+    early = csv_bytes([HEADER, ["Ana Ruiz", "Prosp\x00ecting", "1000", "12/15/2026"]])
+    loaded = load_opportunities(early, "nul.csv")
+    assert (loaded.report.rows_loaded, loaded.report.rejected) == (1, {})
+    assert owners_and_stages(loaded) == [("Ana Ruiz", "Prospecting")]
+
+
+def test_a_stray_nul_past_the_first_kilobytes_is_left_out_too():
+    rows = [["Ben Ode", "Prospecting", str(n), "12/15/2026"] for n in range(200)]
+    late = csv_bytes([HEADER, *rows, ["Jos\x00é Núñez", "Prosp\x00ecting", "7", "12/15/2026"]])
+    loaded = load_opportunities(late.decode().encode("cp1252"), "nul.csv")
+    assert (loaded.report.rows_loaded, loaded.report.encoding) == (201, "Windows-1252")
+    assert owners_and_stages(loaded)[-1] == ("José Núñez", "Prospecting")
+    assert [rule.stage for rule in loaded.report.stage_rules] == ["Prospecting"]

@@ -54,6 +54,10 @@ SCAN_CHUNK_BYTES = 1 << 22
 MAX_LINE_TEXT = 10_000
 # The header row is looked for in the first megabyte: no export has a longer one.
 HEADER_SEARCH_BYTES = 1_000_000
+# Bytes no text holds but by accident: C0 controls other than tab, line breaks and form feed.
+CONTROL_BYTES = bytes(sorted(set(range(32)) - set(b"\t\n\r\f")))
+# A text file's first 4 KB may hold this many of them (or one in a hundred bytes) by accident.
+MAX_STRAY_CONTROLS = 4
 UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 SIGNATURES = {
     b"\x89PNG": "a PNG image",
@@ -269,9 +273,23 @@ def detect_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+def _stray_nuls(data: bytes) -> bool:
+    """True for text holding a NUL or a few (a cell copied from a damaged export): they are
+    left out, and the rest of the cell kept. UTF-16 puts a NUL beside every ASCII character and
+    binary data holds control bytes all through (random bytes: one in nine); decode() reads or
+    refuses those."""
+    if b"\x00" not in data:
+        return False
+    sample = data[:4096]
+    controls = len(sample) - len(sample.translate(None, CONTROL_BYTES))
+    return controls <= max(MAX_STRAY_CONTROLS, len(sample) // 100)
+
+
 def _utf8(data: bytes, filename: str) -> tuple[bytes, int, str]:
     """The file as UTF-8 bytes, where its text starts (after a byte-order mark), and the encoding
     it was written in. A UTF-8 file is used as it is: a million-row export is not copied."""
+    if _stray_nuls(data):
+        data = data.replace(b"\x00", b"")
     bom = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
     # A NUL near the start means UTF-16 or binary data, which decode() tells apart.
     if b"\x00" not in data[:4096] and (data.isascii() or _is_utf8(data)):
