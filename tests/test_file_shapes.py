@@ -145,3 +145,47 @@ def test_a_stray_nul_past_the_first_kilobytes_is_left_out_too():
     assert (loaded.report.rows_loaded, loaded.report.encoding) == (201, "Windows-1252")
     assert owners_and_stages(loaded)[-1] == ("José Núñez", "Prospecting")
     assert [rule.stage for rule in loaded.report.stage_rules] == ["Prospecting"]
+
+
+def refusal(data: bytes, filename: str) -> str:
+    with pytest.raises(LoadError) as error:
+        load_opportunities(data, filename)
+    return str(error.value)
+
+
+def test_a_database_dump_without_a_header_row_is_told_to_add_one():
+    dump = b"1\tAna Ruiz\tProspecting\t1000.00\t2026-11-20\t\\N\n2\tBen Ode\tClosed Won\t\\N\t2026-10-01\tX\n"
+    assert refusal(dump, "deals.tsv") == (
+        "The first row of deals.tsv looks like data, not column names (1, Ana Ruiz, "
+        "Prospecting, 1000.00, 2026-11-20, \\N): a database dump, or an export saved without its "
+        "header row. Add a first line naming the columns, such as Opportunity Owner, Stage, "
+        "Amount, Close Date, or export the deals again with their column names."
+    )
+
+
+@pytest.mark.parametrize(
+    "first_row",
+    [
+        'Ana Ruiz,ana@example.com,Prospecting,"$12,345.00",11/20/2026',
+        "0065g00000AbCdEAAV,Ana Ruiz,Prospecting,12345",
+        "Ana Ruiz;Prospecting;13884,00;20.11.2026 09:30",
+    ],
+)
+def test_an_export_saved_without_its_header_row_is_told_to_add_one(first_row):
+    message = refusal(f"{first_row}\n{first_row}\n".encode(), "deals.csv")
+    assert message.startswith("The first row of deals.csv looks like data, not column names (")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Amount,Close Date,Stage",
+        "Opportunity Owner,2025,2026",
+        "Record ID,Deal Name,Amount",
+        "Rep,Q1 2026,Q2 2026,Total",
+    ],
+)
+def test_a_header_row_missing_a_field_is_never_taken_for_data(header):
+    row = ",".join("1" for _ in header.split(","))
+    message = refusal(f"{header}\n{row}\n".encode(), "deals.csv")
+    assert message.startswith("deals.csv has no column for the")

@@ -203,6 +203,31 @@ def _check_headers(headers: tuple[str, ...], filename: str) -> None:
         )
 
 
+# Cells that are values, not names: a date (2026-11-20, 11/20/2026, with a time or not), an
+# email address, a CRM record ID (15 or 18 letters and digits, or a UUID), MySQL's \\N for
+# NULL; and, weaker, a number or an amount ($12,345.00, 13884,00, 10 %).
+VALUE_CELL = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}(?:[ T][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?: \d{1,2}:\d{2}(?::\d{2})?(?: ?[AaPp][Mm])?)?"
+    r"|[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
+    r"|(?=[A-Za-z]*\d)[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|\\N"
+)
+NUMBER_CELL = re.compile(r"[-+(]?(?:[A-Z]{3} ?)?[$€£¥]? ?\d[\d,.' ]*\)? ?%?")
+
+
+def header_row_of_values(headers: tuple[str, ...]) -> bool:
+    """True when the first row holds values rather than column names: most of its named cells
+    are dates, amounts, email addresses or IDs, and one at least is not a bare number (a column
+    may be named for a year). A file without a header row (a database dump) reads so."""
+    cells = [re.sub(r" \(\d+\)$", "", header) for header in headers]
+    named = [cell for cell in cells if not re.fullmatch(r"Column \d+", cell)]
+    values = [cell for cell in named if VALUE_CELL.fullmatch(cell)]
+    numbers = [cell for cell in named if NUMBER_CELL.fullmatch(cell)]
+    return bool(values) and len(values) + len(numbers) >= max(2, len(named) / 2)
+
+
 # --- CSV --------------------------------------------------------------------------------------
 
 
