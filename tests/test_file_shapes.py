@@ -45,11 +45,17 @@ def owners_and_stages(loaded) -> list[tuple[str, str]]:
     return [(deal["owner"], deal["stage"]) for deal in loaded.deals.to_pylist()]
 
 
+def quoted_lines(rows: list[list[str]], line_ending: str) -> str:
+    """Rows with every field quoted, as Salesforce writes a report."""
+    return "".join('"' + '","'.join(row) + '"' + line_ending for row in rows)
+
+
+@pytest.mark.parametrize("line_ending", ["\n", "\r\n"])
 @pytest.mark.parametrize("bom", ["", UTF8_BOM])
-def test_two_exports_glued_together_skip_the_second_header_row_and_count_it(bom):
+def test_two_exports_glued_together_skip_the_second_header_row_and_count_it(bom, line_ending):
     week_1 = bom + csv_bytes([HEADER, *WEEK_1]).decode()
-    # The second week saved with every field of its header quoted.
-    week_2 = bom + '"' + '","'.join(HEADER) + '"\n' + csv_bytes(WEEK_2).decode()
+    # The second week saved with every field quoted, and with Windows line endings or not.
+    week_2 = bom + quoted_lines([HEADER, *WEEK_2], line_ending)
     loaded = load_opportunities((week_1 + week_2).encode(), "glued.csv")
     report = loaded.report
     assert (report.rows_read, report.rows_loaded) == (4, 3)

@@ -414,11 +414,18 @@ def _read_csv(data: bytes, filename: str) -> RawTable:
     if _only_carriage_returns(body, start):
         body = _one_line_ending(body)
     try:
-        return _read_csv_body(body, start, encoding, filename)
+        raw = _read_csv_body(body, start, encoding, filename)
     except _MixedLineEndings:
         # Rare, and only then is the whole file rewritten: counting the line endings of every
         # upload first took a quarter of a second at a million rows.
         return _read_csv_body(_one_line_ending(body), start, encoding, filename)
+    if any(row.reason == UNCLOSED_QUOTE for row in raw.malformed) and b"\r\n" in body:
+        # DuckDB takes the first line's ending for every line: in a file of \n lines, a line
+        # ending in a quoted field and \r\n reads as a quote never closed (an Excel-saved
+        # export glued after another lost all its rows so). Read again with one line ending.
+        again = _read_csv_body(_one_line_ending(body), start, encoding, filename)
+        return again if again.table.num_rows > raw.table.num_rows else raw
+    return raw
 
 
 def _read_csv_body(body: bytes, start: int, encoding: str, filename: str) -> RawTable:
