@@ -139,8 +139,11 @@ def column_of_text(cells: tuple[object, ...]) -> pa.Array:
     return pa.array([cell_text(cell) for cell in cells], type=pa.string())
 
 
-def as_table(rows: list[list[object]], header_at: int) -> tuple[tuple[str, ...], bytes]:
-    """The header row's names and the data rows below it, as Arrow IPC bytes."""
+def as_table(
+    rows: list[list[object]], header_at: int
+) -> tuple[tuple[str, ...], list[str | None], bytes]:
+    """The header row's names, its cells as text as a data row's cells are read (for the loader
+    to find the header row again below it), and the data rows below it, as Arrow IPC bytes."""
     headers = unique_headers(rows[header_at])
     width = len(headers)
     body = [
@@ -151,7 +154,7 @@ def as_table(rows: list[list[object]], header_at: int) -> tuple[tuple[str, ...],
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as stream:
         stream.write_table(table)
-    return headers, sink.getvalue().to_pybytes()
+    return headers, [cell_text(cell) for cell in rows[header_at]], sink.getvalue().to_pybytes()
 
 
 def sheets(data: bytes) -> Iterator[tuple[str, Extent | None, list[list[object]] | None]]:

@@ -12,13 +12,14 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lib.format import file_size
 from lib.load.errors import LoadError
@@ -53,6 +54,10 @@ SCAN_CHUNK_BYTES = 1 << 22
 MAX_LINE_TEXT = 10_000
 # The header row is looked for in the first megabyte: no export has a longer one.
 HEADER_SEARCH_BYTES = 1_000_000
+# Bytes no text holds but by accident: C0 controls other than tab, line breaks and form feed.
+CONTROL_BYTES = bytes(sorted(set(range(32)) - set(b"\t\n\r\f")))
+# A text file's first 4 KB may hold this many of them (or one in a hundred bytes) by accident.
+MAX_STRAY_CONTROLS = 4
 UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 SIGNATURES = {
     b"\x89PNG": "a PNG image",
@@ -86,11 +91,13 @@ class RawTable:
     malformed: tuple[MalformedRow, ...] = ()
     # Malformed lines past those listed, by reason: a file may have millions.
     more_malformed: tuple[tuple[str, int], ...] = ()
+    # Rows equal to the header row, left out of the table (REPEATED_HEADER).
+    repeated_headers: int = 0
 
     @property
     def rows_read(self) -> int:
         unlisted = sum(count for _, count in self.more_malformed)
-        return self.table.num_rows + len(self.malformed) + unlisted
+        return self.table.num_rows + len(self.malformed) + unlisted + self.repeated_headers
 
     def column_for(self, header: str) -> str:
         return column_name(self.headers.index(header))
@@ -140,6 +147,39 @@ def unique_headers(cells: list[object]) -> tuple[str, ...]:
     return tuple(headers)
 
 
+REPEATED_HEADER = "a repeated header row (two exports glued together?)"
+# Around a repeated header's cells: spaces, and the byte-order mark the second file began with
+# (after which a quoted first field is read with its quotes, as DuckDB does not take it as quoted).
+HEADER_PADDING = ' \t\ufeff"'
+
+
+def without_repeated_headers(
+    table: pa.Table, header_cells: Sequence[str | None]
+) -> tuple[pa.Table, int]:
+    """The rows but those equal to the header row, and how many there were: two exports glued
+    together (`cat week1.csv week2.csv`), or a sheet whose groups repeat the header. Only rows
+    whose first named column ends with its header text are compared cell by cell: at a million
+    rows that test takes a few milliseconds."""
+    names = [(cell or "").strip(HEADER_PADDING) for cell in header_cells]
+    first_named = next((i for i, name in enumerate(names) if name), None)
+    if first_named is None or not table.num_rows:
+        return table, 0
+    cells, name = table[column_name(first_named)], names[first_named]
+    maybe = pc.or_(pc.ends_with(cells, name), pc.ends_with(cells, name + '"'))
+    if not pc.any(maybe).as_py():
+        return table, 0
+    rows = np.flatnonzero(maybe.fill_null(False).to_numpy(zero_copy_only=False))
+    candidates = table.take(rows)
+    same = np.ones(len(rows), dtype=bool)
+    for position, name in enumerate(names):
+        cells = pc.utf8_trim(candidates[column_name(position)].fill_null(""), HEADER_PADDING)
+        same &= pc.equal(cells, name).to_numpy(zero_copy_only=False)
+    kept = np.ones(table.num_rows, dtype=bool)
+    kept[rows[same]] = False
+    repeated = int(same.sum())
+    return (table.filter(kept) if repeated else table), repeated
+
+
 def columns_found(headers: tuple[str, ...]) -> str:
     """The first columns of a file, for a message that says what was found instead."""
     return ", ".join(headers[:30]) + (" …" if len(headers) > 30 else "")
@@ -161,6 +201,31 @@ def _check_headers(headers: tuple[str, ...], filename: str) -> None:
             f"{len(longest):,} characters long. Expected names such as Opportunity Owner, Stage, "
             "Amount, Close Date."
         )
+
+
+# Cells that are values, not names: a date (2026-11-20, 11/20/2026, with a time or not), an
+# email address, a CRM record ID (15 or 18 letters and digits, or a UUID), MySQL's \\N for
+# NULL; and, weaker, a number or an amount ($12,345.00, 13884,00, 10 %).
+VALUE_CELL = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}(?:[ T][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?: \d{1,2}:\d{2}(?::\d{2})?(?: ?[AaPp][Mm])?)?"
+    r"|[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
+    r"|(?=[A-Za-z]*\d)[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|\\N"
+)
+NUMBER_CELL = re.compile(r"[-+(]?(?:[A-Z]{3} ?)?[$€£¥]? ?\d[\d,.' ]*\)? ?%?")
+
+
+def header_row_of_values(headers: tuple[str, ...]) -> bool:
+    """True when the first row holds values rather than column names: most of its named cells
+    are dates, amounts, email addresses or IDs, and one at least is not a bare number (a column
+    may be named for a year). A file without a header row (a database dump) reads so."""
+    cells = [re.sub(r" \(\d+\)$", "", header) for header in headers]
+    named = [cell for cell in cells if not re.fullmatch(r"Column \d+", cell)]
+    values = [cell for cell in named if VALUE_CELL.fullmatch(cell)]
+    numbers = [cell for cell in named if NUMBER_CELL.fullmatch(cell)]
+    return bool(values) and len(values) + len(numbers) >= max(2, len(named) / 2)
 
 
 # --- CSV --------------------------------------------------------------------------------------
@@ -233,9 +298,23 @@ def detect_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+def _stray_nuls(data: bytes) -> bool:
+    """True for text holding a NUL or a few (a cell copied from a damaged export): they are
+    left out, and the rest of the cell kept. UTF-16 puts a NUL beside every ASCII character and
+    binary data holds control bytes all through (random bytes: one in nine); decode() reads or
+    refuses those."""
+    if b"\x00" not in data:
+        return False
+    sample = data[:4096]
+    controls = len(sample) - len(sample.translate(None, CONTROL_BYTES))
+    return controls <= max(MAX_STRAY_CONTROLS, len(sample) // 100)
+
+
 def _utf8(data: bytes, filename: str) -> tuple[bytes, int, str]:
     """The file as UTF-8 bytes, where its text starts (after a byte-order mark), and the encoding
     it was written in. A UTF-8 file is used as it is: a million-row export is not copied."""
+    if _stray_nuls(data):
+        data = data.replace(b"\x00", b"")
     bom = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
     # A NUL near the start means UTF-16 or binary data, which decode() tells apart.
     if b"\x00" not in data[:4096] and (data.isascii() or _is_utf8(data)):
@@ -335,18 +414,26 @@ def _read_csv(data: bytes, filename: str) -> RawTable:
     if _only_carriage_returns(body, start):
         body = _one_line_ending(body)
     try:
-        return _read_csv_body(body, start, encoding, filename)
+        raw = _read_csv_body(body, start, encoding, filename)
     except _MixedLineEndings:
         # Rare, and only then is the whole file rewritten: counting the line endings of every
         # upload first took a quarter of a second at a million rows.
         return _read_csv_body(_one_line_ending(body), start, encoding, filename)
+    if any(row.reason == UNCLOSED_QUOTE for row in raw.malformed) and b"\r\n" in body:
+        # DuckDB takes the first line's ending for every line: in a file of \n lines, a line
+        # ending in a quoted field and \r\n reads as a quote never closed (an Excel-saved
+        # export glued after another lost all its rows so). Read again with one line ending.
+        again = _read_csv_body(_one_line_ending(body), start, encoding, filename)
+        return again if again.table.num_rows > raw.table.num_rows else raw
+    return raw
 
 
 def _read_csv_body(body: bytes, start: int, encoding: str, filename: str) -> RawTable:
     delimiter, start = _delimiter(body, _skip_line_breaks(body, start))
     end, footer_lines = footer_start(body, start, delimiter)
     head = body[start : min(end, start + HEADER_SEARCH_BYTES)].decode("utf-8", errors="ignore")
-    headers = unique_headers(_header_cells(head, delimiter, filename))
+    header_cells = _header_cells(head, delimiter, filename)
+    headers = unique_headers(header_cells)
     if not headers:
         raise LoadError(f"{filename} has no header row: expected column names on the first line.")
     _check_headers(headers, filename)
@@ -378,6 +465,7 @@ def _read_csv_body(body: bytes, start: int, encoding: str, filename: str) -> Raw
             f"first line to name every field of the lines below it; a value holding a "
             f"{DELIMITER_NAMES[delimiter]} must be in quotes."
         )
+    table, repeated_headers = without_repeated_headers(table, header_cells)
     return RawTable(
         headers=headers,
         table=table,
@@ -387,6 +475,7 @@ def _read_csv_body(body: bytes, start: int, encoding: str, filename: str) -> Raw
         footer_lines=footer_lines,
         malformed=malformed,
         more_malformed=more_malformed,
+        repeated_headers=repeated_headers,
     )
 
 
@@ -672,10 +761,13 @@ class _WorkbookProcess:
                 sheet, headers = answer
                 self._send(sheet_fits is None or sheet_fits(headers))
             elif kind == "table":
-                sheet, headers, table = answer
+                sheet, headers, header_cells, table = answer
                 _check_headers(headers, self.filename)
                 table = pa.ipc.open_stream(table).read_all()
-                return RawTable(headers, table, "Excel workbook", sheet=sheet)
+                table, repeated = without_repeated_headers(table, header_cells)
+                return RawTable(
+                    headers, table, "Excel workbook", sheet=sheet, repeated_headers=repeated
+                )
             else:
                 raise LoadError(self._refusal(kind, answer))
 

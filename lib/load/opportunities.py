@@ -26,7 +26,13 @@ from lib.load.classify import (
     with_duplicates_rejected,
 )
 from lib.load.errors import LoadError
-from lib.load.files import RawTable, read_table
+from lib.load.files import (
+    REPEATED_HEADER,
+    RawTable,
+    columns_found,
+    header_row_of_values,
+    read_table,
+)
 from lib.load.layouts import Layout, recognise_layout
 from lib.load.mapping import (
     FIELDS_BY_KEY,
@@ -193,6 +199,15 @@ def _mapping_of_the_file(raw: RawTable, mapping: Mapping | None, filename: str) 
     LoadError when a required field has no column."""
     proposed = mapping or propose_mapping(raw.headers)
     mapping = {key: header for key, header in proposed.items() if header in raw.headers}
+    # Not offered to map by hand: the columns would be named by the first deal's values, which
+    # would be lost, and the mapping remembered for them.
+    if missing_required(mapping) and header_row_of_values(raw.headers):
+        raise LoadError(
+            f"The first row of {filename} looks like data, not column names "
+            f"({columns_found(raw.headers)}): a database dump, or an export saved without its "
+            "header row. Add a first line naming the columns, such as Opportunity Owner, "
+            "Stage, Amount, Close Date, or export the deals again with their column names."
+        )
     check_required(mapping, raw.headers, filename)
     return mapping
 
@@ -308,6 +323,8 @@ def _rejected_counts(con: duckdb.DuckDBPyConnection, raw: RawTable) -> dict[str,
             "GROUP BY ALL ORDER BY 2 DESC"
         ).fetchall()
     )
+    if raw.repeated_headers:
+        rejected[REPEATED_HEADER] = raw.repeated_headers
     unreadable_lines = Counter(row.reason for row in raw.malformed)
     unreadable_lines.update(dict(raw.more_malformed))
     for reason, count in unreadable_lines.items():

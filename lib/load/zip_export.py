@@ -133,10 +133,17 @@ def object_of(member_name: str) -> str | None:
     """The object a member holds ("opportunityhistory"), from its file name alone; None for a
     file Closeboard does not read."""
     base = re.split(r"[\\/]", member_name)[-1]
-    if not base.lower().endswith(".csv"):
+    if not base.lower().endswith(".csv") or mac_resource_fork(member_name):
         return None
     key = fold(base[: -len(".csv")])
     return key if key in OBJECT_FILES else None
+
+
+def mac_resource_fork(member_name: str) -> bool:
+    """A file a Mac adds when it zips a folder: `__MACOSX/._Opportunity.csv` holds the Finder's
+    metadata of Opportunity.csv (AppleDouble), not its rows, and nothing its owner put there."""
+    parts = re.split(r"[\\/]", member_name)
+    return "__MACOSX" in parts[:-1] or parts[-1].startswith("._")
 
 
 def bundle(files: Sequence[tuple[str, bytes]]) -> tuple[str, bytes] | None:
@@ -205,7 +212,7 @@ def _read_members(
             wanted = []
             for entry in entries:
                 name = entry.filename
-                if entry.is_dir():
+                if entry.is_dir() or mac_resource_fork(name):
                     continue
                 if _unsafe(name):
                     into.not_used.append(f"{name} (a name that points outside the archive)")
