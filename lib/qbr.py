@@ -21,6 +21,7 @@ from lib.format import money, percent
 from lib.load.stages import status_from_stage_name
 from lib.pacing import CumulativeSeries, PacingReport, cumulative_series, pacing
 from lib.pipeline_warnings import (
+    RULES_BY_KIND,
     PipelineBlock,
     PipelineWarning,
     RepCoverage,
@@ -174,6 +175,8 @@ class Qbr:
     coverage: Coverage | None
     coverage_note: str | None
     concentration: tuple[PipelineWarning, ...]
+    # Why the concentration checks could not run ("no open deal has an amount"), None when they did.
+    concentration_not_checked: str | None
     # Each rep's open pipeline deal by deal, and the share of it one deal may take.
     pipeline: tuple[PipelineBlock, ...]
     concentration_warn: float
@@ -210,7 +213,10 @@ def qbr(
     window = replace(quarter, end=through)
     team, reps = figures_over(con, counted, window)
     coverage, coverage_note = next_quarter_coverage(con, settings, quarter, figures.pipelines)
-    found = pipeline_warnings(con, settings, currency, figures).warnings
+    found = pipeline_warnings(con, settings, currency, figures)
+    not_checked = [
+        reason for kind, reason in found.skipped.items() if RULES_BY_KIND[kind].concentration_risk
+    ]
     return Qbr(
         quarter=quarter,
         through=through,
@@ -222,8 +228,9 @@ def qbr(
         losses=losses(con, quarter, through, last_open_stages or {}),
         coverage=coverage,
         coverage_note=coverage_note,
-        concentration=tuple(w for w in found if w.rule.concentration_risk),
-        pipeline=tuple(pipeline_blocks(con, settings)),
+        concentration=tuple(w for w in found.warnings if w.rule.concentration_risk),
+        concentration_not_checked=not_checked[0] if not_checked else None,
+        pipeline=tuple(b for b in pipeline_blocks(con, settings) if b.amount),
         concentration_warn=settings.concentration_warn,
         referrals=team,
         rep_referrals=tuple(

@@ -11,7 +11,7 @@ from lib.downloads import csv_file_name, safe_csv
 from lib.format import markdown_text, money
 from ui import workspace
 from ui.session import as_of_caption, loaded_or_stop, workspace_store_path
-from ui.tables import long_table, money_columns
+from ui.tables import long_table, money_columns, table
 
 THIS_UPLOAD = "this upload"
 MONEY_COLUMNS = ("Moved", "Amount before", "Amount now")
@@ -150,13 +150,12 @@ else:
         f"Deals matched by {changes.matched_by}."
     )
 
-    def table(frame, download_as: str) -> None:
+    def deals_with_download(frame, download_as: str) -> None:
         long_table(
             frame,
             "deals",
             "the CSV holds every one",
             hide_index=True,
-            placeholder="–",
             column_config={
                 **money_columns([c for c in MONEY_COLUMNS if c in frame], currency),
                 **{
@@ -184,7 +183,7 @@ else:
         ]
     )
     with changed:
-        table(deals_table(changes.deals, currency), "changed-deals")
+        deals_with_download(deals_table(changes.deals, currency), "changed-deals")
     with pushed:
         st.caption(
             f"Pushes of an open deal's close date to a later day, counted over every snapshot "
@@ -192,15 +191,15 @@ else:
             f"{data.settings.pushes_to_flag} times or more are flagged on the close-today list "
             "and among the warnings."
         )
-        table(pushes_table(pushes), "close-dates-pushed")
+        deals_with_download(pushes_table(pushes), "close-dates-pushed")
     with regressed:
         st.caption("Open deals whose stage moved back in the stage order.")
-        table(deals_table(changes.regressions, currency), "stage-moved-back")
+        deals_with_download(deals_table(changes.regressions, currency), "stage-moved-back")
 
 st.subheader("Saved snapshots", anchor=False)
 st.caption(workspace.kept_where(path))
 if snapshots:
-    st.dataframe(
+    table(
         [
             {"As of": entry["as_of"], "Deals": entry["deals"], "Saved": entry["saved_at"]}
             for entry in reversed(snapshots)
@@ -232,7 +231,7 @@ if snapshots:
 audit = workspace.audit()
 if audit:
     with st.expander("Who saved, deleted or loaded what", icon=":material/manage_history:"):
-        st.dataframe(
+        table(
             [
                 {
                     "When": line["at"],

@@ -24,7 +24,7 @@ from lib.downloads import csv_file_name, safe_csv
 from lib.format import markdown_text, money, percent
 from lib.overview import owners
 from ui.session import as_of_caption, current
-from ui.tables import money_columns
+from ui.tables import money_columns, table
 
 WHOLE_TEAM = "Whole team"
 # What the window choices mean in days; the last asks for the number.
@@ -116,7 +116,7 @@ def show_table(
         lambda column: [red if late else "" for late in overdue],
         subset=["Close date", "Days overdue"],
     )
-    st.dataframe(
+    table(
         styled,
         hide_index=True,
         column_order=[column for column in SCREEN_COLUMNS if column in shown.columns],

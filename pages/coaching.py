@@ -35,7 +35,7 @@ from lib.one_on_one import (
 from lib.pipeline_warnings import pipeline_figures, pipeline_warnings, shown_warning
 from lib.settings import parse_keywords
 from ui.session import as_of_caption, loaded_or_stop
-from ui.tables import money_column, percent_column
+from ui.tables import money_column, percent_column, table
 
 # How a scorecard cell that stands out looks: green where it is a strength, orange a concern.
 MARK_STYLES = {
@@ -171,15 +171,18 @@ with one_on_one:
         (st.error if warning.critical else st.warning)(warning.markdown, icon=warning.icon)
 
     st.subheader("Open pipeline by stage and age", anchor=False)
-    if sheet.pipeline:
+    if not sheet.pipeline:
+        st.write("No open pipeline.")
+    elif not any(row.total for row in sheet.pipeline):
+        deals = sum(row.deals for row in sheet.pipeline)
+        st.write(f"{deals} open deal{'' if deals == 1 else 's'}, none with an amount: not drawn.")
+    else:
         st.plotly_chart(
             stage_age_chart(sheet.pipeline, AGE_LABELS, currency, pipeline_title(sheet)),
             width=PRINTABLE_WIDTH,
             theme=None,
             config={"displayModeBar": False},
         )
-    else:
-        st.write("No open pipeline.")
 
     st.subheader(f"The last four quarters ({report.window.label}) against the team", anchor=False)
     four_quarters = pd.DataFrame(
@@ -231,7 +234,7 @@ with two_more:
             referrals_chart(report.reps, REFERRAL_TARGET, rep), width="stretch", theme=None
         )
     referrals = referral_table(report)
-    st.dataframe(
+    table(
         referrals,
         hide_index=True,
         height=ROW_HEIGHT * (min(len(referrals), ROWS_SHOWN) + 1) + 3,
@@ -243,7 +246,7 @@ with two_more:
     )
 
 with scorecard:
-    table = scorecard_table(report)
+    scores = scorecard_table(report)
     found_outliers = outliers(scorecard_rows(report))
     st.subheader("Scorecard", anchor=False)
     st.caption(
@@ -252,15 +255,15 @@ with scorecard:
         f"{OUTLIER_IQRS:g} × the interquartile range outside the team's middle half (Tukey's "
         "rule) — orange where it is a concern, green where it is a strength."
     )
-    marks = scorecard_marks(table, found_outliers)
+    marks = scorecard_marks(scores, found_outliers)
 
     def highlight(frame: pd.DataFrame) -> pd.DataFrame:
         styles = marks.replace(MARK_STYLES)
         styles.loc[0, :] = "font-weight: 600"  # the team's median
         return styles
 
-    st.dataframe(
-        as_percentages(table, ("attainment", "win_rate")).style.apply(highlight, axis=None),
+    table(
+        as_percentages(scores, ("attainment", "win_rate")).style.apply(highlight, axis=None),
         hide_index=True,
         column_config={
             "owner": "Rep",
@@ -274,7 +277,7 @@ with scorecard:
                 "Referral ratio (R / W)", format="%.2f"
             ),
         },
-        height=ROW_HEIGHT * (min(len(table), ROWS_SHOWN) + 1) + 3,
+        height=ROW_HEIGHT * (min(len(scores), ROWS_SHOWN) + 1) + 3,
     )
     if found_outliers:
         st.markdown("\n".join(f"- {markdown_text(o.sentence(currency))}" for o in found_outliers))
@@ -283,7 +286,7 @@ with scorecard:
     labels = {"owner": "Rep", "team": "Team"} | {m.key: m.label for m in SCORECARD}
     st.download_button(
         "Download the scorecard (CSV)",
-        safe_csv(table.rename(columns=labels)),
+        safe_csv(scores.rename(columns=labels)),
         file_name=csv_file_name("scorecard", settings.as_of.isoformat()),
         mime="text/csv",
         icon=":material/download:",

@@ -18,7 +18,7 @@ from lib.overview import deals_named_by_user_id, export_summary, owners, quota_g
 from ui.choices import headers_key, remembered
 from ui.session import as_of_caption, current
 from ui.stage_questions import ask
-from ui.tables import money_column, money_columns
+from ui.tables import money_column, money_columns, table
 
 NOT_MAPPED = "— not in this export —"
 # The stage editor's columns, the rule field each edits, and how its cell becomes that value.
@@ -230,12 +230,12 @@ with tabs[2]:
     else:
         rows = "1 row was" if report.rows_rejected == 1 else f"{report.rows_rejected:,} rows were"
         st.write(f"{rows} not loaded, for these reasons:")
-        st.dataframe(
+        table(
             pd.DataFrame({"Reason": list(report.rejected), "Rows": list(report.rejected.values())}),
             hide_index=True,
         )
         st.write("Examples:")
-        st.dataframe(pd.DataFrame(report.rejected_examples), hide_index=True)
+        table(pd.DataFrame(report.rejected_examples), hide_index=True)
 
 with tabs[3]:
     readings = pd.DataFrame(
@@ -246,7 +246,7 @@ with tabs[3]:
         }
     )
     st.write("**Dates**")
-    st.dataframe(readings, hide_index=True)
+    table(readings, hide_index=True)
     for key, reading in report.date_readings.items():
         if reading.ambiguous:
             st.warning(
@@ -265,7 +265,7 @@ with tabs[3]:
             for key, cells in report.unreadable.items()
         ),
     ]  # fmt: skip
-    st.dataframe(pd.DataFrame(quality, columns=["What", "Count"]), hide_index=True)
+    table(pd.DataFrame(quality, columns=["What", "Count"]), hide_index=True)
     if report.duplicate_ids:
         st.caption("Duplicate IDs: " + markdown_text(", ".join(report.duplicate_ids)))
     st.caption(
@@ -278,7 +278,7 @@ with tabs[3]:
     )
 
 with tabs[4]:
-    st.dataframe(
+    table(
         owners(con),
         hide_index=True,
         column_config={
@@ -303,7 +303,7 @@ with tabs[5]:
             f"{markdown_text(data.targets.report.file_name)}: {data.targets.report.form} form, "
             f"{data.targets.report.targets_loaded:,} targets loaded"
         )
-        st.dataframe(quotas, column_config=money_columns(quotas.columns, currency))
+        table(quotas, column_config=money_columns(quotas.columns, currency))
         if data.targets.report.rejected:
             st.warning(
                 "Rows not loaded: "
@@ -351,7 +351,7 @@ if has_history:
         )
         changed = deals_with_history(files.history, data.export.deals)
         # Every deal, not the first 1,000: a deal is ticked here to see its history.
-        picked = st.dataframe(
+        picked = table(
             changed,
             hide_index=True,
             on_select="rerun",
@@ -368,7 +368,7 @@ if has_history:
                 f"**{markdown_text(deal['Deal'])}** · {markdown_text(deal['Rep'])}",
                 anchors=False,
             )
-            st.dataframe(
+            table(
                 changes_of_deal(files.history, deal["Opportunity ID"], deal_currency),
                 hide_index=True,
                 column_config={

@@ -12,7 +12,7 @@ from lib.charts import explore_chart, query_chart
 from lib.downloads import csv_file_name, safe_csv
 from lib.format import markdown_text
 from ui.session import as_of_caption, loaded_or_stop
-from ui.tables import money_column, money_columns
+from ui.tables import money_column, money_columns, table
 
 st.title("Explore the data")
 data = loaded_or_stop()
@@ -135,8 +135,8 @@ with explore_tab:
         explore_chart(result, currency), width="stretch", theme=None,
         key=f"explore_chart_{view_key}", on_select=selected_on("chart"), selection_mode="points",
     )  # fmt: skip
-    table = explore.pivot_table(result)
-    value_columns = [column for column in table.columns if column not in (result.by.label, "Deals")]
+    pivot = explore.pivot_table(result)
+    value_columns = [column for column in pivot.columns if column not in (result.by.label, "Deals")]
     formats = {"money": None, "share": "percent", "count": "%,.0f", "days": "%,.0f days"}
     column_config = {
         column: money_column(column, currency)
@@ -145,13 +145,13 @@ with explore_tab:
         for column in value_columns
     }
     st.caption("Select a bar, a point, a cell or a row to see the deals behind it.")
-    table_event = st.dataframe(
-        table, hide_index=True, column_config=column_config, key=f"explore_table_{view_key}",
-        placeholder="–", on_select=selected_on("table"),
+    table_event = table(
+        pivot, hide_index=True, column_config=column_config, key=f"explore_table_{view_key}",
+        on_select=selected_on("table"),
         selection_mode=["single-row", "single-cell"],
     )  # fmt: skip
     st.download_button(
-        "Download this table (CSV)", safe_csv(table), csv_file_name("explore", result.question),
+        "Download this table (CSV)", safe_csv(pivot), csv_file_name("explore", result.question),
         mime="text/csv", icon=":material/download:",
     )  # fmt: skip
 
@@ -166,8 +166,8 @@ with explore_tab:
         if not cells and not rows:
             return None
         position, column = cells[0] if cells else (rows[0], None)
-        row = table.iloc[position][result.by.label]
-        by_value = None if position == len(table) - 1 else row
+        row = pivot.iloc[position][result.by.label]
+        by_value = None if position == len(pivot) - 1 else row
         split_value = column if result.split and column not in (None, "Total") else None
         return by_value, split_value
 
@@ -180,8 +180,8 @@ with explore_tab:
             con, view, available, settings, by_value, split_value, explore.DEALS_SHOWN
         )
         st.subheader(f"The deals behind {markdown_text(where)} ({count:,})")
-        st.dataframe(
-            behind, hide_index=True, placeholder="–",
+        table(
+            behind, hide_index=True,
             column_config=money_columns(["amount", "amount_in_deal_currency"], currency),
         )  # fmt: skip
         if count > explore.DEALS_SHOWN:
@@ -207,7 +207,7 @@ with sql_tab:
         st.markdown("**Tables**")
         for name, columns in query.table_columns(data).items():
             with st.expander(name):
-                st.dataframe(pd.DataFrame(columns, columns=["column", "type"]), hide_index=True)
+                table(pd.DataFrame(columns, columns=["column", "type"]), hide_index=True)
     with code_column, st.form("sql_box"):
         sql = st.text_area(
             "One SELECT over the tables on the right",
@@ -238,7 +238,7 @@ with sql_tab:
                     else ""
                 )
             )
-            st.dataframe(frame, hide_index=True, placeholder="–")
+            table(frame, hide_index=True)
             figure = query_chart(frame)
             if figure is not None:
                 st.plotly_chart(figure, width="stretch", theme=None)

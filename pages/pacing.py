@@ -18,7 +18,7 @@ from lib.pacing import (
 )
 from ui.session import as_of_caption, loaded_or_stop
 from ui.sidebar import typed_team_budget
-from ui.tables import money_column, percent_column
+from ui.tables import money_column, percent_column, table
 
 PACE_METHODS = {
     "business": "Business days",
@@ -159,10 +159,9 @@ else:
             ("achieved_per_business_day", "Achieved per business day"),
         )
     }
-    st.dataframe(
+    table(
         rows,
         hide_index=True,
-        placeholder="–",
         column_order=[
             "owner",
             "team",

@@ -96,16 +96,19 @@ def more_reps_note(shown: int, of: int, which: str) -> None:
 
 with pipeline:
     largest = largest_pipelines(blocks, CHART_REPS)
-    st.plotly_chart(
-        pipeline_by_deal_chart(largest, settings.concentration_warn, currency),
-        width="stretch",
-        theme=None,
-    )
-    more_reps_note(
-        len({b.owner for b in largest}),
-        len({b.owner for b in blocks}),
-        "with the most open pipeline",
-    )
+    if not any(block.amount for block in largest):
+        st.info("Not drawn: no open deal here has an amount to draw it by.", icon=":material/help:")
+    else:
+        st.plotly_chart(
+            pipeline_by_deal_chart(largest, settings.concentration_warn, currency),
+            width="stretch",
+            theme=None,
+        )
+        more_reps_note(
+            len({b.owner for b in largest}),
+            len({b.owner for b in blocks}),
+            "with the most open pipeline",
+        )
 with coverage:
     rows = [row for row in coverage_by_rep(figures) if in_view(row.owner)]
     if rows:

@@ -84,7 +84,6 @@ def show_table(frame: pd.DataFrame, currency: str | None, what: str = "rows") ->
         "the CSV files hold every one",
         hide_index=True,
         column_config=config,
-        placeholder="–",
     )
 
 
@@ -227,7 +226,9 @@ with section("coverage"):
 
 with section("concentration"):
     st.caption(f"The open pipeline as of {result.export_as_of:%-d %b %Y}.")
-    if not result.concentration:
+    if result.concentration_not_checked:
+        st.info(f"Not checked: {result.concentration_not_checked}.", icon=":material/help:")
+    elif not result.concentration:
         st.success("No deal or rep carries too much of the open pipeline.")
     for warning in map(shown_warning, result.concentration):
         (st.error if warning.critical else st.warning)(warning.markdown, icon=warning.icon)

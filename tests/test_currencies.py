@@ -30,7 +30,8 @@ SETTINGS = Settings(as_of=date(2026, 11, 20))
 RATES = {"USD": 1.0, "EUR": 2.0}  # none for GBP
 # Q4 2026 so far: $1,000 on 5 October, €500 on the 6th, £700 on the 7th (the day's only win, in
 # a currency without a rate) and $300 on 2 November. Last year, lost deals and open ones too,
-# one of them created after the as-of date.
+# one of them created after the as-of date; z1, lost for $0 in March 2025, shows the export
+# reaches back before last year's quarter.
 EXPORT = b"""Opportunity ID,Opportunity Owner,Opportunity Name,Account Name,Stage,Amount,Currency,\
 Close Date,Created Date,Lead Source
 w1,Ann,Deal w1,Acme,Closed Won,1000,USD,2026-10-05,2026-08-01,Referral
@@ -40,6 +41,7 @@ w4,Ann,Deal w4,Acme,Closed Won,300,USD,2026-11-02,2026-09-01,Partner
 y1,Ann,Deal y1,Acme,Closed Won,400,USD,2025-10-10,2025-08-01,Web
 y2,Bo,Deal y2,Bolt,Closed Won,100,EUR,2025-10-11,2025-08-01,Web
 y3,Cy,Deal y3,Crane,Closed Won,50,GBP,2025-10-12,2025-08-01,Web
+z1,Ann,Deal z1,Acme,Closed Lost,0,USD,2025-03-02,2025-01-10,Web
 l1,Bo,Deal l1,Bolt,Closed Lost,200,EUR,2026-10-20,2026-08-01,Web
 l2,Cy,Deal l2,Crane,Closed Lost,900,GBP,2026-11-01,2026-08-01,Web
 o1,Ann,Deal o1,Acme,Negotiation/Review,2000,USD,2026-12-15,2026-09-01,Web

@@ -117,3 +117,18 @@ def test_checks_that_could_not_run_are_the_headline_not_an_all_clear():
         "deal has an amount; no open deal has a close date; the export has no last-activity "
         "date; no quota file gives the reps a budget."
     ]
+    assert "Not drawn: no open deal here has an amount to draw it by." in [i.value for i in at.info]
+
+
+def test_the_qbr_and_the_1_1_say_what_they_could_not_check_or_draw_without_amounts():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["source"] = "My uploads"
+    at.run()
+    upload_as_of(at, "maven.csv", NO_AMOUNTS, date(2026, 11, 20))
+    at.switch_page("pages/qbr.py").run()
+    assert not at.exception, at.exception
+    assert "Not checked: no open deal has an amount." in [i.value for i in at.info]
+    assert not [s for s in at.success if "carries too much" in s.value]
+    at.switch_page("pages/coaching.py").run()
+    assert not at.exception, at.exception
+    assert "1 open deal, none with an amount: not drawn." in [m.value for m in at.markdown]

@@ -11,13 +11,21 @@ from lib.format import currency_symbol
 # A table sends the browser at most this many rows: a quarter's lost deals or a week's changed
 # deals run to tens of thousands at a million deals. Its download holds every row.
 ROWS_SHOWN = 1_000
+# The one mark for a value the data does not give.
+MISSING = "–"
+
+
+def table(data, **options):
+    """st.dataframe with a missing value shown as "–", never as "None" or a blank that reads as
+    nothing there; every table of the app is drawn by this (or long_table)."""
+    return st.dataframe(data, **{"placeholder": MISSING, **options})
 
 
 def long_table(frame: pd.DataFrame, what: str, rest: str = "", **options):
-    """st.dataframe of the frame's first ROWS_SHOWN rows, with a caption under it when there are
+    """A table of the frame's first ROWS_SHOWN rows, with a caption under it when there are
     more ("The first 1,000 of 27,886 lost deals; the CSV holds every one.")."""
     shown = frame.head(ROWS_SHOWN)
-    event = st.dataframe(shown, **options)
+    event = table(shown, **options)
     if len(frame) > len(shown):
         st.caption(
             f"The first {len(shown):,} of {len(frame):,} {what}" + (f"; {rest}." if rest else ".")
