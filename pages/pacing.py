@@ -48,7 +48,7 @@ method = method_column.radio(
 settings = replace(data.settings, pace_method=method)
 
 if data.targets is None and team is None:
-    settings = replace(settings, team_budget=typed_team_budget(period.label))
+    settings = replace(settings, team_budget=typed_team_budget(period.label, currency))
 
 report = pacing(con, settings, period, team)
 team_figures = report.team

@@ -118,7 +118,7 @@ with controls:
     st.query_params["quarter"] = quarter.label
     settings = data.settings
     if data.targets is None:
-        typed = typed_team_budget(quarter.label, budget_column, key="qbr_budget")
+        typed = typed_team_budget(quarter.label, currency, budget_column, key="qbr_budget")
         settings = replace(settings, team_budget=typed)
     present_column.toggle(
         "Presentation mode",

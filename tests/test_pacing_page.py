@@ -119,3 +119,6 @@ def test_without_a_quota_file_the_budget_can_be_typed_and_is_said_missing_until_
     at.number_input[0].set_value(5_000_000.0).run()
     closed = sample_won(date(2026, 10, 1), date(2026, 11, 20))
     assert metrics(at)["Pacing index"][0] == percent(closed / (5_000_000 * ELAPSED_SHARE))
+    # Typed in whole units and said back as money, never "5000000.00".
+    assert at.number_input[0].format == "%.0f"
+    assert "Budget: \\$5M" in [caption.value for caption in at.caption]

@@ -9,7 +9,7 @@ from datetime import date
 import streamlit as st
 
 from lib.fiscal import parse_holidays
-from lib.format import markdown_text
+from lib.format import markdown_text, money
 from lib.load.opportunities import LoadedExport
 from lib.overview import default_as_of
 from lib.pipeline_warnings import WARNING_THRESHOLDS
@@ -139,16 +139,23 @@ def follow_export_calendar(export: LoadedExport) -> None:
         st.session_state.fiscal_named_by_end = files.fiscal_named_by_end is not False
 
 
-def typed_team_budget(period_label: str, where=st, key: str | None = None) -> float | None:
-    """The team's budget for the period, typed by hand when no quota file is loaded."""
-    return where.number_input(
+def typed_team_budget(
+    period_label: str, currency: str | None, where=st, key: str | None = None
+) -> float | None:
+    """The team's budget for the period, typed by hand when no quota file is loaded: typed in
+    whole units, and said back as money ("$3.0M") under the box."""
+    typed = where.number_input(
         f"No quota file loaded: the team's budget for {period_label}",
         min_value=0.0,
         value=None,
         step=10_000.0,
+        format="%.0f",
         placeholder="type the budget",
         key=key,
     )
+    if typed is not None:
+        where.caption(f"Budget: {markdown_text(money(typed, currency))}")
+    return typed
 
 
 def warning_threshold_inputs(defaults: Settings) -> dict[str, object]:
