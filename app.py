@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib.format import markdown_text
-from ui import stage_questions, workspace
+from ui import notices, stage_questions, workspace
 from ui.sidebar import sidebar
 
 st.set_page_config(page_title="Closeboard", page_icon="📈", layout="wide")
@@ -76,6 +76,7 @@ sidebar(active, problems)
 for problem in problems:
     st.error(markdown_text(problem), icon=":material/error:")
 stage_questions.waiting_notice(page)
+notices.user_id_owners_notice()
 
 try:
     page.run()

@@ -106,3 +106,16 @@ def deals_named_by_user_id(con: duckdb.DuckDBPyConnection) -> int:
         "SELECT count(*) FROM loaded_deals AS d "
         "WHERE d.owner IN (SELECT user_id FROM reps WHERE user_id IS NOT NULL)"
     ).fetchone()[0]
+
+
+# A Salesforce user ID (a record ID whose key prefix 005 marks a User), in its 15- or
+# 18-character form: an owner shown like this is a person the export did not name.
+USER_ID_PATTERN = "^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$"
+
+
+def owners_shown_as_user_ids(con: duckdb.DuckDBPyConnection) -> int:
+    """How many of the figures' owners are CRM user IDs that nothing loaded gives a name to."""
+    return con.execute(
+        "SELECT count(DISTINCT owner) FROM opportunities WHERE regexp_matches(owner, $pattern)",
+        {"pattern": USER_ID_PATTERN},
+    ).fetchone()[0]

@@ -288,3 +288,26 @@ def test_the_app_listens_on_this_computer_only_and_reports_nothing_by_default():
     assert config["server"]["address"] == "localhost"
     assert config["server"]["headless"] is True
     assert config["browser"]["gatherUsageStats"] is False
+
+
+USER_ID_EXPORT = b"""Opportunity ID,Opportunity Owner,Stage,Amount,Close Date
+a1,0058a00000MNWtFAAX,Prospecting,1000,2026-12-15
+a2,0058a00000MNWtG,Closed Won,500,2026-11-02
+a3,Ana Ruiz,Closed Won,700,2026-11-03
+"""
+
+
+def test_owners_shown_as_crm_user_ids_are_said_to_be_ids_until_a_reps_file_names_them():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["source"] = "My uploads"
+    at.run()
+    upload(at, "ids.csv", USER_ID_EXPORT)
+    notice = [info.value for info in at.info if "CRM user ID" in info.value]
+    assert notice == [
+        "2 reps show as a CRM user ID (such as 0058a00000MNWtFAAX): the export holds user IDs, "
+        "not names. Salesforce's User.csv with it (or the whole Data Export ZIP), or a reps file "
+        "with Id and Name columns, gives them their names."
+    ]
+    reps = b"Id,Name,Team\n0058a00000MNWtFAAX,Bo Chen,East\n0058a00000MNWtG,Cy Diaz,East\n"
+    upload(at, "reps.csv", reps, kind="reps")
+    assert not [info.value for info in at.info if "CRM user ID" in info.value]
