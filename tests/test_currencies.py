@@ -91,3 +91,39 @@ def test_every_page_works_out_its_figures(con):
         result = qbr(con, SETTINGS, quarter, "USD")
         assert "<section" in qbr_html(result, "USD", "export.csv")
         assert csv_zip(result)
+
+
+# --- Rates files and display currencies (lib/currencies.py) ---------------------------------------
+
+
+def test_a_rates_file_gives_units_per_display_unit_and_the_session_rates_invert_them():
+    from lib.currencies import display_of, into_display, read_rates_file
+
+    per_display = read_rates_file(b"currency,rate\nUSD,1\nEUR,0.8\nMXN,20\n", "r.csv")
+    assert per_display == {"USD": 1.0, "EUR": 0.8, "MXN": 20.0}
+    rates = into_display(per_display)
+    assert rates == {"USD": 1.0, "EUR": 1.25, "MXN": 0.05}
+    assert display_of(rates) == "USD"
+    assert read_rates_file(b"EUR;0,8\nUSD;1\n", "r.csv") == {"EUR": 0.8, "USD": 1.0}
+
+
+def test_a_rates_file_that_is_not_one_says_what_was_expected():
+    from lib.currencies import read_rates_file
+    from lib.load.errors import LoadError
+
+    with pytest.raises(LoadError, match=r"Line 2 of r.csv is not a currency and a rate: EUR, abc"):
+        read_rates_file(b"USD,1\nEUR,abc\n", "r.csv")
+    with pytest.raises(LoadError, match="r.csv holds no rates"):
+        read_rates_file(b"currency,rate\n", "r.csv")
+
+
+def test_rates_rescale_to_another_display_currency_and_name_what_has_none():
+    from lib.currencies import rescaled, without_rate
+    from lib.load.errors import LoadError
+
+    rates = {"USD": 1.0, "EUR": 1.25, "MXN": 0.05}
+    assert rescaled(rates, "EUR") == {"USD": 0.8, "EUR": 1.0, "MXN": 0.04}
+    with pytest.raises(LoadError, match="No rate for GBP"):
+        rescaled(rates, "GBP")
+    assert without_rate(("MXN", "COP", "USD"), {"MXN": 1.0}) == ("COP", "USD")
+    assert without_rate(("MXN",), None) == ()
