@@ -4,7 +4,7 @@ PORT ?= 8501
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint sample bench bench-sessions clean
+.PHONY: run test lint sample bench bench-sessions screenshots clean
 
 # The stamp is rebuilt whenever requirements.txt changes, so a pin bump reinstalls.
 $(VENV)/installed: requirements.txt
@@ -41,6 +41,10 @@ bench-sessions: $(VENV)/installed
 # Regenerate the bundled demo data from its seeded script.
 sample: $(VENV)/installed
 	$(BIN)/python -m sample_data.generate
+
+# The README's screenshot of each page, on the sample data in headless Chromium.
+screenshots: $(VENV)/installed
+	$(BIN)/python -m docs.screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
