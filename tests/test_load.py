@@ -732,6 +732,45 @@ def test_european_file_reads_semicolons_decimal_commas_and_dotted_dates():
     assert column(loaded, "account")[2] == "Ærø ApS"
 
 
+# --- Amounts whose separators do not group digits -------------------------------------------
+
+BADLY_GROUPED = lines(
+    "Opportunity Owner,Stage,Amount,Close Date",
+    'Ana Ruiz,Prospecting,"$12,345.00",11/20/2026',
+    'Ana Ruiz,Prospecting,"1,23",11/20/2026',
+    'Ben Ode,Closed Won,"12,34,5",9/3/2026',
+    'Ben Ode,Prospecting,"2,500",12/1/2026',
+)
+
+
+def test_amounts_whose_separators_do_not_group_digits_are_unreadable_and_counted():
+    loaded = load(BADLY_GROUPED)
+    assert column(loaded, "amount") == [D("12345.00"), None, None, D("2500.00")]
+    assert loaded.report.unreadable["amount"] == UnreadableCells(2, ("1,23", "12,34,5"))
+
+
+INDIAN = lines(
+    "Deal Name,Owner,Stage,Amount,Close Date",
+    'Tata renewal,Priya Nair,Proposal/Price Quote,"₹12,34,567",2026-11-20',
+    'Infosys,Priya Nair,Closed Won,"1,23,456.50",2026-10-01',
+    "Wipro,Ravi Rao,Prospecting,999,2026-12-05",
+    'Airtel,Ravi Rao,Prospecting,"1,234,567",2026-12-05',
+)
+
+
+def test_indian_grouping_is_read_where_the_column_uses_it_and_nowhere_else():
+    mixed = load(INDIAN)
+    assert column(mixed, "amount") == [None, None, D("999.00"), D("1234567.00")]
+    assert mixed.report.unreadable["amount"] == UnreadableCells(2, ("1,23,456.50", "₹12,34,567"))
+    consistent = load(INDIAN.replace('"1,234,567"', '"12,34,567"'))
+    assert column(consistent, "amount") == [
+        D("1234567.00"),
+        D("123456.50"),
+        D("999.00"),
+        D("1234567.00"),
+    ]
+
+
 # --- UTF-16 -----------------------------------------------------------------------------------
 
 UTF16_TEXT = lines(
