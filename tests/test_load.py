@@ -1049,6 +1049,10 @@ def test_a_crlf_export_with_a_byte_order_mark_and_a_sep_line_reads_every_deal():
         ("Closed lost reason", ""),  # HubSpot
         ("Lost reason", "Deal - "),  # Pipedrive
         ("Status Reason", ""),  # Dynamics
+        ("LossReason__c", ""),  # a Salesforce custom field
+        ("Closed_Lost_Reason__c", ""),
+        ("Reason lost", ""),
+        ("Closed Lost Reason", ""),
     ],
 )
 def test_each_crms_loss_reason_is_kept_for_lost_deals_only(header, deal_prefix):
@@ -1062,6 +1066,22 @@ def test_each_crms_loss_reason_is_kept_for_lost_deals_only(header, deal_prefix):
     )
     assert loaded.report.mapping["loss_reason"] == f"{deal_prefix}{header}"
     assert column(loaded, "loss_reason") == ["Went with a competitor", None, None]
+
+
+def test_a_data_exports_custom_loss_reason_is_its_loss_reason_not_an_unused_column():
+    loaded = load(
+        lines(
+            '"Id","IsDeleted","StageName","Amount","CloseDate","OwnerId","IsWon","IsClosed",'
+            '"Region__c","LossReason__c"',
+            '"0061","0","Cerrada perdida","100","2026-10-02","005A","0","1","EMEA","Price"',
+            '"0062","0","Negociación","200","2026-12-02","005A","0","0","EMEA",""',
+        ),
+        "Opportunity.csv",
+    )
+    assert loaded.report.layout == "Salesforce Data Export (Opportunity.csv)"
+    assert loaded.report.mapping["loss_reason"] == "LossReason__c"
+    assert loaded.report.unmapped_headers == ("Region__c",)
+    assert column(loaded, "loss_reason") == ["Price", None]
 
 
 def test_the_exports_other_columns_stay_with_the_deals_as_text():

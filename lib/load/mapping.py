@@ -54,9 +54,11 @@ FIELDS: tuple[Field, ...] = (
           "lastactivitytime", "lastactivityon", "lastcontacted", "dateoflastactivity")),
     Field("next_step", "Next step", ("nextstep", "nextsteps", "nextaction")),
     # Why a lost deal was lost. Dynamics' Status Reason also names the reason for open and won
-    # deals ("In Progress", "Won"); only a lost deal's is read as a loss reason.
+    # deals ("In Progress", "Won"); only a lost deal's is read as a loss reason. Salesforce orgs
+    # add it as a custom field (LossReason__c, Closed_Lost_Reason__c).
     Field("loss_reason", "Loss reason", ("lossreason", "closedlostreason", "lostreason",
-          "reasonlost", "reasonforloss", "statusreason")),
+          "reasonlost", "reasonforloss", "statusreason", "lossreasonc", "closedlostreasonc",
+          "lostreasonc", "reasonlostc")),
     Field("team", "Team", ("team", "salesteam", "regionaloffice", "region", "territory")),
     Field("manager", "Manager", ("manager", "salesmanager", "ownermanager", "reportsto")),
     # Columns that decide a deal's status and real close when the export has them.
