@@ -424,6 +424,77 @@ def test_pipedrive_open_deal_in_the_stage_won_deals_sit_in_keeps_a_stage_probabi
     assert deals["205"] == ("205", "open", None, None, 0.1)
 
 
+# Pipedrive's current export, named "Spreadsheet": no "Deal - " prefix, every field quoted.
+PIPEDRIVE_CURRENT = lines(
+    '"ID","Title","Creator","Owner","Value","Currency of Value","Organization","Pipeline",'
+    '"Contact person","Stage","Status","Deal created","Update time","Last stage change",'
+    '"Next activity date","Last activity date","Won time","Lost time","Deal closed on",'
+    '"Lost reason","Expected close date","Probability","Weighted value","MRR","ARR"',
+    '"301","Acme CRM","Lena Vogel","Lena Vogel","12000","EUR","Acme GmbH","Sales","Jo Linde",'
+    '"Negotiations Started","open","2026-09-01 10:00:00","2026-11-01 10:00:00",'
+    '"2026-10-01 10:00:00","","2026-11-02","","","","","","60","7200","0","0"',
+    '"302","Globex","Lena Vogel","Jonas Berg","5000","EUR","Globex AG","Sales","",'
+    '"Proposal Made","won","2026-08-01 10:00:00","2026-10-20 10:00:00","2026-10-20 10:00:00",'
+    '"","","2026-10-20 10:00:00","","2026-10-20 10:00:00","","2026-09-30","","0","0","0"',
+    '"303","Initech","Lena Vogel","Jonas Berg","0","EUR","Initech SA","Sales","","Qualified",'
+    '"lost","2026-07-01 10:00:00","2026-10-05 11:00:00","","","","","2026-10-05 11:00:00",'
+    '"2026-10-05 11:00:00","Price","2026-11-30","","0","0","0"',
+)
+
+
+def test_pipedrives_current_unprefixed_export_is_recognised_and_closes_on_won_and_lost_time():
+    loaded = load(PIPEDRIVE_CURRENT, "deals-12345-67.csv")
+    report = loaded.report
+    assert report.layout == "Pipedrive deals"
+    assert {key: report.mapping[key] for key in ("owner", "amount", "close_date", "status",
+            "won_date", "lost_date", "currency", "loss_reason")} == {
+        "owner": "Owner",
+        "amount": "Value",
+        "close_date": "Expected close date",
+        "status": "Status",
+        "won_date": "Won time",
+        "lost_date": "Lost time",
+        "currency": "Currency of Value",
+        "loss_reason": "Lost reason",
+    }  # fmt: skip
+    assert facts(loaded) == [
+        ("301", "open", D("12000.00"), None, 0.6),
+        ("302", "won", D("5000.00"), date(2026, 10, 20), 1.0),
+        ("303", "lost", D("0.00"), date(2026, 10, 5), 0.0),
+    ]
+
+
+# A monday.com sales board of one group (each further group repeats the header row).
+MONDAY_BOARD = lines(
+    "Deal Name,Owner,Deal Status,Deal Stage,Deal value,Close Date (A),Tentative Close Date,"
+    "Closure Probability,Created Date",
+    "Acme,Ana Ruiz,Open,Proposal,12000,,2026-12-15,0.6,2026-09-01",
+    "Globex,Ben Ode,Won,Negotiation,5000,2026-10-20,2026-09-30,1,2026-08-01",
+    "Initech,Ben Ode,Dead,Qualification,3000,2026-10-05,2026-11-30,0,2026-07-01",
+    "Hooli,Ana Ruiz,On Hold,Discovery,8000,,2027-01-31,0.2,2026-10-01",
+)
+
+
+def test_monday_sales_board_is_recognised_and_closed_deals_close_on_their_actual_date():
+    loaded = load(MONDAY_BOARD, "Sales Pipeline.csv")
+    report = loaded.report
+    assert report.layout == "monday.com sales board"
+    assert {key: report.mapping[key] for key in ("status", "amount", "close_date",
+            "actual_close_date", "probability")} == {
+        "status": "Deal Status",
+        "amount": "Deal value",
+        "close_date": "Tentative Close Date",
+        "actual_close_date": "Close Date (A)",
+        "probability": "Closure Probability",
+    }  # fmt: skip
+    assert [(d[1], d[2], d[3], d[4]) for d in facts(loaded)] == [
+        ("open", D("12000.00"), date(2026, 12, 15), 0.6),
+        ("won", D("5000.00"), date(2026, 10, 20), 1.0),
+        ("lost", D("3000.00"), date(2026, 10, 5), 0.0),
+        ("open", D("8000.00"), date(2027, 1, 31), 0.2),
+    ]
+
+
 def xlsx(rows: list[list[object]]) -> bytes:
     """A minimal one-sheet workbook (inline strings, plain numbers), as Excel would zip it."""
 

@@ -30,7 +30,7 @@ FIELDS: tuple[Field, ...] = (
           "closevalue", "dealamount", "opportunityamount", "revenue", "totalvalue"), required=True),
     Field("close_date", "Close date", ("closedate", "expectedclosedate", "closingdate",
           "estclosedate", "estimatedclosedate", "expectedclose", "expectedclosingdate",
-          "targetclosedate"), required=True),
+          "targetclosedate", "tentativeclosedate"), required=True),
     Field("opportunity_id", "Opportunity ID", ("opportunityid", "id", "recordid", "dealid",
           "donotmodifyopportunity", "opportunitynumber", "dealnumber")),
     Field("name", "Deal name", ("opportunityname", "dealname", "name", "title", "topic",
@@ -43,7 +43,7 @@ FIELDS: tuple[Field, ...] = (
     Field("created_date", "Created date", ("createddate", "createdate", "created", "dealcreated",
           "createdon", "createdtime", "creationdate", "engagedate", "datecreated", "createdat")),
     Field("probability", "Probability", ("probability", "probabilitypercent", "winprobability",
-          "dealprobability")),
+          "dealprobability", "closureprobability")),
     # ForecastCategory holds the API values (BestCase, Forecast…), the same in every language.
     Field("forecast_category", "Forecast category", ("forecastcategory", "forecastcategoryname",
           "forecast")),
@@ -68,8 +68,9 @@ FIELDS: tuple[Field, ...] = (
     Field("is_deleted", "Deleted flag (IsDeleted)", ("isdeleted",)),
     Field("won_date", "Won date", ("wontime", "wondate", "datewon")),
     Field("lost_date", "Lost date", ("losttime", "lostdate", "datelost")),
+    # monday.com's sales board names the actual close date "Close Date (A)".
     Field("actual_close_date", "Actual close date", ("actualclosedate", "closedon", "dateclosed",
-          "closedtime")),
+          "closedtime", "closedatea")),
     Field("actual_amount", "Actual revenue (won deals)", ("actualrevenue", "actualvalue",
           "actualamount")),
 )  # fmt: skip

@@ -1,5 +1,6 @@
 -- Each row's cells (cells: every field read from its raw column, lib/load/classify.py) with the
--- status the export states: IsWon and IsClosed first, then the words of a Status column.
+-- status the export states: IsWon and IsClosed first, then the words of a Status column
+-- (monday.com's sales board says Dead for lost, On Hold for a deal still open).
 -- Without a stage column the stated status ("won", "open") stands in as the stage.
 SELECT * REPLACE (coalesce(stage, status) AS stage),
     CASE
@@ -7,7 +8,7 @@ SELECT * REPLACE (coalesce(stage, status) AS stage),
         WHEN is_closed THEN 'lost'
         WHEN is_closed = FALSE THEN 'open'
         WHEN lower(status) IN ('won', 'closed won', 'closedwon') THEN 'won'
-        WHEN lower(status) IN ('lost', 'closed lost', 'closedlost') THEN 'lost'
-        WHEN lower(status) IN ('open', 'active', 'in progress') THEN 'open'
+        WHEN lower(status) IN ('lost', 'closed lost', 'closedlost', 'dead') THEN 'lost'
+        WHEN lower(status) IN ('open', 'active', 'in progress', 'on hold') THEN 'open'
     END AS stated_status
 FROM cells
