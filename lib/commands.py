@@ -49,9 +49,15 @@ def inspect_report(loaded: LoadedExport) -> dict[str, object]:
         "rows_rejected": report.rows_rejected,
         "rejected": report.rejected,
         "duplicate_ids": list(report.duplicate_ids),
-        "unreadable": {
-            key: {"count": cells.count, "examples": list(cells.examples)}
-            for key, cells in report.unreadable.items()
+        **{
+            name: {
+                key: {"count": cells.count, "examples": list(cells.examples)}
+                for key, cells in counted.items()
+            }
+            for name, counted in (
+                ("unreadable", report.unreadable),
+                ("placeholder_dates", report.placeholder_dates),
+            )
         },
         "stages": [
             {

@@ -254,9 +254,11 @@ with tabs[3]:
         ("Open deals without an amount", summary["open_without_amount"]),
         ("Duplicate opportunity IDs (first row kept)", len(report.duplicate_ids)),
         *(
-            (f"{FIELDS_BY_KEY[key].label}: cells not readable, e.g. "
+            (f"{FIELDS_BY_KEY[key].label}: {what}, e.g. "
              f"{', '.join(repr(e) for e in cells.examples)}", cells.count)
-            for key, cells in report.unreadable.items()
+            for what, counted in (("cells not readable", report.unreadable),
+                                  ("placeholder dates read as no date", report.placeholder_dates))
+            for key, cells in counted.items()
         ),
     ]  # fmt: skip
     st.dataframe(pd.DataFrame(quality, columns=["What", "Count"]), hide_index=True)

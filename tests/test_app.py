@@ -243,3 +243,17 @@ def test_the_app_listens_on_this_computer_only_and_reports_nothing_by_default():
     assert config["server"]["address"] == "localhost"
     assert config["server"]["headless"] is True
     assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_placeholder_dates_are_listed_on_the_data_page_with_their_count():
+    export = (
+        b"Opportunity Owner,Stage,Amount,Close Date\n"
+        b"Ann,Prospecting,100,12/31/9999\n"
+        b"Ann,Prospecting,200,11/20/2026\n"
+        b"Bo,Prospecting,300,1/1/1970\n"
+    )
+    at = upload(run_app(source="My uploads"), "placeholders.csv", export)
+    quality = dict(table_with(at, "What").itertuples(index=False))
+    assert (
+        quality["Close date: placeholder dates read as no date, e.g. '1/1/1970', '12/31/9999'"] == 2
+    )

@@ -220,3 +220,19 @@ def test_help_answers_without_loading_duckdb_pandas_or_arrow():
     )
     assert "python -m lib.cli" in result.stdout
     assert result.stdout.strip().endswith("[]")
+
+
+def test_inspect_json_lists_placeholder_dates_per_field(tmp_path, capsys):
+    export = tmp_path / "placeholders.csv"
+    export.write_text(
+        "Opportunity Owner,Stage,Amount,Close Date,Created Date\n"
+        "Ann,Prospecting,100,9999-12-31,1900-01-01\n"
+        "Ann,Prospecting,200,2026-11-20,2026-10-01\n"
+    )
+    assert main(["inspect", str(export), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["placeholder_dates"] == {
+        "close_date": {"count": 1, "examples": ["9999-12-31"]},
+        "created_date": {"count": 1, "examples": ["1900-01-01"]},
+    }
+    assert report["unreadable"] == {}

@@ -23,6 +23,7 @@ from lib.load.files import footer_start
 from lib.load.mapping import with_choices
 from lib.load.opportunities import (
     LoadedExport,
+    PlaceholderDates,
     UnreadableCells,
     load_opportunities,
     normalise,
@@ -840,6 +841,46 @@ def test_indian_grouping_is_read_where_the_column_uses_it_and_nowhere_else():
         D("999.00"),
         D("1234567.00"),
     ]
+
+
+# --- Placeholder dates ------------------------------------------------------------------------
+
+PLACEHOLDERS = lines(
+    "Opportunity Owner,Stage,Amount,Close Date,Created Date",
+    "Ana Ruiz,Prospecting,100,12/31/9999,1/1/1900",
+    "Ana Ruiz,Prospecting,200,11/20/2026,1/1/1970",
+    "Ben Ode,Closed Won,300,1/1/1970,9/1/2026",
+    "Ben Ode,Prospecting,400,TBD,1/1/1970",
+)
+
+
+def test_placeholder_dates_are_no_date_and_listed_apart_from_unreadable_cells():
+    loaded = load(PLACEHOLDERS)
+    report = loaded.report
+    assert column(loaded, "close_date") == [None, date(2026, 11, 20), None]
+    assert column(loaded, "created_date") == [None, None, None]
+    assert report.rejected == {"closed deal without a readable close date": 1}
+    assert report.placeholder_dates == {
+        "close_date": PlaceholderDates(2, ("1/1/1970", "12/31/9999")),
+        "created_date": PlaceholderDates(3, ("1/1/1900", "1/1/1970")),
+    }
+    assert report.unreadable == {"close_date": UnreadableCells(1, ("TBD",))}
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("1900-01-01", "%Y-%m-%d"),
+        ("1970-01-01T00:00:00.000+0000", "%Y-%m-%d"),
+        ("9999-12-31", "%Y-%m-%d"),
+        ("31.12.9999", "%d.%m.%Y"),
+        ("01/01/0001", "%m/%d/%Y"),
+        ("30/12/1899", "%d/%m/%Y"),
+        ("1/1/1970", "%m/%d/%Y"),
+    ],
+)
+def test_placeholder_days_in_any_format_are_no_date(text, fmt):
+    assert parse_dates([text], fmt) == [None]
 
 
 # --- UTF-16 -----------------------------------------------------------------------------------

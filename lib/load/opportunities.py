@@ -28,6 +28,7 @@ from lib.load.errors import LoadError
 from lib.load.files import RawTable, read_table
 from lib.load.layouts import Layout, recognise_layout
 from lib.load.mapping import (
+    DATE_FIELDS,
     FIELDS_BY_KEY,
     Mapping,
     check_required,
@@ -67,6 +68,15 @@ class UnreadableCells:
 
 
 @dataclass(frozen=True)
+class PlaceholderDates:
+    """Cells of one date field that wrote a day meaning "no date" (1900-01-01, 12/31/9999…):
+    read as no date, and counted apart from the unreadable ones."""
+
+    count: int
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LoadReport:
     """What the Data page and `cli inspect` show about one load."""
 
@@ -92,6 +102,7 @@ class LoadReport:
     currencies: tuple[str, ...] = field(default_factory=tuple)
     # A Salesforce Data Export's CurrencyType names the currency its rates convert into.
     corporate_currency: str | None = None
+    placeholder_dates: dict[str, PlaceholderDates] = field(default_factory=dict)
 
     @property
     def display_currency(self) -> str | None:
@@ -251,6 +262,9 @@ def _load_report(
     rows: _Rows,
 ) -> LoadReport:
     """What the load read, kept and rejected, from the rows registered as `deals`."""
+    unreadable, placeholders = _cells_not_read(
+        con, [key for key in PARSED_FIELDS if key in mapping], rows.formats
+    )
     return LoadReport(
         file_name=filename,
         file_kind=raw.file_kind,
@@ -262,7 +276,7 @@ def _load_report(
         rejected=_rejected_counts(con, raw),
         rejected_examples=_rejected_examples(con, raw),
         duplicate_ids=_duplicate_ids(con),
-        unreadable=_unreadable_cells(con, [key for key in PARSED_FIELDS if key in mapping]),
+        unreadable=unreadable,
         date_readings=rows.formats.readings,
         stage_rules=rows.rules,
         encoding=raw.encoding,
@@ -272,6 +286,7 @@ def _load_report(
         decimal_comma=rows.formats.decimal_comma,
         probability_percent=rows.formats.percent,
         currencies=_currencies(con),
+        placeholder_dates=placeholders,
     )
 
 
@@ -331,26 +346,56 @@ def _currencies(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     )
 
 
-def _unreadable_cells(
-    con: duckdb.DuckDBPyConnection, keys: list[str]
-) -> dict[str, UnreadableCells]:
+def _cells_not_read(
+    con: duckdb.DuckDBPyConnection, keys: list[str], formats: Formats
+) -> tuple[dict[str, UnreadableCells], dict[str, PlaceholderDates]]:
+    """Each parsed field's unreadable cells, and each date field's placeholders (placeholder_day
+    in values.sql: a day that means "no date"), from the cells the load could not read."""
     if not keys:
-        return {}
-    selects = ", ".join(
-        f"count(unread_{k}), "
-        f"list(DISTINCT unread_{k} ORDER BY unread_{k}) FILTER (WHERE unread_{k} IS NOT NULL)"
-        f"[1:{SAMPLE_SIZE}]"
-        for k in keys
+        return {}, {}
+    # An Excel serial column writes no placeholder (parse_date, values.sql).
+    dates = [k for k in keys if k in DATE_FIELDS and formats.arguments[k] != "excel serial"]
+    # Only the text of a cell that was not read is tried again, in its column's format.
+    placeholders = ", ".join(
+        f"coalesce(placeholder_day(date_as_written(unread_{k}, $format_{k})), false) "
+        f"AS placeholder_{k}"
+        for k in dates
     )
-    # The examples are the first in alphabetical order: in any order DuckDB gives, the same file
-    # showed them in another order, or other ones, from one load to the next.
-    row = con.execute(f"SELECT {selects} FROM deals").fetchone()  # noqa: S608 - our own names
-    found = {}
-    for position, key in enumerate(keys):
-        count, examples = row[2 * position], row[2 * position + 1]
-        if count:
-            found[key] = UnreadableCells(count, tuple(examples or ()))
-    return found
+    selects = ", ".join(
+        [
+            *(_counted(f"unread_{k}", f"NOT placeholder_{k}" if k in dates else "true")
+              for k in keys),
+            *(_counted(f"unread_{k}", f"placeholder_{k}") for k in dates),
+        ]
+    )  # fmt: skip
+    cells = ", ".join([*(f"unread_{k}" for k in keys), *([placeholders] if dates else [])])
+    row = con.execute(
+        f"SELECT {selects} FROM (SELECT {cells} FROM deals)",  # noqa: S608 - our own names
+        {f"format_{k}": formats.arguments[k] for k in dates},
+    ).fetchone()
+    counted = [(row[i], tuple(row[i + 1] or ())) for i in range(0, len(row), 2)]
+    unreadable = {
+        key: UnreadableCells(*found)
+        for key, found in zip(keys, counted[: len(keys)], strict=True)
+        if found[0]
+    }
+    placeholder = {
+        key: PlaceholderDates(*found)
+        for key, found in zip(dates, counted[len(keys) :], strict=True)
+        if found[0]
+    }
+    return unreadable, placeholder
+
+
+def _counted(column: str, condition: str) -> str:
+    """The SQL of how many cells of `column` meet `condition`, and the first SAMPLE_SIZE of them
+    in alphabetical order: in any order DuckDB gives, the same file showed them in another order,
+    or other ones, from one load to the next."""
+    where = f"{column} IS NOT NULL AND {condition}"
+    return (
+        f"count(*) FILTER (WHERE {where}), "
+        f"list(DISTINCT {column} ORDER BY {column}) FILTER (WHERE {where})[1:{SAMPLE_SIZE}]"
+    )
 
 
 def _rejected_examples(con: duckdb.DuckDBPyConnection, raw: RawTable) -> tuple[dict, ...]:

@@ -74,19 +74,28 @@ CREATE OR REPLACE MACRO excel_serial_date(raw) AS CASE
         THEN DATE '1899-12-30' + CAST(floor(TRY_CAST(trim(raw) AS DOUBLE)) AS INTEGER)
 END;
 
--- A date in the column's format, or NULL. Years before 1900 are misreadings ("24" read as the
--- year 24), and strptime reads the word "infinity" as 1 January 1900: raising every date to at
--- least that day and then dropping that day discards both while parsing each cell only once.
--- Most cells are the bare date and parse as they are; only the rest are trimmed and cut.
+-- A cell as the day it writes in the column's text format, placeholders and misreadings
+-- included. Most cells are the bare date and parse as they are; only the rest are trimmed and cut.
+CREATE OR REPLACE MACRO date_as_written(raw, fmt) AS
+    CAST(coalesce(try_strptime(raw, fmt), try_strptime(date_text(raw), fmt)) AS DATE);
+
+-- Days CRMs and spreadsheets write for "no date": Excel's and Unix's day zero, .NET's first day,
+-- and "never" (any day of the year 9999).
+CREATE OR REPLACE MACRO placeholder_day(day) AS
+    day IN (DATE '0001-01-01', DATE '1899-12-30', DATE '1899-12-31', DATE '1900-01-01',
+            DATE '1970-01-01')
+    OR day >= DATE '9999-01-01';
+
+-- A date in the column's format, or NULL: a placeholder (placeholder_day) is no date. Years
+-- before 1900 are misreadings ("24" read as the year 24), and strptime reads the word "infinity"
+-- as 1 January 1900: clamping every date to between that day and 9999-01-01 and then dropping
+-- those two days (and 1970-01-01) discards them all while parsing each cell only once. An Excel
+-- serial number (20000 to 80000) is never a placeholder.
 CREATE OR REPLACE MACRO parse_date(raw, fmt) AS CASE
     WHEN fmt = 'excel serial' THEN excel_serial_date(raw)
-    ELSE nullif(
-        greatest(
-            CAST(coalesce(try_strptime(raw, fmt), try_strptime(date_text(raw), fmt)) AS DATE),
-            DATE '1900-01-01'
-        ),
-        DATE '1900-01-01'
-    )
+    ELSE nullif(nullif(nullif(
+        least(greatest(date_as_written(raw, fmt), DATE '1900-01-01'), DATE '9999-01-01'),
+        DATE '1900-01-01'), DATE '9999-01-01'), DATE '1970-01-01')
 END;
 
 -- "70%", "70", "0.7", "70,5 %": a share from 0 to 1; percent_scale says the column runs 0–100.
