@@ -141,7 +141,9 @@ if files is not None:
             icon=":material/badge:",
         )
 rates = data.rates
-if len(report.currencies) > 1 and not (files is not None and files.rates):
+# Rates are asked for only where the export has no amounts converted by the CRM itself.
+mixes_currencies = len(report.currencies) > 1 and not data.converted_amounts
+if mixes_currencies and not (files is not None and files.rates):
     st.warning(
         f"This export mixes {len(report.currencies)} currencies "
         f"({markdown_text(', '.join(report.currencies))}). "
@@ -152,7 +154,7 @@ if len(report.currencies) > 1 and not (files is not None and files.rates):
 
 has_history = files is not None and files.history_file is not None
 tabs = st.tabs(["Columns", "Stages", "Rows not loaded", "Data quality", "Owners", "Quotas"]
-               + (["Currencies"] if len(report.currencies) > 1 else [])
+               + (["Currencies"] if mixes_currencies else [])
                + (["History"] if has_history else []))  # fmt: skip
 
 with tabs[0]:
@@ -308,7 +310,7 @@ with tabs[5]:
                 ),
             )
 
-if len(report.currencies) > 1:
+if mixes_currencies:
     with tabs[6]:
         display = currency
         source = (

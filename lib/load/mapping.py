@@ -73,11 +73,18 @@ FIELDS: tuple[Field, ...] = (
           "closedtime", "closedatea")),
     Field("actual_amount", "Actual revenue (won deals)", ("actualrevenue", "actualvalue",
           "actualamount")),
+    # Every deal's amount in the company's currency, converted by the CRM at its own dated rates:
+    # a multi-currency Salesforce report's Amount (converted), HubSpot's Amount in company
+    # currency. When mapped, figures use it (lib/session.py).
+    Field("converted_amount", "Amount in the company's currency", ("amountconverted",
+          "amountincompanycurrency", "convertedamount")),
+    Field("converted_currency", "Currency of the converted amount", ("amountconvertedcurrency",
+          "convertedamountcurrency")),
 )  # fmt: skip
 FIELDS_BY_KEY = {field.key: field for field in FIELDS}
 DATE_FIELDS = ("close_date", "created_date", "last_activity_date", "won_date", "lost_date",
                "actual_close_date")  # fmt: skip
-AMOUNT_FIELDS = ("amount", "actual_amount")
+AMOUNT_FIELDS = ("amount", "actual_amount", "converted_amount")
 VENDOR_PREFIXES = ("deal", "opportunity", "opp")
 
 # What to add to an export that lacks a required field, in the user's words.

@@ -50,11 +50,15 @@ CANONICAL_COLUMNS = ("source_row", "opportunity_id", "name", "account", "owner",
                      "forecast_category", "lead_source", "type", "last_activity_date",
                      "next_step", "team", "manager", "late_stage", "loss_reason")  # fmt: skip
 SAMPLE_SIZE = 5
+# Beside the canonical columns when the export carries each deal's amount converted into the
+# company's currency (the converted_amount field): the figures' amounts (lib/session.py).
+CONVERTED_AMOUNT = "converted_amount"
 # Names the deals table (and the views over it) use besides the canonical columns: an export's
 # other column may not take one of them (DuckDB compares names without regard to case). Queries
 # that add a value to every column of the deals (SELECT *, …) name it here: the changes' deal_key
 # and explore's labels.
 RESERVED_NAMES = frozenset((*CANONICAL_COLUMNS, "amount_in_deal_currency", "deal_key",
+                            CONVERTED_AMOUNT,
                             "explore_by", "explore_by_time", "explore_by_order", "explore_split",
                             "explore_split_time", "explore_split_order"))  # fmt: skip
 
@@ -103,11 +107,19 @@ class LoadReport:
     # A Salesforce Data Export's CurrencyType names the currency its rates convert into.
     corporate_currency: str | None = None
     placeholder_dates: dict[str, PlaceholderDates] = field(default_factory=dict)
+    # The header of a column of amounts converted into the company's currency, which figures
+    # use, and that currency: named by the export, else the currency of the deals whose two
+    # amounts agree (HubSpot does not name its company currency), else None.
+    amount_column: str | None = None
+    converted_currency: str | None = None
 
     @property
     def display_currency(self) -> str | None:
-        """The currency figures are shown in: the corporate currency when the export gives
-        rates into it, else the export's most common one, None without any."""
+        """The currency figures are shown in: the currency of the export's converted amounts,
+        else the corporate currency when the export gives rates into it, else the export's most
+        common one; None without any."""
+        if self.amount_column:
+            return self.converted_currency
         return self.corporate_currency or (self.currencies[0] if self.currencies else None)
 
     @property
@@ -246,7 +258,9 @@ def _deals_kept(rows: _Rows, raw: RawTable, mapping: Mapping) -> pa.Table:
     # Filtering copies every column: only when a row was rejected.
     usable = checked.filter(pc.is_null(reasons)) if reasons.null_count < len(reasons) else checked
     extras = extra_column_names(raw.headers, set(mapping.values()))
-    deals = with_extra_columns(encode_picklists(usable.select(CANONICAL_COLUMNS)), raw, extras)
+    converted = (CONVERTED_AMOUNT,) if "converted_amount" in mapping else ()
+    canonical = encode_picklists(usable.select((*CANONICAL_COLUMNS, *converted)))
+    deals = with_extra_columns(canonical, raw, extras)
     # The text columns read as they are are copied only now, and only when the filter has not
     # copied them already: copying them as they joined the checked rows held both copies
     # through the queries above (about 35 MB more at the peak at a million deals).
@@ -287,6 +301,8 @@ def _load_report(
         probability_percent=rows.formats.percent,
         currencies=_currencies(con),
         placeholder_dates=placeholders,
+        amount_column=mapping.get("converted_amount"),
+        converted_currency=_converted_currency(con, raw, mapping),
     )
 
 
@@ -333,6 +349,31 @@ def _duplicate_ids(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
             {"reason": DUPLICATE_REASON},
         ).fetchall()
     )
+
+
+def _converted_currency(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping
+) -> str | None:
+    """The currency of the converted amounts (LoadReport.converted_currency)."""
+    if "converted_amount" not in mapping:
+        return None
+    if "converted_currency" in mapping:
+        return _most_common_code(raw.table[raw.column_for(mapping["converted_currency"])])
+    agreeing = con.execute(
+        "SELECT DISTINCT currency FROM deals WHERE reject_reason IS NULL "
+        "AND currency IS NOT NULL AND converted_amount = amount"
+    ).fetchall()
+    return agreeing[0][0] if len(agreeing) == 1 else None
+
+
+def _most_common_code(cells: pa.ChunkedArray) -> str | None:
+    """The most common currency code of a column, None when it has none."""
+    codes = pc.drop_null(pc.utf8_upper(pc.utf8_trim_whitespace(cells)))
+    counts = pc.value_counts(codes.filter(pc.not_equal(codes, "")))
+    if not len(counts):
+        return None
+    most = pc.index(counts.field("counts"), pc.max(counts.field("counts"))).as_py()
+    return counts.field("values")[most].as_py()
 
 
 def _currencies(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
