@@ -19,7 +19,7 @@ from lib.overview import default_as_of, export_summary, stage_amounts
 from lib.qbr import qbr
 from lib.qbr_files import qbr_html
 from lib.report import json_ready, qbr_section, report
-from lib.session import Session, assemble
+from lib.session import Session, assemble, uses_converted_amounts
 from lib.settings import REFERRAL_KEYWORDS, Settings
 
 
@@ -49,9 +49,15 @@ def inspect_report(loaded: LoadedExport) -> dict[str, object]:
         "rows_rejected": report.rows_rejected,
         "rejected": report.rejected,
         "duplicate_ids": list(report.duplicate_ids),
-        "unreadable": {
-            key: {"count": cells.count, "examples": list(cells.examples)}
-            for key, cells in report.unreadable.items()
+        **{
+            name: {
+                key: {"count": cells.count, "examples": list(cells.examples)}
+                for key, cells in counted.items()
+            }
+            for name, counted in (
+                ("unreadable", report.unreadable),
+                ("placeholder_dates", report.placeholder_dates),
+            )
         },
         "stages": [
             {
@@ -66,6 +72,7 @@ def inspect_report(loaded: LoadedExport) -> dict[str, object]:
         "questions": _questions(report.questions, session.connection()),
         "currencies": list(report.currencies),
         **_export_files(loaded),
+        **_converted_amounts(loaded),
         **{
             key: value.isoformat() if isinstance(value, date) else value
             for key, value in summary.items()
@@ -94,6 +101,17 @@ def _export_files(loaded: LoadedExport) -> dict[str, object]:
         "files_used": [{"file": used.file, "taken": used.taken} for used in files.files_used],
         "files_not_used": list(files.not_used),
         "display_currency": loaded.report.display_currency,
+    }
+
+
+def _converted_amounts(loaded: LoadedExport) -> dict[str, object]:
+    """When figures use the export's converted amounts: "amount_column" (the header read) and
+    "currency" (theirs); nothing otherwise."""
+    if not uses_converted_amounts(loaded):
+        return {}
+    return {
+        "amount_column": loaded.report.amount_column,
+        "currency": loaded.report.display_currency,
     }
 
 

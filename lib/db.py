@@ -57,6 +57,7 @@ def open_database(
     config: dict[str, object] | None = None,
     opportunities: pa.Table | None = None,
     set_apart_tables: dict[str, pa.Table] | None = None,
+    converted_amounts: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """A private connection whose `opportunities` holds every figure's deals, and whose other
     tables hold what the figures read of them again and again (SET_APART_SQL): the open deals
@@ -71,7 +72,10 @@ def open_database(
     The Arrow tables are shared read-only (registering copies nothing); the reps file's team and
     manager win over the export's own, and its names replace the user IDs deals are owned by;
     with rates, amounts are converted into the display currency and a deal in a currency without
-    a rate has no amount rather than a wrong one. `push_counts` (opportunity_id, pushes) flags
+    a rate has no amount rather than a wrong one. With `converted_amounts`, each deal's amount
+    is the one the export converted into the company's currency (its converted_amount column)
+    and no rate applies. Either way the deal's own amount stays, as amount_in_deal_currency,
+    with its currency. `push_counts` (opportunity_id, pushes) flags
     deals whose close date keeps moving; a session may register a newer one under the same name.
     `config` holds DuckDB settings to open the database with (the SQL box's sandbox).
     """
@@ -89,12 +93,15 @@ def open_database(
             }
         ),
     )
-    converted = (
-        "CASE WHEN d.currency IS NULL THEN d.amount "
-        "ELSE CAST(d.amount * x.rate AS DECIMAL(18, 2)) END"
-        if rates
-        else "d.amount"
-    )
+    if converted_amounts:
+        converted = "d.converted_amount"
+    elif rates:
+        converted = (
+            "CASE WHEN d.currency IS NULL THEN d.amount "
+            "ELSE CAST(d.amount * x.rate AS DECIMAL(18, 2)) END"
+        )
+    else:
+        converted = "d.amount"
     con.execute(
         f"""
         CREATE VIEW resolved_deals AS
@@ -148,7 +155,10 @@ def set_apart(deals: pa.Table) -> dict[str, pa.Table]:
 
 
 def resolve_deals(
-    deals: pa.Table, reps: pa.Table | None = None, rates: dict[str, float] | None = None
+    deals: pa.Table,
+    reps: pa.Table | None = None,
+    rates: dict[str, float] | None = None,
+    converted_amounts: bool = False,
 ) -> pa.Table:
     """The deals as every figure reads them (see open_database), worked out once: at a million
     deals, joining the reps and rates again in every query cost a page about a fifth of its time.
@@ -157,7 +167,7 @@ def resolve_deals(
     deals' own order (by source_row), and set on the deals table, whose other columns are shared
     rather than copied. Deals in another order are taken from the view whole.
     """
-    con = open_database(deals, reps=reps, rates=rates)
+    con = open_database(deals, reps=reps, rates=rates, converted_amounts=converted_amounts)
     try:
         changed = con.sql(
             "SELECT source_row, owner, team, manager, amount FROM resolved_deals "

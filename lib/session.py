@@ -61,6 +61,11 @@ class Session:
         return self.export.report.display_currency
 
     @property
+    def converted_amounts(self) -> bool:
+        """True when figures use the export's converted amounts (uses_converted_amounts)."""
+        return uses_converted_amounts(self.export)
+
+    @property
     def table_names(self) -> tuple[str, ...]:
         """The tables a query of the SQL box may read."""
         return (*TABLES, HISTORY) if self.history is not None else TABLES
@@ -77,18 +82,29 @@ class Session:
             config=config,
             opportunities=self.resolved.deals,
             set_apart_tables=self.resolved.set_apart,
+            converted_amounts=self.converted_amounts,
         )
         if self.history is not None:
             con.register(HISTORY, self.history)
         return con
 
 
+def uses_converted_amounts(export: LoadedExport) -> bool:
+    """True when the export carries each deal's amount converted by the CRM into the company's
+    currency (Amount (converted), Amount in company currency): figures use those, at the CRM's
+    own dated rates, and the deal's own amount and currency stay beside them."""
+    return export.report.amount_column is not None
+
+
 def session_rates(
     export: LoadedExport, entered: dict[str, float] | None = None
 ) -> dict[str, float] | None:
-    """Rates into the display currency: those the user entered, else a Data Export's CurrencyType
+    """Rates into the display currency: none when the export's amounts come converted already
+    (uses_converted_amounts); else those the user entered, else a Data Export's CurrencyType
     rates into its corporate currency, else (an export mixing currencies) only the display
     currency's own, so that no total adds euros to dollars; None for one currency."""
+    if uses_converted_amounts(export):
+        return None
     if entered:
         return entered
     if export.export_files is not None and export.export_files.rates:
@@ -110,7 +126,9 @@ def resolve(
     export: LoadedExport, reps: LoadedReps | None, rates: dict[str, float] | None
 ) -> ResolvedDeals:
     """The deals resolved against the reps and rates, worked out once per load."""
-    deals = resolve_deals(export.deals, reps.reps if reps else None, rates)
+    deals = resolve_deals(
+        export.deals, reps.reps if reps else None, rates, uses_converted_amounts(export)
+    )
     return ResolvedDeals(deals, set_apart(deals))
 
 

@@ -143,7 +143,9 @@ if files is not None:
             icon=":material/badge:",
         )
 rates = data.rates
-if len(report.currencies) > 1 and not (files is not None and files.rates):
+# Rates are asked for only where the export has no amounts converted by the CRM itself.
+mixes_currencies = len(report.currencies) > 1 and not data.converted_amounts
+if mixes_currencies and not (files is not None and files.rates):
     st.warning(
         f"This export mixes {len(report.currencies)} currencies "
         f"({markdown_text(', '.join(report.currencies))}). "
@@ -154,7 +156,7 @@ if len(report.currencies) > 1 and not (files is not None and files.rates):
 
 has_history = files is not None and files.history_file is not None
 tabs = st.tabs(["Columns", "Stages", "Rows not loaded", "Data quality", "Owners", "Quotas"]
-               + (["Currencies"] if len(report.currencies) > 1 else [])
+               + (["Currencies"] if mixes_currencies else [])
                + (["History"] if has_history else []))  # fmt: skip
 
 with tabs[0]:
@@ -260,9 +262,11 @@ with tabs[3]:
         ("Open deals without an amount", summary["open_without_amount"]),
         ("Duplicate opportunity IDs (first row kept)", len(report.duplicate_ids)),
         *(
-            (f"{FIELDS_BY_KEY[key].label}: cells not readable, e.g. "
+            (f"{FIELDS_BY_KEY[key].label}: {what}, e.g. "
              f"{', '.join(repr(e) for e in cells.examples)}", cells.count)
-            for key, cells in report.unreadable.items()
+            for what, counted in (("cells not readable", report.unreadable),
+                                  ("placeholder dates read as no date", report.placeholder_dates))
+            for key, cells in counted.items()
         ),
     ]  # fmt: skip
     table(pd.DataFrame(quality, columns=["What", "Count"]), hide_index=True)
@@ -312,7 +316,7 @@ with tabs[5]:
                 ),
             )
 
-if len(report.currencies) > 1:
+if mixes_currencies:
     with tabs[6]:
         display = currency
         source = (

@@ -238,6 +238,15 @@ MIXED_CURRENCIES = (
 )
 
 
+# A Dutch Salesforce report whose GBP deal is converted into the org's EUR by Salesforce.
+CONVERTED_AMOUNTS = (
+    b"Opportunity Owner;Stage;Amount Currency;Amount;Amount (converted) Currency;"
+    b"Amount (converted);Close Date\r\n"
+    b"Jan;Closed Won;EUR;1.000,00;EUR;1.000,00;3-11-2026\r\n"
+    b"Jan;Closed Won;GBP;2.000,00;EUR;2.300,00;4-11-2026\r\n"
+)
+
+
 def test_mixed_currencies_ask_for_rates_and_figures_use_them():
     at = upload(run_app(source="My uploads"), "mixed.csv", MIXED_CURRENCIES)
     assert "mixes 2 currencies (USD, EUR)" in at.warning[0].value
@@ -311,3 +320,23 @@ def test_owners_shown_as_crm_user_ids_are_said_to_be_ids_until_a_reps_file_names
     reps = b"Id,Name,Team\n0058a00000MNWtFAAX,Bo Chen,East\n0058a00000MNWtG,Cy Diaz,East\n"
     upload(at, "reps.csv", reps, kind="reps")
     assert not [info.value for info in at.info if "CRM user ID" in info.value]
+
+
+def test_placeholder_dates_are_listed_on_the_data_page_with_their_count():
+    export = (
+        b"Opportunity Owner,Stage,Amount,Close Date\n"
+        b"Ann,Prospecting,100,12/31/9999\n"
+        b"Ann,Prospecting,200,11/20/2026\n"
+        b"Bo,Prospecting,300,1/1/1970\n"
+    )
+    at = upload(run_app(source="My uploads"), "placeholders.csv", export)
+    quality = dict(table_with(at, "What").itertuples(index=False))
+    assert (
+        quality["Close date: placeholder dates read as no date, e.g. '1/1/1970', '12/31/9999'"] == 2
+    )
+
+
+def test_converted_amounts_are_the_figures_and_no_rates_are_asked_for():
+    at = upload(run_app(source="My uploads"), "rapport.csv", CONVERTED_AMOUNTS)
+    assert not any("mixes" in warning.value for warning in at.warning)
+    assert metrics(at)["Won"] == "€3.3K · 2 deals"

@@ -111,6 +111,8 @@ def test_a_bad_file_ends_in_a_clear_message_or_a_counted_partial_load(case, corp
         assert (report.rows_read, report.rows_loaded) == (case["rows_read"], case["rows_loaded"])
         assert report.rejected == case["rejected"]
         assert {key: cells.count for key, cells in report.unreadable.items()} == case["unreadable"]
+        placeholders = {key: cells.count for key, cells in report.placeholder_dates.items()}
+        assert placeholders == case.get("placeholder_dates", {})
         for field, values in case.get("cells", {}).items():
             assert as_text(loaded.deals.column(field).to_pylist()) == values
         for field, lengths in case.get("cell_lengths", {}).items():

@@ -257,3 +257,42 @@ def test_help_answers_without_loading_duckdb_pandas_or_arrow():
     )
     assert "python -m lib.cli" in result.stdout
     assert result.stdout.strip().endswith("[]")
+
+
+def test_inspect_json_lists_placeholder_dates_per_field(tmp_path, capsys):
+    export = tmp_path / "placeholders.csv"
+    export.write_text(
+        "Opportunity Owner,Stage,Amount,Close Date,Created Date\n"
+        "Ann,Prospecting,100,9999-12-31,1900-01-01\n"
+        "Ann,Prospecting,200,2026-11-20,2026-10-01\n"
+    )
+    assert main(["inspect", str(export), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["placeholder_dates"] == {
+        "close_date": {"count": 1, "examples": ["9999-12-31"]},
+        "created_date": {"count": 1, "examples": ["1900-01-01"]},
+    }
+    assert report["unreadable"] == {}
+
+
+def test_inspect_json_names_the_converted_amount_column_and_its_currency(tmp_path, capsys):
+    export = tmp_path / "rapport.csv"
+    export.write_bytes(
+        b"Opportunity Owner;Stage;Amount Currency;Amount;Amount (converted) Currency;"
+        b"Amount (converted);Close Date\r\n"
+        b"Jan;Negotiation/Review;EUR;13884,00;EUR;13884,00;17-7-2018\r\n"
+        b"Jan;Prospecting;GBP;2.000,00;EUR;2.300,00;30-9-2018\r\n"
+    )
+    assert main(["inspect", str(export), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["amount_column"], report["currency"]) == ("Amount (converted)", "EUR")
+    assert report["currencies"] == ["EUR", "GBP"]
+    assert report["amount_open"] == 16184.0
+
+
+def test_inspect_json_has_no_amount_column_without_converted_amounts(tmp_path, capsys):
+    export = tmp_path / "plain.csv"
+    export.write_text("Opportunity Owner,Stage,Amount,Close Date\nAnn,Prospecting,100,2026-11-20\n")
+    assert main(["inspect", str(export), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "amount_column" not in report and "currency" not in report

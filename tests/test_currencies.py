@@ -3,6 +3,7 @@ without a rate has no amount (rather than a wrong one), and no page fails on it,
 whose won deals all lack an amount."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -24,6 +25,7 @@ from lib.pipeline_warnings import (
 from lib.qbr import qbr
 from lib.qbr_files import csv_zip, qbr_html
 from lib.report import report
+from lib.session import assemble
 from lib.settings import Settings
 
 SETTINGS = Settings(as_of=date(2026, 11, 20))
@@ -127,3 +129,60 @@ def test_rates_rescale_to_another_display_currency_and_name_what_has_none():
         rescaled(rates, "GBP")
     assert without_rate(("MXN", "COP", "USD"), {"MXN": 1.0}) == ("COP", "USD")
     assert without_rate(("MXN",), None) == ()
+
+
+# A Dutch multi-currency Salesforce report: semicolons, decimal commas, D-M-YYYY dates, EUR and
+# GBP deals side by side, and each deal's amount converted into the org's EUR at its own rates.
+DUTCH_REPORT = (
+    b"Opportunity Owner;Opportunity Name;Stage;Amount Currency;Amount;"
+    b"Amount (converted) Currency;Amount (converted);Close Date;Created Date\r\n"
+    b"Jan de Vries;Rijkswaterstaat;Negotiation/Review;EUR;13884,00;EUR;13884,00;17-7-2018;"
+    b"1-5-2018\r\n"
+    b"Jan de Vries;Tesco;Closed Won;GBP;1.000,00;EUR;1.150,00;3-7-2018;1-4-2018\r\n"
+    b"Piet Bakker;BP;Prospecting;GBP;2.000,00;EUR;2.300,00;30-9-2018;1-6-2018\r\n"
+    b"Piet Bakker;Shell;Prospecting;;;;;30-9-2018;1-6-2018\r\n"
+)
+
+
+def test_a_report_with_converted_amounts_counts_every_deal_in_the_converted_currency():
+    export = load_opportunities(DUTCH_REPORT, "rapport.csv")
+    report = export.report
+    assert (report.amount_column, report.display_currency) == ("Amount (converted)", "EUR")
+    assert report.currencies == ("GBP", "EUR")
+    session = assemble(export, Settings(as_of=date(2018, 7, 20)))
+    assert (session.currency, session.rates) == ("EUR", None)
+    deals = (
+        session.connection()
+        .sql(
+            "SELECT name, amount, amount_in_deal_currency, currency FROM opportunities "
+            "ORDER BY source_row"
+        )
+        .fetchall()
+    )
+    assert deals == [
+        ("Rijkswaterstaat", Decimal("13884.00"), Decimal("13884.00"), "EUR"),
+        ("Tesco", Decimal("1150.00"), Decimal("1000.00"), "GBP"),
+        ("BP", Decimal("2300.00"), Decimal("2000.00"), "GBP"),
+        ("Shell", None, None, None),
+    ]
+
+
+def test_hubspots_amount_in_company_currency_takes_the_currency_whose_amounts_agree():
+    export = load_opportunities(
+        b"Record ID,Deal Name,Deal Stage,Amount,Currency,Amount in company currency,"
+        b"Close Date,Deal owner,Create Date\n"
+        b"1,A,Closed won,1000,EUR,1100,2026-10-02 17:00,Ann,2026-09-01 10:00\n"
+        b"2,B,Contract sent,500,USD,500,2026-11-30 17:00,Ann,2026-10-01 10:00\n",
+        "hubspot.csv",
+    )
+    assert (export.report.amount_column, export.report.display_currency) == (
+        "Amount in company currency",
+        "USD",
+    )
+    session = assemble(export, SETTINGS)
+    assert column_of(session, "amount") == [Decimal("1100.00"), Decimal("500.00")]
+    assert column_of(session, "amount_in_deal_currency") == [Decimal("1000.00"), Decimal("500.00")]
+
+
+def column_of(session, name: str) -> list:
+    return session.resolved.deals.column(name).to_pylist()

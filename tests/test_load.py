@@ -23,6 +23,7 @@ from lib.load.files import footer_start
 from lib.load.mapping import with_choices
 from lib.load.opportunities import (
     LoadedExport,
+    PlaceholderDates,
     UnreadableCells,
     load_opportunities,
     normalise,
@@ -424,6 +425,77 @@ def test_pipedrive_open_deal_in_the_stage_won_deals_sit_in_keeps_a_stage_probabi
     assert deals["205"] == ("205", "open", None, None, 0.1)
 
 
+# Pipedrive's current export, named "Spreadsheet": no "Deal - " prefix, every field quoted.
+PIPEDRIVE_CURRENT = lines(
+    '"ID","Title","Creator","Owner","Value","Currency of Value","Organization","Pipeline",'
+    '"Contact person","Stage","Status","Deal created","Update time","Last stage change",'
+    '"Next activity date","Last activity date","Won time","Lost time","Deal closed on",'
+    '"Lost reason","Expected close date","Probability","Weighted value","MRR","ARR"',
+    '"301","Acme CRM","Lena Vogel","Lena Vogel","12000","EUR","Acme GmbH","Sales","Jo Linde",'
+    '"Negotiations Started","open","2026-09-01 10:00:00","2026-11-01 10:00:00",'
+    '"2026-10-01 10:00:00","","2026-11-02","","","","","","60","7200","0","0"',
+    '"302","Globex","Lena Vogel","Jonas Berg","5000","EUR","Globex AG","Sales","",'
+    '"Proposal Made","won","2026-08-01 10:00:00","2026-10-20 10:00:00","2026-10-20 10:00:00",'
+    '"","","2026-10-20 10:00:00","","2026-10-20 10:00:00","","2026-09-30","","0","0","0"',
+    '"303","Initech","Lena Vogel","Jonas Berg","0","EUR","Initech SA","Sales","","Qualified",'
+    '"lost","2026-07-01 10:00:00","2026-10-05 11:00:00","","","","","2026-10-05 11:00:00",'
+    '"2026-10-05 11:00:00","Price","2026-11-30","","0","0","0"',
+)
+
+
+def test_pipedrives_current_unprefixed_export_is_recognised_and_closes_on_won_and_lost_time():
+    loaded = load(PIPEDRIVE_CURRENT, "deals-12345-67.csv")
+    report = loaded.report
+    assert report.layout == "Pipedrive deals"
+    assert {key: report.mapping[key] for key in ("owner", "amount", "close_date", "status",
+            "won_date", "lost_date", "currency", "loss_reason")} == {
+        "owner": "Owner",
+        "amount": "Value",
+        "close_date": "Expected close date",
+        "status": "Status",
+        "won_date": "Won time",
+        "lost_date": "Lost time",
+        "currency": "Currency of Value",
+        "loss_reason": "Lost reason",
+    }  # fmt: skip
+    assert facts(loaded) == [
+        ("301", "open", D("12000.00"), None, 0.6),
+        ("302", "won", D("5000.00"), date(2026, 10, 20), 1.0),
+        ("303", "lost", D("0.00"), date(2026, 10, 5), 0.0),
+    ]
+
+
+# A monday.com sales board of one group (each further group repeats the header row).
+MONDAY_BOARD = lines(
+    "Deal Name,Owner,Deal Status,Deal Stage,Deal value,Close Date (A),Tentative Close Date,"
+    "Closure Probability,Created Date",
+    "Acme,Ana Ruiz,Open,Proposal,12000,,2026-12-15,0.6,2026-09-01",
+    "Globex,Ben Ode,Won,Negotiation,5000,2026-10-20,2026-09-30,1,2026-08-01",
+    "Initech,Ben Ode,Dead,Qualification,3000,2026-10-05,2026-11-30,0,2026-07-01",
+    "Hooli,Ana Ruiz,On Hold,Discovery,8000,,2027-01-31,0.2,2026-10-01",
+)
+
+
+def test_monday_sales_board_is_recognised_and_closed_deals_close_on_their_actual_date():
+    loaded = load(MONDAY_BOARD, "Sales Pipeline.csv")
+    report = loaded.report
+    assert report.layout == "monday.com sales board"
+    assert {key: report.mapping[key] for key in ("status", "amount", "close_date",
+            "actual_close_date", "probability")} == {
+        "status": "Deal Status",
+        "amount": "Deal value",
+        "close_date": "Tentative Close Date",
+        "actual_close_date": "Close Date (A)",
+        "probability": "Closure Probability",
+    }  # fmt: skip
+    assert [(d[1], d[2], d[3], d[4]) for d in facts(loaded)] == [
+        ("open", D("12000.00"), date(2026, 12, 15), 0.6),
+        ("won", D("5000.00"), date(2026, 10, 20), 1.0),
+        ("lost", D("3000.00"), date(2026, 10, 5), 0.0),
+        ("open", D("8000.00"), date(2027, 1, 31), 0.2),
+    ]
+
+
 def xlsx(rows: list[list[object]]) -> bytes:
     """A minimal one-sheet workbook (inline strings, plain numbers), as Excel would zip it."""
 
@@ -732,6 +804,85 @@ def test_european_file_reads_semicolons_decimal_commas_and_dotted_dates():
     assert column(loaded, "account")[2] == "Ærø ApS"
 
 
+# --- Amounts whose separators do not group digits -------------------------------------------
+
+BADLY_GROUPED = lines(
+    "Opportunity Owner,Stage,Amount,Close Date",
+    'Ana Ruiz,Prospecting,"$12,345.00",11/20/2026',
+    'Ana Ruiz,Prospecting,"1,23",11/20/2026',
+    'Ben Ode,Closed Won,"12,34,5",9/3/2026',
+    'Ben Ode,Prospecting,"2,500",12/1/2026',
+)
+
+
+def test_amounts_whose_separators_do_not_group_digits_are_unreadable_and_counted():
+    loaded = load(BADLY_GROUPED)
+    assert column(loaded, "amount") == [D("12345.00"), None, None, D("2500.00")]
+    assert loaded.report.unreadable["amount"] == UnreadableCells(2, ("1,23", "12,34,5"))
+
+
+INDIAN = lines(
+    "Deal Name,Owner,Stage,Amount,Close Date",
+    'Tata renewal,Priya Nair,Proposal/Price Quote,"₹12,34,567",2026-11-20',
+    'Infosys,Priya Nair,Closed Won,"1,23,456.50",2026-10-01',
+    "Wipro,Ravi Rao,Prospecting,999,2026-12-05",
+    'Airtel,Ravi Rao,Prospecting,"1,234,567",2026-12-05',
+)
+
+
+def test_indian_grouping_is_read_where_the_column_uses_it_and_nowhere_else():
+    mixed = load(INDIAN)
+    assert column(mixed, "amount") == [None, None, D("999.00"), D("1234567.00")]
+    assert mixed.report.unreadable["amount"] == UnreadableCells(2, ("1,23,456.50", "₹12,34,567"))
+    consistent = load(INDIAN.replace('"1,234,567"', '"12,34,567"'))
+    assert column(consistent, "amount") == [
+        D("1234567.00"),
+        D("123456.50"),
+        D("999.00"),
+        D("1234567.00"),
+    ]
+
+
+# --- Placeholder dates ------------------------------------------------------------------------
+
+PLACEHOLDERS = lines(
+    "Opportunity Owner,Stage,Amount,Close Date,Created Date",
+    "Ana Ruiz,Prospecting,100,12/31/9999,1/1/1900",
+    "Ana Ruiz,Prospecting,200,11/20/2026,1/1/1970",
+    "Ben Ode,Closed Won,300,1/1/1970,9/1/2026",
+    "Ben Ode,Prospecting,400,TBD,1/1/1970",
+)
+
+
+def test_placeholder_dates_are_no_date_and_listed_apart_from_unreadable_cells():
+    loaded = load(PLACEHOLDERS)
+    report = loaded.report
+    assert column(loaded, "close_date") == [None, date(2026, 11, 20), None]
+    assert column(loaded, "created_date") == [None, None, None]
+    assert report.rejected == {"closed deal without a readable close date": 1}
+    assert report.placeholder_dates == {
+        "close_date": PlaceholderDates(2, ("1/1/1970", "12/31/9999")),
+        "created_date": PlaceholderDates(3, ("1/1/1900", "1/1/1970")),
+    }
+    assert report.unreadable == {"close_date": UnreadableCells(1, ("TBD",))}
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("1900-01-01", "%Y-%m-%d"),
+        ("1970-01-01T00:00:00.000+0000", "%Y-%m-%d"),
+        ("9999-12-31", "%Y-%m-%d"),
+        ("31.12.9999", "%d.%m.%Y"),
+        ("01/01/0001", "%m/%d/%Y"),
+        ("30/12/1899", "%d/%m/%Y"),
+        ("1/1/1970", "%m/%d/%Y"),
+    ],
+)
+def test_placeholder_days_in_any_format_are_no_date(text, fmt):
+    assert parse_dates([text], fmt) == [None]
+
+
 # --- UTF-16 -----------------------------------------------------------------------------------
 
 UTF16_TEXT = lines(
@@ -1010,6 +1161,10 @@ def test_a_crlf_export_with_a_byte_order_mark_and_a_sep_line_reads_every_deal():
         ("Closed lost reason", ""),  # HubSpot
         ("Lost reason", "Deal - "),  # Pipedrive
         ("Status Reason", ""),  # Dynamics
+        ("LossReason__c", ""),  # a Salesforce custom field
+        ("Closed_Lost_Reason__c", ""),
+        ("Reason lost", ""),
+        ("Closed Lost Reason", ""),
     ],
 )
 def test_each_crms_loss_reason_is_kept_for_lost_deals_only(header, deal_prefix):
@@ -1023,6 +1178,22 @@ def test_each_crms_loss_reason_is_kept_for_lost_deals_only(header, deal_prefix):
     )
     assert loaded.report.mapping["loss_reason"] == f"{deal_prefix}{header}"
     assert column(loaded, "loss_reason") == ["Went with a competitor", None, None]
+
+
+def test_a_data_exports_custom_loss_reason_is_its_loss_reason_not_an_unused_column():
+    loaded = load(
+        lines(
+            '"Id","IsDeleted","StageName","Amount","CloseDate","OwnerId","IsWon","IsClosed",'
+            '"Region__c","LossReason__c"',
+            '"0061","0","Cerrada perdida","100","2026-10-02","005A","0","1","EMEA","Price"',
+            '"0062","0","Negociación","200","2026-12-02","005A","0","0","EMEA",""',
+        ),
+        "Opportunity.csv",
+    )
+    assert loaded.report.layout == "Salesforce Data Export (Opportunity.csv)"
+    assert loaded.report.mapping["loss_reason"] == "LossReason__c"
+    assert loaded.report.unmapped_headers == ("Region__c",)
+    assert column(loaded, "loss_reason") == ["Price", None]
 
 
 def test_the_exports_other_columns_stay_with_the_deals_as_text():

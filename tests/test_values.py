@@ -12,8 +12,12 @@ from hypothesis import strategies as st
 
 from lib.load.values import (
     DATE_FORMATS,
+    DECIMAL_COMMA,
+    DECIMAL_POINT,
+    INDIAN_GROUPING,
     NULL_ID,
     clean_as_is,
+    detect_amount_format,
     detect_date_format,
     detect_date_formats,
     detect_decimal_comma,
@@ -151,15 +155,108 @@ def test_any_negative_amount_in_parentheses_parses_back_exactly(values):
     assert parse_amounts(texts) == values
 
 
+@pytest.mark.parametrize(
+    ("text", "decimal_comma"),
+    [
+        ("12,34,5", False),
+        ("1,23", False),
+        ("$1,23", False),
+        ("1,2345.00", False),
+        ("1234,567", False),
+        ("12 34", False),
+        ("(1,23)", False),
+        ("1,23 USD", False),
+        ("1.23", True),
+        ("12.34.567,00", True),
+        ("1.2345,67 €", True),
+    ],
+)
+def test_amount_whose_separators_do_not_form_groups_of_three_is_unreadable(text, decimal_comma):
+    assert one_amount(text, decimal_comma) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12,34,567", Decimal("1234567.00")),
+        ("₹1,23,45,678.50", Decimal("12345678.50")),
+        ("1,234", Decimal("1234.00")),
+        ("999", Decimal("999.00")),
+        ("1,234,567", None),
+        ("123,456", None),
+        ("12,34", None),
+        ("1,2,345", None),
+    ],
+)
+def test_indian_grouping_reads_lakhs_and_crores_and_nothing_else(text, expected):
+    assert parse_amounts([text], amount_format=INDIAN_GROUPING) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["12,34,567", "1,23,456.50", "999", "1,234"], INDIAN_GROUPING),
+        (["12,34,567", "123,456"], DECIMAL_POINT),
+        (["1,234", "12,345"], DECIMAL_POINT),
+        (["12.345,67"], DECIMAL_COMMA),
+    ],
+)
+def test_indian_grouping_is_read_only_where_the_whole_column_uses_it(values, expected):
+    assert detect_amount_format(column(values), "raw", "c0", False) == expected
+
+
+def groups_are_valid(lengths: list[int], indian: bool) -> bool:
+    """Whether digit groups of these lengths, joined by separators, are a well-grouped number."""
+    if len(lengths) == 1:
+        return True
+    if indian:
+        return lengths[0] <= 2 and all(n == 2 for n in lengths[1:-1]) and lengths[-1] == 3
+    return lengths[0] <= 3 and all(n == 3 for n in lengths[1:])
+
+
+# (format, thousands separator, decimal mark, Indian grouping)
+GROUPINGS = [
+    (DECIMAL_POINT, ",", ".", False),
+    (DECIMAL_POINT, " ", ".", False),
+    (DECIMAL_COMMA, ".", ",", False),
+    (INDIAN_GROUPING, ",", ".", True),
+]
+
+
+@st.composite
+def badly_grouped_amounts(draw):
+    amount_format, separator, mark, indian = draw(st.sampled_from(GROUPINGS))
+    lengths = draw(
+        st.lists(st.integers(1, 5), min_size=2, max_size=5).filter(
+            lambda lengths: not groups_are_valid(lengths, indian)
+        )
+    )
+    digits = [draw(st.text("0123456789", min_size=n, max_size=n)) for n in lengths]
+    decimals = draw(st.sampled_from(["", f"{mark}5", f"{mark}50"]))
+    symbol = draw(st.sampled_from(["", "$", "€ ", "USD "]))
+    sign = draw(st.sampled_from(["", "-"]))
+    return amount_format, f"{sign}{symbol}{separator.join(digits)}{decimals}"
+
+
+@PROPERTY
+@given(st.lists(badly_grouped_amounts(), min_size=1, max_size=10))
+def test_no_amount_with_invalid_grouping_parses_as_a_number(cells):
+    for amount_format, text in cells:
+        assert parse_amounts([text], amount_format=amount_format) == [None], text
+
+
 MACROS = duckdb.connect()
 install_value_macros(MACROS)
 # strptime wants a constant format, so each date format is its own query parameter.
-EVERY_PARSER = "SELECT parse_amount($v, false), parse_amount($v, true), " + ", ".join(
-    [
-        "parse_probability($v, true)",
-        "parse_probability($v, false)",
-        *(f"parse_date($v, $f{i})" for i in range(len(DATE_FORMATS))),
-    ]
+EVERY_PARSER = (
+    "SELECT parse_amount($v, 'decimal point'), parse_amount($v, 'decimal comma'), "
+    + ", ".join(
+        [
+            "parse_probability($v, true)",
+            "parse_probability($v, false)",
+            *(f"parse_date($v, $f{i})" for i in range(len(DATE_FORMATS))),
+        ]
+    )
 )
 
 

@@ -63,6 +63,7 @@ SALESFORCE_API = Layout("Salesforce Data Loader / API export", SALESFORCE_STAGES
 SALESFORCE_DATA_EXPORT = Layout("Salesforce Data Export (Opportunity.csv)", SALESFORCE_STAGES)
 HUBSPOT = Layout("HubSpot deals", HUBSPOT_STAGES)
 PIPEDRIVE = Layout("Pipedrive deals", day_first=True)
+MONDAY = Layout("monday.com sales board")
 DYNAMICS = Layout("Microsoft Dynamics 365 opportunities")
 ZOHO = Layout("Zoho CRM deals", ZOHO_STAGES)
 MAVEN = Layout("CRM practice dataset (sales_pipeline.csv)")
@@ -86,8 +87,13 @@ def recognise_layout(headers: tuple[str, ...], european: bool = False) -> Layout
         layout = SALESFORCE_API
     elif has("opportunityowner") or has("opportunityname"):
         layout = SALESFORCE_REPORT
-    elif sum(header.lower().startswith("deal - ") for header in headers) >= 2:
+    elif sum(header.lower().startswith("deal - ") for header in headers) >= 2 or has(
+        "title", "value", "status", "dealcreated"
+    ):
+        # Current Pipedrive exports drop the "Deal - " prefix.
         layout = PIPEDRIVE
+    elif has("dealstatus", "tentativeclosedate") or has("dealstatus", "closedatea"):
+        layout = MONDAY
     elif has("dealstage") and (has("recordid") or has("dealowner", "createdate")):
         layout = HUBSPOT
     elif has("dealowner", "closingdate") or has("closingdate", "stage", "dealname"):

@@ -31,7 +31,7 @@ FIELDS: tuple[Field, ...] = (
           "closevalue", "dealamount", "opportunityamount", "revenue", "totalvalue"), required=True),
     Field("close_date", "Close date", ("closedate", "expectedclosedate", "closingdate",
           "estclosedate", "estimatedclosedate", "expectedclose", "expectedclosingdate",
-          "targetclosedate"), required=True),
+          "targetclosedate", "tentativeclosedate"), required=True),
     Field("opportunity_id", "Opportunity ID", ("opportunityid", "id", "recordid", "dealid",
           "donotmodifyopportunity", "opportunitynumber", "dealnumber")),
     Field("name", "Deal name", ("opportunityname", "dealname", "name", "title", "topic",
@@ -44,7 +44,7 @@ FIELDS: tuple[Field, ...] = (
     Field("created_date", "Created date", ("createddate", "createdate", "created", "dealcreated",
           "createdon", "createdtime", "creationdate", "engagedate", "datecreated", "createdat")),
     Field("probability", "Probability", ("probability", "probabilitypercent", "winprobability",
-          "dealprobability")),
+          "dealprobability", "closureprobability")),
     # ForecastCategory holds the API values (BestCase, Forecast…), the same in every language.
     Field("forecast_category", "Forecast category", ("forecastcategory", "forecastcategoryname",
           "forecast")),
@@ -55,9 +55,11 @@ FIELDS: tuple[Field, ...] = (
           "lastactivitytime", "lastactivityon", "lastcontacted", "dateoflastactivity")),
     Field("next_step", "Next step", ("nextstep", "nextsteps", "nextaction")),
     # Why a lost deal was lost. Dynamics' Status Reason also names the reason for open and won
-    # deals ("In Progress", "Won"); only a lost deal's is read as a loss reason.
+    # deals ("In Progress", "Won"); only a lost deal's is read as a loss reason. Salesforce orgs
+    # add it as a custom field (LossReason__c, Closed_Lost_Reason__c).
     Field("loss_reason", "Loss reason", ("lossreason", "closedlostreason", "lostreason",
-          "reasonlost", "reasonforloss", "statusreason")),
+          "reasonlost", "reasonforloss", "statusreason", "lossreasonc", "closedlostreasonc",
+          "lostreasonc", "reasonlostc")),
     Field("team", "Team", ("team", "salesteam", "regionaloffice", "region", "territory")),
     Field("manager", "Manager", ("manager", "salesmanager", "ownermanager", "reportsto")),
     # Columns that decide a deal's status and real close when the export has them.
@@ -67,15 +69,23 @@ FIELDS: tuple[Field, ...] = (
     Field("is_deleted", "Deleted flag (IsDeleted)", ("isdeleted",)),
     Field("won_date", "Won date", ("wontime", "wondate", "datewon")),
     Field("lost_date", "Lost date", ("losttime", "lostdate", "datelost")),
+    # monday.com's sales board names the actual close date "Close Date (A)".
     Field("actual_close_date", "Actual close date", ("actualclosedate", "closedon", "dateclosed",
-          "closedtime")),
+          "closedtime", "closedatea")),
     Field("actual_amount", "Actual revenue (won deals)", ("actualrevenue", "actualvalue",
           "actualamount")),
+    # Every deal's amount in the company's currency, converted by the CRM at its own dated rates:
+    # a multi-currency Salesforce report's Amount (converted), HubSpot's Amount in company
+    # currency. When mapped, figures use it (lib/session.py).
+    Field("converted_amount", "Amount in the company's currency", ("amountconverted",
+          "amountincompanycurrency", "convertedamount")),
+    Field("converted_currency", "Currency of the converted amount", ("amountconvertedcurrency",
+          "convertedamountcurrency")),
 )  # fmt: skip
 FIELDS_BY_KEY = {field.key: field for field in FIELDS}
 DATE_FIELDS = ("close_date", "created_date", "last_activity_date", "won_date", "lost_date",
                "actual_close_date")  # fmt: skip
-AMOUNT_FIELDS = ("amount", "actual_amount")
+AMOUNT_FIELDS = ("amount", "actual_amount", "converted_amount")
 VENDOR_PREFIXES = ("deal", "opportunity", "opp")
 
 # What to add to an export that lacks a required field, in the user's words.

@@ -35,6 +35,7 @@ from lib.load.files import (
 )
 from lib.load.layouts import Layout, recognise_layout
 from lib.load.mapping import (
+    DATE_FIELDS,
     FIELDS_BY_KEY,
     Mapping,
     check_required,
@@ -57,11 +58,15 @@ CANONICAL_COLUMNS = ("source_row", "opportunity_id", "name", "account", "owner",
                      "forecast_category", "lead_source", "type", "last_activity_date",
                      "next_step", "team", "manager", "late_stage", "loss_reason")  # fmt: skip
 SAMPLE_SIZE = 5
+# Beside the canonical columns when the export carries each deal's amount converted into the
+# company's currency (the converted_amount field): the figures' amounts (lib/session.py).
+CONVERTED_AMOUNT = "converted_amount"
 # Names the deals table (and the views over it) use besides the canonical columns: an export's
 # other column may not take one of them (DuckDB compares names without regard to case). Queries
 # that add a value to every column of the deals (SELECT *, …) name it here: the changes' deal_key
 # and explore's labels.
 RESERVED_NAMES = frozenset((*CANONICAL_COLUMNS, "amount_in_deal_currency", "deal_key",
+                            CONVERTED_AMOUNT,
                             "explore_by", "explore_by_time", "explore_by_order", "explore_split",
                             "explore_split_time", "explore_split_order"))  # fmt: skip
 
@@ -69,6 +74,15 @@ RESERVED_NAMES = frozenset((*CANONICAL_COLUMNS, "amount_in_deal_currency", "deal
 @dataclass(frozen=True)
 class UnreadableCells:
     """Cells of one field that held something other than a blank and could not be read."""
+
+    count: int
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlaceholderDates:
+    """Cells of one date field that wrote a day meaning "no date" (1900-01-01, 12/31/9999…):
+    read as no date, and counted apart from the unreadable ones."""
 
     count: int
     examples: tuple[str, ...]
@@ -102,11 +116,20 @@ class LoadReport:
     currencies: tuple[str, ...] = field(default_factory=tuple)
     # A Salesforce Data Export's CurrencyType names the currency its rates convert into.
     corporate_currency: str | None = None
+    placeholder_dates: dict[str, PlaceholderDates] = field(default_factory=dict)
+    # The header of a column of amounts converted into the company's currency, which figures
+    # use, and that currency: named by the export, else the currency of the deals whose two
+    # amounts agree (HubSpot does not name its company currency), else None.
+    amount_column: str | None = None
+    converted_currency: str | None = None
 
     @property
     def display_currency(self) -> str | None:
-        """The currency figures are shown in: the corporate currency when the export gives
-        rates into it, else the export's most common one, None without any."""
+        """The currency figures are shown in: the currency of the export's converted amounts,
+        else the corporate currency when the export gives rates into it, else the export's most
+        common one; None without any."""
+        if self.amount_column:
+            return self.converted_currency
         return self.corporate_currency or (self.currencies[0] if self.currencies else None)
 
     @property
@@ -228,6 +251,9 @@ def _rows_read_and_classified(
     questions = stage_questions(rules, stage_signals(con, cells, formats.parameters), mapping)
     as_read = clean_as_read({k: raw.table[columns[k]] for k in AS_READ_FIELDS if k in columns})
     checked = classified_rows(con, cells, formats.parameters, rules, tuple(as_read))
+    if "converted_amount" not in columns:
+        # A column of nulls, 16 MB at a million deals, let go before the queries below.
+        checked = checked.drop_columns([CONVERTED_AMOUNT])
     # Nothing reads the raw rows again: their numbers and parsed values are let go before
     # the queries below, which hold the most memory of the load (15 MB less at 1M deals).
     con.unregister("raw")
@@ -256,7 +282,9 @@ def _deals_kept(rows: _Rows, raw: RawTable, mapping: Mapping) -> pa.Table:
     # Filtering copies every column: only when a row was rejected.
     usable = checked.filter(pc.is_null(reasons)) if reasons.null_count < len(reasons) else checked
     extras = extra_column_names(raw.headers, set(mapping.values()))
-    deals = with_extra_columns(encode_picklists(usable.select(CANONICAL_COLUMNS)), raw, extras)
+    converted = (CONVERTED_AMOUNT,) if "converted_amount" in mapping else ()
+    canonical = encode_picklists(usable.select((*CANONICAL_COLUMNS, *converted)))
+    deals = with_extra_columns(canonical, raw, extras)
     # The text columns read as they are are copied only now, and only when the filter has not
     # copied them already: copying them as they joined the checked rows held both copies
     # through the queries above (about 35 MB more at the peak at a million deals).
@@ -272,6 +300,9 @@ def _load_report(
     rows: _Rows,
 ) -> LoadReport:
     """What the load read, kept and rejected, from the rows registered as `deals`."""
+    unreadable, placeholders = _placeholders_set_apart(
+        con, _unreadable_cells(con, [key for key in PARSED_FIELDS if key in mapping]), rows.formats
+    )
     return LoadReport(
         file_name=filename,
         file_kind=raw.file_kind,
@@ -283,7 +314,7 @@ def _load_report(
         rejected=_rejected_counts(con, raw),
         rejected_examples=_rejected_examples(con, raw),
         duplicate_ids=_duplicate_ids(con),
-        unreadable=_unreadable_cells(con, [key for key in PARSED_FIELDS if key in mapping]),
+        unreadable=unreadable,
         date_readings=rows.formats.readings,
         stage_rules=rows.rules,
         questions=rows.questions,
@@ -294,6 +325,9 @@ def _load_report(
         decimal_comma=rows.formats.decimal_comma,
         probability_percent=rows.formats.percent,
         currencies=_currencies(con),
+        placeholder_dates=placeholders,
+        amount_column=mapping.get("converted_amount"),
+        converted_currency=_converted_currency(con, raw, mapping),
     )
 
 
@@ -344,6 +378,31 @@ def _duplicate_ids(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     )
 
 
+def _converted_currency(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping
+) -> str | None:
+    """The currency of the converted amounts (LoadReport.converted_currency)."""
+    if "converted_amount" not in mapping:
+        return None
+    if "converted_currency" in mapping:
+        return _most_common_code(raw.table[raw.column_for(mapping["converted_currency"])])
+    agreeing = con.execute(
+        "SELECT DISTINCT currency FROM deals WHERE reject_reason IS NULL "
+        "AND currency IS NOT NULL AND converted_amount = amount"
+    ).fetchall()
+    return agreeing[0][0] if len(agreeing) == 1 else None
+
+
+def _most_common_code(cells: pa.ChunkedArray) -> str | None:
+    """The most common currency code of a column, None when it has none."""
+    codes = pc.drop_null(pc.utf8_upper(pc.utf8_trim_whitespace(cells)))
+    counts = pc.value_counts(codes.filter(pc.not_equal(codes, "")))
+    if not len(counts):
+        return None
+    most = pc.index(counts.field("counts"), pc.max(counts.field("counts"))).as_py()
+    return counts.field("values")[most].as_py()
+
+
 def _currencies(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     """The currencies of the deals kept, the most common first."""
     return tuple(
@@ -375,6 +434,33 @@ def _unreadable_cells(
         if count:
             found[key] = UnreadableCells(count, tuple(examples or ()))
     return found
+
+
+def _placeholders_set_apart(
+    con: duckdb.DuckDBPyConnection, unreadable: dict[str, UnreadableCells], formats: Formats
+) -> tuple[dict[str, UnreadableCells], dict[str, PlaceholderDates]]:
+    """The unreadable cells without the date fields' placeholders (placeholder_day in
+    values.sql: a day that means "no date"), and those placeholders. Only a date field with
+    cells not read is looked at again, and only those cells: most loads skip this."""
+    fields, unreadable, placeholders = tuple(unreadable), dict(unreadable), {}
+    for key in [k for k in fields if k in DATE_FIELDS]:
+        # An Excel serial column writes no placeholder (parse_date, values.sql).
+        if formats.arguments[key] == "excel serial":
+            continue
+        groups = con.execute(
+            f"""
+            SELECT coalesce(placeholder_day(date_as_written(cell, $format)), false),
+                count(*), list(DISTINCT cell ORDER BY cell)[1:{SAMPLE_SIZE}]
+            FROM (SELECT unread_{key} AS cell FROM deals WHERE unread_{key} IS NOT NULL)
+            GROUP BY 1
+            """,  # noqa: S608 - our own names
+            {"format": formats.arguments[key]},
+        ).fetchall()
+        del unreadable[key]
+        for is_placeholder, count, examples in groups:
+            counted = PlaceholderDates if is_placeholder else UnreadableCells
+            (placeholders if is_placeholder else unreadable)[key] = counted(count, tuple(examples))
+    return {key: unreadable[key] for key in fields if key in unreadable}, placeholders
 
 
 def _rejected_examples(con: duckdb.DuckDBPyConnection, raw: RawTable) -> tuple[dict, ...]:

@@ -13,9 +13,10 @@ import pyarrow.compute as pc
 from lib.load.arrow_columns import dictionary, dictionary_encoded, looked_up, side_by_side
 from lib.load.mapping import AMOUNT_FIELDS, DATE_FIELDS
 from lib.load.values import (
+    DECIMAL_COMMA,
     DateReading,
+    detect_amount_format,
     detect_date_formats,
-    detect_decimal_comma,
     detect_percent_scale,
 )
 
@@ -34,12 +35,17 @@ class Formats:
     """How the parsed fields are read."""
 
     readings: dict[str, DateReading]
-    decimal_comma: bool
+    # DECIMAL_POINT, DECIMAL_COMMA or INDIAN_GROUPING (lib/load/values.py).
+    amount_format: str
     percent: bool | None
     # Each parsed field's argument to its macro (values.sql).
     arguments: dict[str, object]
     # The fields parsed once per distinct cell, whose values the table `raw` holds.
     parsed: frozenset[str]
+
+    @property
+    def decimal_comma(self) -> bool:
+        return self.amount_format == DECIMAL_COMMA
 
     @property
     def parameters(self) -> dict[str, object]:
@@ -72,24 +78,24 @@ def read_formats(
 
     readings = _date_readings(con, [key for key in DATE_FIELDS if key in columns], sample_of,
                               day_first)  # fmt: skip
-    decimal_comma = detect_decimal_comma(con, *sample_of("amount"), european)
+    amount_format = detect_amount_format(con, *sample_of("amount"), european)
     percent = (
         detect_percent_scale(con, *sample_of("probability")) if "probability" in columns else None
     )
-    arguments = _macro_arguments(columns, readings, decimal_comma, percent)
+    arguments = _macro_arguments(columns, readings, amount_format, percent)
     parsed = _register_raw(con, raw, _parsed_once_per_value(con, repeating, arguments))
-    return Formats(readings, decimal_comma, percent, arguments, parsed)
+    return Formats(readings, amount_format, percent, arguments, parsed)
 
 
 def _macro_arguments(
     columns: dict[str, str],
     readings: dict[str, DateReading],
-    decimal_comma: bool,
+    amount_format: str,
     percent: bool | None,
 ) -> dict[str, object]:
     """Each mapped parsed field's argument to its macro. A date column no format reads is read
     as ISO, which then reads none of it either."""
-    arguments: dict[str, object] = {k: decimal_comma for k in AMOUNT_FIELDS if k in columns}
+    arguments: dict[str, object] = {k: amount_format for k in AMOUNT_FIELDS if k in columns}
     arguments |= {key: reading.format or "%Y-%m-%d" for key, reading in readings.items()}
     if percent is not None:
         arguments["probability"] = percent
@@ -128,9 +134,9 @@ def parsing_macro(key: str) -> str:
 
 def parameter_name(key: str) -> str:
     """The name of the SQL parameter holding a parsed field's argument to its macro: the
-    amounts' decimal comma, a date field's format, the probability scale."""
+    amounts' format, a date field's format, the probability scale."""
     if key in AMOUNT_FIELDS:
-        return "decimal_comma"
+        return "amount_format"
     return "percent_scale" if key == "probability" else f"format_{key}"
 
 

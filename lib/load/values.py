@@ -40,6 +40,11 @@ FORMAT_CODES = tuple(DATE_FORMAT_LABELS)
 DAY_FIRST_TWIN = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%y": "%d/%m/%y", "%m-%d-%Y": "%d-%m-%Y"}
 MONTH_FIRST_TWIN = {day_first: month_first for month_first, day_first in DAY_FIRST_TWIN.items()}
 
+# How an amount column is read (values.sql's parse_amount): its decimal mark and its grouping.
+DECIMAL_POINT = "decimal point"  # 12,345.67
+DECIMAL_COMMA = "decimal comma"  # 12.345,67
+INDIAN_GROUPING = "Indian grouping"  # 12,34,567.89: lakhs and crores, a decimal point
+
 # Enough distinct values to decide a column's format without scanning a million cells.
 DETECTION_SAMPLE = 20_000
 
@@ -123,14 +128,15 @@ def _date_reading(total: int, counts: dict[str, int], day_first: bool) -> DateRe
 def detect_decimal_comma(
     con: duckdb.DuckDBPyConnection, source: str, column: str, european_hint: bool
 ) -> bool:
-    """True when the column writes 12.345,67; decided on the whole column, never per cell."""
+    """True when the column writes 12.345,67; decided on the whole column, never per cell, by
+    the cells that read as a number with decimals one way only: "12,34,5" is neither."""
     # fetchall, not fetchone: DuckDB refuses other work on the connection (a table registered,
     # a query as a relation) while a result is left unfinished.
     [(comma_decimals, point_decimals, dotted_thousands, comma_thousands)] = con.execute(
         f"""
         SELECT
-            count_if(regexp_matches(n, ',\\d{{1,2}}$')),
-            count_if(regexp_matches(n, '\\.\\d{{1,2}}$')),
+            count_if(regexp_full_match(n, '(\\d{{1,3}}(\\.\\d{{3}})*|\\d+),\\d{{1,2}}')),
+            count_if(regexp_full_match(n, '(\\d{{1,3}}(,\\d{{3}})*|\\d+)\\.\\d{{1,2}}')),
             count_if(regexp_full_match(n, '\\d{{1,3}}(\\.\\d{{3}})+')),
             count_if(regexp_full_match(n, '\\d{{1,3}}(,\\d{{3}})+'))
         FROM (SELECT amount_number_text(v) AS n FROM ({_distinct_sample(column, source)}))
@@ -141,6 +147,26 @@ def detect_decimal_comma(
     if dotted_thousands != comma_thousands:
         return dotted_thousands > comma_thousands
     return european_hint
+
+
+def detect_amount_format(
+    con: duckdb.DuckDBPyConnection, source: str, column: str, european_hint: bool
+) -> str:
+    """The column's amount format: a decimal comma (detect_decimal_comma), else Indian grouping
+    when some cells group digits the Indian way ("12,34,567") and none the Western way
+    ("123,456", "1,234,567"), else a decimal point."""
+    if detect_decimal_comma(con, source, column, european_hint):
+        return DECIMAL_COMMA
+    [(indian, western)] = con.execute(  # fetchall: see detect_decimal_comma
+        f"""
+        SELECT
+            count_if(regexp_full_match(n, '\\d{{1,2}}(,\\d{{2}})+,\\d{{3}}(\\.\\d*)?')),
+            count_if(regexp_full_match(n, '\\d{{1,3}}(,\\d{{3}})+(\\.\\d*)?')
+                AND NOT regexp_full_match(n, '\\d{{1,2}}(,\\d{{3}})(\\.\\d*)?'))
+        FROM (SELECT amount_number_text(v) AS n FROM ({_distinct_sample(column, source)}))
+        """  # noqa: S608
+    ).fetchall()
+    return INDIAN_GROUPING if indian and not western else DECIMAL_POINT
 
 
 def detect_percent_scale(con: duckdb.DuckDBPyConnection, source: str, column: str) -> bool:
@@ -177,9 +203,13 @@ def _evaluate(expression: str, values: list[str | None], argument: object) -> li
     return parsed
 
 
-def parse_amounts(values: list[str | None], decimal_comma: bool = False) -> list[Decimal | None]:
-    """Parses amounts as the loader does; for tests and small files."""
-    return _evaluate("parse_amount(v, $argument)", values, decimal_comma)
+def parse_amounts(
+    values: list[str | None], decimal_comma: bool = False, amount_format: str | None = None
+) -> list[Decimal | None]:
+    """Parses amounts as the loader does, in `amount_format` (a decimal point, or a comma with
+    `decimal_comma`); for tests and small files."""
+    fmt = amount_format or (DECIMAL_COMMA if decimal_comma else DECIMAL_POINT)
+    return _evaluate("parse_amount(v, $argument)", values, fmt)
 
 
 def parse_dates(values: list[str | None], fmt: str) -> list[date | None]:

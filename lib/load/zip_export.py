@@ -548,10 +548,10 @@ def _history(raw: RawTable) -> pa.Table | None:
                     CAST(parse_date({cell("created")}, $created) AS TIMESTAMP)
                 ) AS changed_at,
                 clean_text({cell("stage")}) AS stage,
-                parse_amount({cell("amount")}, false) AS amount,
+                parse_amount({cell("amount")}, 'decimal point') AS amount,
                 parse_date({cell("close_date")}, $close_date) AS close_date,
                 parse_date({cell("prev_close_date")}, $prev_close_date) AS prev_close_date,
-                parse_amount({cell("prev_amount")}, false) AS prev_amount,
+                parse_amount({cell("prev_amount")}, 'decimal point') AS prev_amount,
                 row_number() OVER () AS source_row
             FROM raw
             WHERE coalesce(lower(trim({cell("is_deleted")})), '') NOT IN ('1', 'true')

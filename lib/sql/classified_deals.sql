@@ -48,6 +48,7 @@ SELECT
     coalesce(opportunity_id, 'row-' || source_row) AS opportunity_id,
     stage, status,
     real_amount AS amount,
+    converted_amount,
     currency,
     real_close_date AS close_date,
     created_date,

@@ -17,27 +17,48 @@ CREATE OR REPLACE MACRO amount_number_text(raw) AS
 CREATE OR REPLACE MACRO amount_is_negative(raw) AS
     amount_parts(raw, 1) <> '' OR amount_parts(raw, 2) <> '' OR amount_parts(raw, 4) <> '';
 
+-- An amount column is read in one of three formats (lib/load/values.py AMOUNT_FORMATS):
+-- 'decimal point' ("12,345.67"), 'decimal comma' ("12.345,67") or 'Indian grouping'
+-- ("12,34,567.89"). Thousands separators must form whole groups: a cell like "1,23" (a decimal
+-- comma in a dot-decimal file) or "12,34,5" is unreadable, never 123 or 12,345. A cell is badly
+-- grouped when a run of four digits or more is followed by a separator and a digit, or when a
+-- separator between digits is followed by a group of one, two, or four digits or more. With
+-- Indian grouping, groups of two come before the last group of three ("12,34,567"): a group
+-- of two is bad only at the end of the number, a run of three or more only before a separator.
+-- The exponent of "1.2E+05" ends a number like any other character. Each pattern is a
+-- constant, so DuckDB compiles it once.
+CREATE OR REPLACE MACRO amount_badly_grouped(raw, fmt) AS CASE fmt
+    WHEN 'decimal comma' THEN regexp_matches(
+        raw, '\d{4,}[.'' \x{00a0}]\d|\d[.'' \x{00a0}](?:\d{1,2}(?:\D|$)|\d{4})')
+    WHEN 'Indian grouping' THEN regexp_matches(
+        raw, '\d{3,}[,'' \x{00a0}]\d|\d[,'' \x{00a0}](?:\d(?:\D|$)|\d{4}|\d\d'
+            || '(?:[^\d,'' \x{00a0}]|$|[,'' \x{00a0}](?:\D|$)))')
+    ELSE regexp_matches(raw, '\d{4,}[,'' \x{00a0}]\d|\d[,'' \x{00a0}](?:\d{1,2}(?:\D|$)|\d{4})')
+END;
+
 -- The common cell ("$12,345.00", "12.345,67", "1234.5") casts once its separators are dropped;
 -- only the rest ("USD 1,234.50", "(1,234)", "1.234,56 €") takes the regular expression.
-CREATE OR REPLACE MACRO plain_amount(raw, decimal_comma) AS TRY_CAST(
+CREATE OR REPLACE MACRO plain_amount(raw, fmt) AS TRY_CAST(
     CASE
-        WHEN decimal_comma THEN replace(replace(trim(raw), '.', ''), ',', '.')
+        WHEN fmt = 'decimal comma' THEN replace(replace(trim(raw), '.', ''), ',', '.')
         ELSE replace(replace(trim(raw), ',', ''), '$', '')
     END AS DECIMAL(18, 2));
 
-CREATE OR REPLACE MACRO parse_amount(raw, decimal_comma) AS coalesce(
-    plain_amount(raw, decimal_comma),
-    CASE
-        WHEN regexp_full_match(trim(raw), '[-+]?\d+(\.\d+)?[eE][-+]?\d+')
-            THEN TRY_CAST(TRY_CAST(trim(raw) AS DOUBLE) AS DECIMAL(18, 2))
-        ELSE (CASE WHEN amount_is_negative(raw) THEN -1 ELSE 1 END) * TRY_CAST(
-            CASE
-                WHEN decimal_comma
-                    THEN replace(replace(amount_number_text(raw), '.', ''), ',', '.')
-                ELSE replace(amount_number_text(raw), ',', '')
-            END AS DECIMAL(18, 2))
-    END
-);
+CREATE OR REPLACE MACRO parse_amount(raw, fmt) AS CASE WHEN NOT amount_badly_grouped(raw, fmt)
+    THEN coalesce(
+        plain_amount(raw, fmt),
+        CASE
+            WHEN regexp_full_match(trim(raw), '[-+]?\d+(\.\d+)?[eE][-+]?\d+')
+                THEN TRY_CAST(TRY_CAST(trim(raw) AS DOUBLE) AS DECIMAL(18, 2))
+            ELSE (CASE WHEN amount_is_negative(raw) THEN -1 ELSE 1 END) * TRY_CAST(
+                CASE
+                    WHEN fmt = 'decimal comma'
+                        THEN replace(replace(amount_number_text(raw), '.', ''), ',', '.')
+                    ELSE replace(amount_number_text(raw), ',', '')
+                END AS DECIMAL(18, 2))
+        END
+    )
+END;
 
 -- The date part of a cell: drops a time of day ("17:00", "14:22:10.000+0000", "9:14 AM");
 -- most cells have none, and skip the regular expression.
@@ -53,19 +74,28 @@ CREATE OR REPLACE MACRO excel_serial_date(raw) AS CASE
         THEN DATE '1899-12-30' + CAST(floor(TRY_CAST(trim(raw) AS DOUBLE)) AS INTEGER)
 END;
 
--- A date in the column's format, or NULL. Years before 1900 are misreadings ("24" read as the
--- year 24), and strptime reads the word "infinity" as 1 January 1900: raising every date to at
--- least that day and then dropping that day discards both while parsing each cell only once.
--- Most cells are the bare date and parse as they are; only the rest are trimmed and cut.
+-- A cell as the day it writes in the column's text format, placeholders and misreadings
+-- included. Most cells are the bare date and parse as they are; only the rest are trimmed and cut.
+CREATE OR REPLACE MACRO date_as_written(raw, fmt) AS
+    CAST(coalesce(try_strptime(raw, fmt), try_strptime(date_text(raw), fmt)) AS DATE);
+
+-- Days CRMs and spreadsheets write for "no date": Excel's and Unix's day zero, .NET's first day,
+-- and "never" (any day of the year 9999).
+CREATE OR REPLACE MACRO placeholder_day(day) AS
+    day IN (DATE '0001-01-01', DATE '1899-12-30', DATE '1899-12-31', DATE '1900-01-01',
+            DATE '1970-01-01')
+    OR day >= DATE '9999-01-01';
+
+-- A date in the column's format, or NULL: a placeholder (placeholder_day) is no date. Years
+-- before 1900 are misreadings ("24" read as the year 24), and strptime reads the word "infinity"
+-- as 1 January 1900: clamping every date to between that day and 9999-01-01 and then dropping
+-- those two days (and 1970-01-01) discards them all while parsing each cell only once. An Excel
+-- serial number (20000 to 80000) is never a placeholder.
 CREATE OR REPLACE MACRO parse_date(raw, fmt) AS CASE
     WHEN fmt = 'excel serial' THEN excel_serial_date(raw)
-    ELSE nullif(
-        greatest(
-            CAST(coalesce(try_strptime(raw, fmt), try_strptime(date_text(raw), fmt)) AS DATE),
-            DATE '1900-01-01'
-        ),
-        DATE '1900-01-01'
-    )
+    ELSE nullif(nullif(nullif(
+        least(greatest(date_as_written(raw, fmt), DATE '1900-01-01'), DATE '9999-01-01'),
+        DATE '1900-01-01'), DATE '9999-01-01'), DATE '1970-01-01')
 END;
 
 -- "70%", "70", "0.7", "70,5 %": a share from 0 to 1; percent_scale says the column runs 0–100.
