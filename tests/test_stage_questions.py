@@ -61,8 +61,12 @@ def test_a_stage_named_closed_that_hubspot_marks_open_is_asked_about_and_stays_o
     ]
 
 
-def test_without_the_flags_the_probability_alone_disagrees_with_the_name():
-    (question,) = load(HUBSPOT).report.questions
+def test_hubspots_flags_are_read_without_a_mapping_and_the_probability_alone_also_disagrees():
+    # "Is Deal Closed?" and "Is Closed Won" map by themselves: the same question as with the
+    # saved mapping.
+    assert load(HUBSPOT).report.questions == (ABANDONED,)
+    data = HUBSPOT.replace(b"Is Deal Closed?", b"Notes 1").replace(b"Is Closed Won", b"Notes 2")
+    (question,) = load(data).report.questions
     assert question.signals == {"stage name": {"closed": 2}, "Deal probability": {"open": 2}}
     assert question.disagreement == "named closed, but Deal probability says open"
 

@@ -64,8 +64,9 @@ FIELDS: tuple[Field, ...] = (
     Field("manager", "Manager", ("manager", "salesmanager", "ownermanager", "reportsto")),
     # Columns that decide a deal's status and real close when the export has them.
     Field("status", "Status (open / won / lost)", ("status", "dealstatus", "opportunitystatus")),
-    Field("is_won", "Won flag (IsWon)", ("iswon", "won")),
-    Field("is_closed", "Closed flag (IsClosed)", ("isclosed", "closed")),
+    # HubSpot: "Is Closed Won" and "Is Deal Closed?".
+    Field("is_won", "Won flag (IsWon)", ("iswon", "won", "isclosedwon")),
+    Field("is_closed", "Closed flag (IsClosed)", ("isclosed", "closed", "isdealclosed")),
     Field("is_deleted", "Deleted flag (IsDeleted)", ("isdeleted",)),
     Field("won_date", "Won date", ("wontime", "wondate", "datewon")),
     Field("lost_date", "Lost date", ("losttime", "lostdate", "datelost")),
