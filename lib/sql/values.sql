@@ -17,7 +17,7 @@ CREATE OR REPLACE MACRO amount_number_text(raw) AS
 CREATE OR REPLACE MACRO amount_is_negative(raw) AS
     amount_parts(raw, 1) <> '' OR amount_parts(raw, 2) <> '' OR amount_parts(raw, 4) <> '';
 
--- An amount column is read in one of three formats (lib/load/values.py AMOUNT_FORMATS):
+-- An amount column is read in one of three formats (lib/load/values.py DECIMAL_POINT…):
 -- 'decimal point' ("12,345.67"), 'decimal comma' ("12.345,67") or 'Indian grouping'
 -- ("12,34,567.89"). Thousands separators must form whole groups: a cell like "1,23" (a decimal
 -- comma in a dot-decimal file) or "12,34,5" is unreadable, never 123 or 12,345. A cell is badly
