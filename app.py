@@ -77,6 +77,7 @@ for problem in problems:
     st.error(markdown_text(problem), icon=":material/error:")
 stage_questions.waiting_notice(page)
 notices.user_id_owners_notice()
+notices.currencies_notice()
 
 try:
     page.run()

@@ -118,6 +118,21 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                         "FiscalYearSettings, else 1)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print one JSON object (the default)")
     add_store_option(parser)
+    add_currency_options(parser)
+
+
+def add_currency_options(parser: argparse.ArgumentParser) -> None:
+    """The Data page's rates and the currency figures are shown in."""
+    parser.add_argument(
+        "--rates", metavar="FILE",
+        help="a rates file: currency, rate (units of each currency per 1 unit of the currency "
+        "figures are shown in, whose rate is 1: Salesforce's CurrencyType)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--currency", metavar="CODE", type=str.upper,
+        help="show figures in this currency (default: the rates' own, else the export's); "
+        "the rates are rescaled to it",
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     inspect.add_argument("--mapping", help="a column mapping saved from the Data page (JSON)")
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
+    add_currency_options(inspect)
     inspect.set_defaults(run="inspect")
     monday = subcommands.add_parser("report", help="every figure the pages show, as JSON")
     add_data_options(monday)

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from lib import changes, explore, query, store, workspaces
+from lib.currencies import into_display, read_rates_file
 from lib.fiscal import fiscal_quarter, quarter_from_label
 from lib.load.mapping import mapping_from_json, stage_edits_from_json
 from lib.load.opportunities import LoadedExport, load_opportunities
@@ -19,15 +20,19 @@ from lib.overview import default_as_of, export_summary, stage_amounts
 from lib.qbr import qbr
 from lib.qbr_files import qbr_html
 from lib.report import json_ready, qbr_section, report
-from lib.session import Session, assemble, uses_converted_amounts
+from lib.session import Session, assemble, in_one_currency, uses_converted_amounts
 from lib.settings import REFERRAL_KEYWORDS, Settings
 
 
-def inspect_report(loaded: LoadedExport) -> dict[str, object]:
+def inspect_report(
+    loaded: LoadedExport, rates: dict[str, float] | None = None, currency: str | None = None
+) -> dict[str, object]:
     """What the Data page shows about a load, as JSON-ready values (dates ISO, shares 0–1)."""
     report = loaded.report
-    # Amounts in the display currency, as the session converts them (a Data Export's rates).
-    session = assemble(loaded, Settings(as_of=default_as_of(loaded.deals)))
+    # Amounts in the display currency, as the session converts them (the rates given, else a
+    # Data Export's; a deal in a currency without a rate is in no sum).
+    settings = Settings(as_of=default_as_of(loaded.deals))
+    session = assemble(loaded, settings, entered_rates=rates, currency=currency)
     summary = export_summary(session.connection())
     return {
         "file": report.file_name,
@@ -116,7 +121,7 @@ def _converted_amounts(loaded: LoadedExport) -> dict[str, object]:
 
 
 def inspect(args: argparse.Namespace) -> int:
-    report = inspect_report(_read_export(args.file, args.mapping))
+    report = inspect_report(_read_export(args.file, args.mapping), _rates(args), args.currency)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
@@ -154,7 +159,18 @@ def session_from_args(args: argparse.Namespace) -> Session:
         targets = load_targets(path.read_bytes(), path.name, settings)
     if args.reps:
         reps = load_reps(Path(args.reps).read_bytes(), Path(args.reps).name)
-    return assemble(export, settings, targets=targets, reps=reps, store_path=_store(args))
+    return assemble(
+        export, settings, targets=targets, reps=reps, store_path=_store(args),
+        entered_rates=_rates(args), currency=args.currency,
+    )  # fmt: skip
+
+
+def _rates(args: argparse.Namespace) -> dict[str, float] | None:
+    """The rates `--rates FILE` gives (units of each currency per 1 display unit), as the
+    session's rates into the display currency."""
+    if not args.rates:
+        return None
+    return into_display(read_rates_file(Path(args.rates).read_bytes(), Path(args.rates).name))
 
 
 def _store(args: argparse.Namespace) -> Path:
@@ -220,9 +236,27 @@ def query_deals(args: argparse.Namespace) -> int:
 
 def report_figures(args: argparse.Namespace) -> int:
     session = session_from_args(args)
-    figures = report(session.connection(), session.settings, session.currency)
-    print(json.dumps(json_ready(figures), indent=2))
+    print(json.dumps(json_ready(report_of_session(session)), indent=2))
     return 0
+
+
+def report_of_session(session: Session) -> dict:
+    """The Monday report. Where deals in some currencies have no rate, no total adds them up:
+    "currency" and the figures are null, "currencies_without_rate" names them, and
+    "by_currency" gives each currency's report, whole in its own money."""
+    if not session.currencies_left_out:
+        return report(session.connection(), session.settings, session.currency)
+    by_currency = {}
+    for code in session.export.report.currencies:
+        alone = in_one_currency(session, code)
+        by_currency[code] = report(alone.connection(), alone.settings, code)
+    return {
+        "as_of": session.settings.as_of,
+        "currency": None,
+        "currencies_without_rate": list(session.currencies_left_out),
+        **dict.fromkeys(("pacing", "close_today", "warnings", "warnings_skipped", "coaching")),
+        "by_currency": by_currency,
+    }
 
 
 def qbr_file(args: argparse.Namespace) -> int:

@@ -10,14 +10,16 @@ two threads at once fails, so none is ever shared.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lib import changes, store
+from lib.currencies import display_of, rescaled, without_rate
 from lib.db import NO_PUSHES, open_database, resolve_deals, set_apart
 from lib.explore_terms import HISTORY, TABLES
 from lib.load.opportunities import LoadedExport
@@ -54,11 +56,35 @@ class Session:
     history: pa.Table | None = None
     # The workspace's snapshot store, when there is one: the QBR reads lost deals' stages there.
     store: Path | None = None
+    # The currency chosen to show figures in; None: the rates' own, else the export's.
+    chosen_currency: str | None = None
 
     @property
     def currency(self) -> str | None:
-        """The currency every amount is shown in."""
-        return self.export.report.display_currency
+        """The currency every amount is shown in: the one chosen, else the one the rates convert
+        into, else the export's (its corporate or most common one)."""
+        if self.converted_amounts:
+            return self.export.report.display_currency
+        return (
+            self.chosen_currency
+            or (display_of(self.rates) if self.rates else None)
+            or self.export.report.display_currency
+        )
+
+    @property
+    def currencies_left_out(self) -> tuple[str, ...]:
+        """The export's currencies that no rate converts: their deals are in no total."""
+        if self.converted_amounts:
+            return ()
+        return without_rate(self.export.report.currencies, self.rates)
+
+    def deals_left_out(self) -> int:
+        """How many deals are in currencies_left_out."""
+        left_out = self.currencies_left_out
+        if not left_out:
+            return 0
+        currency = self.export.deals["currency"]
+        return pc.sum(pc.is_in(currency, value_set=pa.array(left_out))).as_py() or 0
 
     @property
     def converted_amounts(self) -> bool:
@@ -97,20 +123,22 @@ def uses_converted_amounts(export: LoadedExport) -> bool:
 
 
 def session_rates(
-    export: LoadedExport, entered: dict[str, float] | None = None
+    export: LoadedExport, entered: dict[str, float] | None = None, currency: str | None = None
 ) -> dict[str, float] | None:
     """Rates into the display currency: none when the export's amounts come converted already
     (uses_converted_amounts); else those the user entered, else a Data Export's CurrencyType
-    rates into its corporate currency, else (an export mixing currencies) only the display
-    currency's own, so that no total adds euros to dollars; None for one currency."""
+    rates into its corporate currency, rescaled to the `currency` chosen; else (an export
+    mixing currencies) only the chosen or most common currency's own, so that no total adds
+    euros to dollars; None for one currency. LoadError when the rates cannot reach `currency`."""
     if uses_converted_amounts(export):
         return None
-    if entered:
-        return entered
-    if export.export_files is not None and export.export_files.rates:
-        return export.export_files.rates
+    given = entered or (export.export_files.rates if export.export_files is not None else None)
+    if given:
+        return rescaled(given, currency) if currency else given
     currencies = export.report.currencies
-    return {currencies[0]: 1.0} if len(currencies) > 1 else None
+    if len(currencies) < 2:
+        return None
+    return {currency or currencies[0]: 1.0}
 
 
 def export_quotas(export: LoadedExport, settings: Settings) -> LoadedTargets | None:
@@ -161,6 +189,7 @@ def assemble(
     targets: LoadedTargets | None = None,
     reps: LoadedReps | None = None,
     entered_rates: dict[str, float] | None = None,
+    currency: str | None = None,
     store_path: Path | None = None,
     source: str | None = None,
     resolve=resolve,
@@ -168,11 +197,12 @@ def assemble(
 ) -> Session:
     """The session of what was loaded: the one way the app, the CLI and the SQL box build it.
 
-    Without a quota file a Data Export's own quotas are used. `resolve` and `count_pushes` are
+    Without a quota file a Data Export's own quotas are used; `currency` chooses the one figures
+    are shown in (the rates rescaled to it). `resolve` and `count_pushes` are
     the two costly steps; the app passes versions of them that remember their results across
     the runs of its script (they depend only on their arguments).
     """
-    rates, files = session_rates(export, entered_rates), export.export_files
+    rates, files = session_rates(export, entered_rates, currency), export.export_files
     return Session(
         export=export,
         targets=targets if targets is not None else export_quotas(export, settings),
@@ -184,4 +214,13 @@ def assemble(
         push_counts=count_pushes(export, settings.as_of, store_path),
         history=files.history if files is not None and files.history_file is not None else None,
         store=store_path,
+        chosen_currency=currency,
     )
+
+
+def in_one_currency(session: Session, currency: str) -> Session:
+    """The session counting only the deals in `currency`, in that currency: a report whole in
+    its own money where no rate joins the currencies."""
+    rates = {currency: 1.0}
+    resolved = resolve(session.export, session.reps, rates)
+    return replace(session, rates=rates, chosen_currency=currency, resolved=resolved)

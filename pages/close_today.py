@@ -56,7 +56,7 @@ if data is None:
 
 con = data.connection()
 report = data.export.report
-currency = report.display_currency
+currency = data.currency
 reps = [WHOLE_TEAM, *owners(con)["owner"]]
 if st.session_state.get("close_rep") not in reps:
     st.session_state.close_rep = WHOLE_TEAM

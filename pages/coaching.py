@@ -82,7 +82,7 @@ with st.container(key="screen_only_title"):
     st.title("How do we coach each rep?")
 data = loaded_or_stop()
 con = data.connection()
-currency = data.export.report.display_currency
+currency = data.currency
 
 with st.container(key="coaching_controls"):
     st.caption(as_of_caption(data))

@@ -3,8 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+from lib.currencies import display_of, into_display, read_rates_file
 from lib.deal_history import changes_of_deal, deals_with_history
 from lib.format import markdown_text, money
+from lib.load.errors import LoadError
 from lib.load.files import DELIMITER_NAMES
 from lib.load.mapping import (
     FIELDS,
@@ -86,9 +88,9 @@ if data is None:
 
 con = data.connection()
 report = data.export.report
-currency = report.display_currency
+currency = data.currency
 st.caption(as_of_caption(data))
-ask(report, con)
+ask(report, con, currency)
 
 summary = export_summary(con)
 close_dates = (
@@ -105,13 +107,20 @@ reps.metric("Owners", f"{summary['owners']:,}")
 # The amount is the figure and the count goes under it: "277,343 · $10.1B" side by side was cut
 # short in a quarter of the page.
 for column, status in zip(st.columns(4), ("open", "won", "lost"), strict=False):
-    count = summary[f"deals_{status}"]
+    count, unpriced = summary[f"deals_{status}"], summary[f"{status}_without_amount"]
     column.metric(
         status.capitalize(),
-        money(summary[f"amount_{status}"], currency),
-        f"{count:,} deal" + ("" if count == 1 else "s"),
+        # No deal: $0; deals, none with an amount: unknown, not $0.
+        money(summary[f"amount_{status}"] if unpriced < count or not count else None, currency),
+        f"{count:,} deal"
+        + ("" if count == 1 else "s")
+        + (f", {unpriced:,} not in the amount" if unpriced else ""),
         delta_color="gray",
         delta_arrow="off",
+        help=f"Deals without an amount in {currency}: none in the export, or in a currency "
+        "without a rate."
+        if unpriced
+        else None,
     )
 files = data.export.export_files
 if files is not None:
@@ -145,14 +154,6 @@ if files is not None:
 rates = data.rates
 # Rates are asked for only where the export has no amounts converted by the CRM itself.
 mixes_currencies = len(report.currencies) > 1 and not data.converted_amounts
-if mixes_currencies and not (files is not None and files.rates):
-    st.warning(
-        f"This export mixes {len(report.currencies)} currencies "
-        f"({markdown_text(', '.join(report.currencies))}). "
-        f"Enter rates into {currency} in the Currencies tab; until then figures count only "
-        f"the deals in {currency}.",
-        icon=":material/currency_exchange:",
-    )
 
 has_history = files is not None and files.history_file is not None
 tabs = st.tabs(["Columns", "Stages", "Rows not loaded", "Data quality", "Owners", "Quotas"]
@@ -318,19 +319,30 @@ with tabs[5]:
 
 if mixes_currencies:
     with tabs[6]:
-        display = currency
-        source = (
-            "the corporate currency, with the rates of CurrencyType.csv until you change them"
-            if files is not None and files.rates
-            else "the export's most common currency"
-        )
-        st.write(f"Rates into {display}, {source}: 1 unit = rate {display}.")
         rates_key = headers_key(report.headers)
-        current = rates or {}
+
+        def choose_currency() -> None:
+            chosen = st.session_state[f"display_currency_{rates_key}"]
+            remembered("display_currency")[rates_key] = chosen
+
+        st.selectbox(
+            "Show figures in",
+            report.currencies,
+            index=report.currencies.index(currency) if currency in report.currencies else 0,
+            key=f"display_currency_{rates_key}",
+            on_change=choose_currency,
+        )
+        source = (
+            "CurrencyType.csv's until you change them"
+            if files is not None and files.rates and not remembered("rates").get(rates_key)
+            else "as given"
+        )
+        st.write(f"Rates into {currency}, {source}: 1 unit of each currency = rate {currency}.")
+        current = data.rates or {}
         frame = pd.DataFrame(
             {
                 "Currency": list(report.currencies),
-                "Rate": [current.get(c, 1.0 if c == display else None) for c in report.currencies],
+                "Rate": [current.get(c) for c in report.currencies],
             }
         )
         edited = st.data_editor(
@@ -344,6 +356,21 @@ if mixes_currencies:
                 row.Currency: float(row.Rate) for row in edited.itertuples() if pd.notna(row.Rate)
             }
             st.rerun()
+        rates_file = st.file_uploader(
+            "Or a rates file", type=["csv", "txt"], key="rates_file",
+            help="Two columns, currency and rate: units of each currency per 1 unit of the "
+            "currency to show figures in, whose rate is 1 (Salesforce's CurrencyType).",
+        )  # fmt: skip
+        if rates_file is not None and st.session_state.get("rates_file_read") != rates_file.file_id:
+            st.session_state.rates_file_read = rates_file.file_id
+            try:
+                given = into_display(read_rates_file(rates_file.getvalue(), rates_file.name))
+            except LoadError as error:
+                st.error(markdown_text(error), icon=":material/error:")
+            else:
+                remembered("rates")[rates_key] = given
+                remembered("display_currency")[rates_key] = display_of(given)
+                st.rerun()
 
 if has_history:
     with tabs[-1]:

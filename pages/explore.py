@@ -18,7 +18,7 @@ st.title("Explore the data")
 data = loaded_or_stop()
 con = data.connection()
 settings = data.settings
-currency = data.export.report.display_currency
+currency = data.currency
 st.caption(as_of_caption(data))
 available = explore.dimensions(data.export.deals.column_names)
 DATE_FIELDS = ("close_from", "close_to", "created_from", "created_to")

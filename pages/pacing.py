@@ -31,7 +31,7 @@ CHART_REPS = 30
 st.title("Are we on pace?")
 data = loaded_or_stop()
 con = data.connection()
-currency = data.export.report.display_currency
+currency = data.currency
 st.caption(as_of_caption(data))
 
 kind_column, period_column, team_column, method_column = st.columns([1, 1.3, 1.3, 1.6])

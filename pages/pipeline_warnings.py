@@ -26,7 +26,7 @@ st.title("Who is about to drive off the cliff?")
 data = loaded_or_stop()
 con = data.connection()
 settings = data.settings
-currency = data.export.report.display_currency
+currency = data.currency
 st.caption(as_of_caption(data))
 
 figures = pipeline_figures(con, settings)

@@ -97,7 +97,7 @@ controls = st.container(key="qbr_controls")
 controls.title("What story do we tell at the QBR?")
 data = loaded_or_stop()
 con = data.connection()
-currency = data.export.report.display_currency
+currency = data.currency
 quarters = periods_to_choose(con, data.settings, "quarter")
 asked = st.query_params.get("quarter")
 chosen = st.session_state.get("qbr_quarter")

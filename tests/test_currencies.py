@@ -2,6 +2,7 @@
 without a rate has no amount (rather than a wrong one), and no page fails on it, even on a day
 whose won deals all lack an amount."""
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from lib.close_today import close_today, nearest
 from lib.coaching import coaching
 from lib.db import open_database, resolve_deals, set_apart
 from lib.fiscal import fiscal_quarter
+from lib.load.errors import LoadError
 from lib.load.opportunities import load_opportunities
 from lib.one_on_one import one_on_one_sheet
 from lib.overview import export_summary, owners, quota_grid
@@ -186,3 +188,87 @@ def test_hubspots_amount_in_company_currency_takes_the_currency_whose_amounts_ag
 
 def column_of(session, name: str) -> list:
     return session.resolved.deals.column(name).to_pylist()
+
+
+# --- The session's display currency, and what no total can count ------------------------------
+
+
+def test_a_session_without_rates_names_the_currencies_and_deals_it_leaves_out():
+    from lib.session import assemble
+
+    loaded = load_opportunities(EXPORT, "export.csv")
+    alone = assemble(loaded, SETTINGS)
+    assert (alone.currency, alone.rates) == ("USD", {"USD": 1.0})
+    assert alone.currencies_left_out == ("EUR", "GBP")
+    assert alone.deals_left_out() == 8  # w2, y2, l1, o2 in EUR; w3, y3, l2, o3 in GBP
+    in_euros = assemble(loaded, SETTINGS, currency="EUR")
+    assert (in_euros.currency, in_euros.currencies_left_out) == ("EUR", ("USD", "GBP"))
+    rated = assemble(loaded, SETTINGS, entered_rates=RATES)
+    assert (rated.currency, rated.currencies_left_out, rated.deals_left_out()) == (
+        "USD",
+        ("GBP",),
+        4,
+    )
+    # The same rates into euros: $1 is €0.50, €1 stays €1.
+    rescaled_to_euros = assemble(loaded, SETTINGS, entered_rates=RATES, currency="EUR")
+    assert rescaled_to_euros.rates == {"USD": 0.5, "EUR": 1.0}
+    with pytest.raises(LoadError, match="No rate for GBP"):
+        assemble(loaded, SETTINGS, entered_rates=RATES, currency="GBP")
+
+
+def test_the_report_adds_no_currencies_without_rates_and_gives_each_its_own(tmp_path, capsys):
+    from lib.cli import main
+
+    export = tmp_path / "export.csv"
+    export.write_bytes(EXPORT)
+    argv = ["report", "--opportunities", str(export), "--as-of", "2026-11-20"]
+    assert main(argv) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["currency"], printed["pacing"]) == (None, None)
+    assert printed["currencies_without_rate"] == ["EUR", "GBP"]
+    booked = {
+        code: figures["pacing"]["team"]["closed_to_date"]
+        for code, figures in printed["by_currency"].items()
+    }
+    assert booked == {"USD": 1300.0, "EUR": 500.0, "GBP": 700.0}
+
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate\nUSD,1\nEUR,0.5\nGBP,0.8\n")  # $1 buys €0.50 or £0.80
+    assert main([*argv, "--rates", str(rates)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["currency"] == "USD"
+    # $1,000 + €500 × 2 + £700 ÷ 0.8 + $300
+    assert printed["pacing"]["team"]["closed_to_date"] == 1000 + 1000 + 875 + 300
+    assert main([*argv, "--rates", str(rates), "--currency", "eur"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["currency"] == "EUR"
+    assert printed["pacing"]["team"]["closed_to_date"] == 500 + 500 + 437.5 + 150
+
+
+def test_every_page_says_what_it_leaves_out_until_a_rates_file_gives_the_rates():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import APP, metrics, upload_as_of
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["source"] = "My uploads"
+    at.run()
+    upload_as_of(at, "export.csv", EXPORT, SETTINGS.as_of)
+    left_out = [w.value for w in at.warning if w.value.startswith("Every amount counts only")]
+    assert left_out == [
+        "Every amount counts only the deals in USD: 8 deals in EUR, GBP have no rate into USD "
+        "and are left out. Give rates on the Data page (What did we load? → Currencies), or "
+        "upload a rates file there."
+    ]
+    assert metrics(at)["Booked to date"] == "$1.3K"
+    at.switch_page("pages/data.py").run()
+    at.file_uploader(key="rates_file").upload(
+        "rates.csv", b"currency,rate\nUSD,1\nEUR,0.5\nGBP,0.8\n", "text/csv"
+    ).run()
+    assert not at.exception, at.exception
+    assert not [w for w in at.warning if w.value.startswith("Every amount counts only")]
+    assert "Amounts in USD, at these rates: 1 EUR = 2 USD, 1 GBP = 1.25 USD." in [
+        c.value for c in at.caption
+    ]
+    at.switch_page("pages/pacing.py").run()
+    assert metrics(at)["Booked to date"] == "$3.2K"

@@ -12,6 +12,7 @@ import streamlit as st
 
 from lib import store
 from lib.format import markdown_text
+from lib.load.errors import LoadError
 from lib.load.opportunities import LoadedExport
 from lib.load.reps import LoadedReps
 from lib.load.targets import LoadedTargets
@@ -29,17 +30,23 @@ def assemble_session(
 ) -> Session:
     """The session of what the sidebar loaded, with the rates typed on the Data page and the
     snapshots of this session's workspace; kept for the pages to read (current)."""
-    session = assemble(
-        export,
-        settings,
-        targets=targets,
-        reps=reps,
-        entered_rates=remembered("rates").get(headers_key(export.report.headers)),
-        store_path=workspace_store_path(),
-        source=source,
-        resolve=_resolve_once,
-        count_pushes=_count_pushes_once,
-    )
+    key = headers_key(export.report.headers)
+    options = {
+        "targets": targets,
+        "reps": reps,
+        "entered_rates": remembered("rates").get(key),
+        "store_path": workspace_store_path(),
+        "source": source,
+        "resolve": _resolve_once,
+        "count_pushes": _count_pushes_once,
+    }
+    chosen = remembered("display_currency").get(key)
+    try:
+        session = assemble(export, settings, currency=chosen, **options)
+    except LoadError as error:
+        # The rates given cannot reach the currency chosen: shown in the rates' own, and said.
+        st.warning(markdown_text(error), icon=":material/currency_exchange:")
+        session = assemble(export, settings, **options)
     st.session_state.session_data = session
     return session
 

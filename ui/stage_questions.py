@@ -18,14 +18,14 @@ from ui.session import current
 DATA_PAGE = "what-did-we-load"
 
 
-def ask(report: LoadReport, con: duckdb.DuckDBPyConnection) -> None:
+def ask(report: LoadReport, con: duckdb.DuckDBPyConnection, currency: str | None) -> None:
     """Each question with its two answers as buttons. An answer is a stage edit: remembered
     for exports with the same headers, kept by the workspace, downloaded with the mapping."""
     if not report.questions:
         return
     amounts = stage_amounts(con, [question.stage for question in report.questions])
     for question in report.questions:
-        amount = money(amounts.get(question.stage, 0.0), report.display_currency)
+        amount = money(amounts.get(question.stage, 0.0), currency)
         with st.container(border=True):
             st.markdown(f":material/help: {markdown_text(_asked(question, amount))}")
             count, keep = st.columns(2)

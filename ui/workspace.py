@@ -28,7 +28,7 @@ QUERY_PARAMETER = "workspace"
 MY_UPLOADS = "My uploads"
 # What a workspace remembers of the session besides its data: the Data page's choices (kept by
 # the export's headers) and the sidebar's settings, by their widget keys.
-REMEMBERED = ("mappings", "stage_edits", "rates")
+REMEMBERED = ("mappings", "stage_edits", "rates", "display_currency")
 SETTINGS_KEYS = (
     "fiscal_start",
     "fiscal_named_by_end",
