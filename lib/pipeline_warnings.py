@@ -337,6 +337,12 @@ def concentration(
                     [pipeline.largest.opportunity_id], pipeline.largest.amount)  # fmt: skip
 
 
+def _short_of(target: float, budget: float, pipeline: float) -> float:
+    """The money at stake of a coverage warning: the pipeline missing to reach the target. The
+    budget less the pipeline would be negative for a rep covered 1.1× against a 3× target."""
+    return target * budget - pipeline
+
+
 def coverage(rep: RepFacts, settings: Settings, currency: str | None) -> PipelineWarning | None:
     """The pipeline closing this period is too thin for the budget still to close (none when
     the budget is met or there is none); the target is 1 ÷ the win rate when it is given."""
@@ -356,7 +362,7 @@ def coverage(rep: RepFacts, settings: Settings, currency: str | None) -> Pipelin
     )
     severity = "critical" if ratio < critical else "warn"
     return _warning(rep.owner, "coverage", severity, ratio, message, rep.pipeline.closing_ids,
-                    remaining - closing)  # fmt: skip
+                    _short_of(target, remaining, closing))  # fmt: skip
 
 
 def next_period_coverage(
@@ -376,7 +382,9 @@ def next_period_coverage(
         f"{deal_count(rep.pipeline.next_count)}."
     )
     return _warning(rep.owner, "next_period_coverage", "warn", ratio, message,
-                    rep.pipeline.next_ids, rep.next_budget - upcoming)  # fmt: skip
+                    rep.pipeline.next_ids,
+                    _short_of(settings.next_period_coverage_warn, rep.next_budget,
+                              upcoming))  # fmt: skip
 
 
 def prospecting_stall(

@@ -491,3 +491,11 @@ def test_the_report_lists_every_check_that_could_not_run_and_why(tmp_path, capsy
         "team_top_deals": "no open deal has an amount",
         "team_rep_share": "no open deal has an amount",
     }
+
+
+def test_the_money_at_stake_of_thin_coverage_is_the_pipeline_missing_to_reach_the_target():
+    # $110 closing against $100 still to close: 1.1× of a 3× target, $190 short of $300.
+    warning = coverage(facts(pipeline_of(deal(110)), budget=100.0), SETTINGS, "USD")
+    assert (warning.severity, warning.at_stake) == ("critical", 190.0)
+    thin = facts(pipeline_of(deal(150, close=NEXT_QUARTER)), next_budget=100.0)
+    assert next_period_coverage(thin, SETTINGS, "USD").at_stake == 50.0
