@@ -842,11 +842,12 @@ def by_rep(warnings: Iterable[PipelineWarning]) -> dict[str | None, list[Pipelin
     return groups
 
 
-def warning_grid(warnings: Iterable[PipelineWarning]) -> pd.DataFrame:
+def warning_grid(warnings: Iterable[PipelineWarning], reps: int | None = None) -> pd.DataFrame:
     """The warnings as the grid draws them, one row each (GRID_COLUMNS; `rep` is WHOLE_TEAM for
-    the team's). `rep` and `kind` are ordered categoricals holding only what is there: the reps
-    in by_rep's order, the kinds in RULES' order; the rows are sorted by them."""
-    groups = by_rep(warnings)
+    the team's), of the first `reps` reps (all when None). `rep` and `kind` are ordered
+    categoricals holding only what is there: the reps in by_rep's order, the kinds in RULES'
+    order; the rows are sorted by them."""
+    groups = dict(list(by_rep(warnings).items())[:reps])
     frame = pd.DataFrame(
         [
             (w.owner, rep_name(w.owner), w.kind, w.rule.label, w.severity, w.at_stake, w.message)
