@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import textwrap
 from datetime import date
 from itertools import accumulate
 
@@ -25,6 +26,9 @@ PROJECTION = "#4f6d9a"
 GRID = "#e6e8ec"
 # The reference grey, light enough for an ink bar drawn inside it to stand out.
 PALE_REFERENCE = "rgba(154, 163, 178, 0.45)"
+# The accent, pale: a warning that is not critical; and the blank of a cell with no warning.
+PALE_BEHIND = "#f5c7a9"
+NOTHING = "#f3f4f6"
 
 pio.templates["closeboard"] = go.layout.Template(
     layout=go.Layout(
@@ -289,6 +293,18 @@ def pipeline_waterfall_chart(changes: Changes, title: str) -> go.Figure:
     return escape_text(figure)
 
 
+# What each colour of a rep's stack of deals is: the legend says it.
+DEAL_BLOCKS = {
+    BEHIND: "Largest deal, most of the rep's pipeline",
+    INK: "Largest deal",
+    REFERENCE: "Next largest deals",
+    PALE_REFERENCE: "All smaller deals together",
+}
+# A key under the title, read before the chart; its entries explain colours, they hide nothing.
+TOP_LEGEND = {"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom", "itemclick": False,
+              "itemdoubleclick": False, "traceorder": "normal"}  # fmt: skip
+
+
 def pipeline_by_deal_chart(blocks, concentration_warn: float, currency: str | None) -> go.Figure:
     """Each rep's open pipeline as a stack of its deals, largest first (the rest as one block):
     one giant block stands out in the accent colour when it is most of the rep's pipeline."""
@@ -304,6 +320,7 @@ def pipeline_by_deal_chart(blocks, concentration_warn: float, currency: str | No
     }
     symbol = currency_symbol(currency)
     figure = go.Figure()
+    drawn: set[str] = set()
     for position in range(max((len(rep) for rep in by_owner.values()), default=0)):
         stack = [(owner, by_owner[owner][position]) for owner in owners
                  if position < len(by_owner[owner])]  # fmt: skip
@@ -324,6 +341,11 @@ def pipeline_by_deal_chart(blocks, concentration_warn: float, currency: str | No
             hovertemplate=f"%{{y}}: %{{customdata}} {symbol}%{{x:,.0f}}<extra></extra>",
             showlegend=False,
         )  # fmt: skip
+        drawn.update(colours)
+    for colour, meaning in DEAL_BLOCKS.items():
+        if colour in drawn:
+            figure.add_bar(x=[None], y=[None], marker_color=colour, name=meaning,
+                           hoverinfo="skip")  # fmt: skip
     giants = len(concentrated)
     title = (
         f"{giants} rep{'' if giants == 1 else 's'} with one deal making up most of the pipeline"
@@ -332,9 +354,85 @@ def pipeline_by_deal_chart(blocks, concentration_warn: float, currency: str | No
     )
     figure.update_layout(
         template=TEMPLATE, barmode="stack", title=title, xaxis=money_axis(currency),
-        yaxis={"autorange": "reversed"}, height=max(320, 30 * len(owners) + 120),
+        yaxis={"autorange": "reversed"}, height=max(320, 30 * len(owners) + 150),
+        legend=TOP_LEGEND, margin={"t": 110},
     )  # fmt: skip
     return escape_text(figure)
+
+
+# A warning cell's colour by severity, in the grid's colour scale from 0 (no warning) to 2.
+SEVERITY_LEVEL = {"warn": 1, "critical": 2}
+# The grid's key, under its title: what its colours and its labels are.
+GRID_KEY = (
+    f"<span style='color:{BEHIND}'>■</span> critical   "
+    f"<span style='color:{PALE_BEHIND}'>■</span> warning   · each label: the money at stake"
+)
+# A hover sentence breaks into lines this long, so that it stays inside a screen.
+HOVER_LINE = 70
+
+
+def _hover_lines(label: str, sentence: str) -> tuple[list[str], str]:
+    """A cell's hover as data (the label, then the sentence in lines) and its template."""
+    lines = [label, *textwrap.wrap(sentence, HOVER_LINE)]
+    template = "<b>%{customdata[0]}</b>" + "".join(
+        f"<br>%{{customdata[{n}]}}" for n in range(1, len(lines))
+    )
+    return lines, template + "<extra></extra>"
+
+
+def warning_grid_chart(grid: pd.DataFrame, currency: str | None) -> go.Figure:
+    """lib.pipeline_warnings.warning_grid drawn as a grid: a row per rep (those with a critical
+    warning first), a column per kind, each warning a cell in the accent colour (pale when not
+    critical) labelled with the money at stake, its sentence on hover. Every cell is also a
+    point that can be selected, whose point index is its place in rows × columns."""
+    reps = list(grid["rep"].cat.categories)
+    kinds = list(grid["kind"].cat.categories)
+    cells = {(row.rep, row.kind): row for row in grid.itertuples()}
+    points = [(rep, kind, cells.get((rep, kind))) for rep in reps for kind in kinds]
+    figure = go.Figure()
+    figure.add_heatmap(
+        x=kinds, y=reps, zmin=0, zmax=2, showscale=False, xgap=3, ygap=3, hoverinfo="skip",
+        z=[[SEVERITY_LEVEL[cells[rep, kind].severity] if (rep, kind) in cells else 0
+            for kind in kinds] for rep in reps],
+        text=[[money(None if pd.isna(cells[rep, kind].at_stake) else cells[rep, kind].at_stake,
+                     currency) if (rep, kind) in cells else "" for kind in kinds] for rep in reps],
+        texttemplate="%{text}", textfont={"size": 15},
+        colorscale=[[0, NOTHING], [0.25, NOTHING], [0.25, PALE_BEHIND], [0.75, PALE_BEHIND],
+                    [0.75, BEHIND], [1, BEHIND]],
+    )  # fmt: skip
+    labels = dict(zip(grid["kind"], grid["label"], strict=True))
+    hovers = [
+        _hover_lines(labels[kind], cell.message) if cell is not None
+        else _hover_lines(labels[kind], f"{rep}: no warning of this kind.")
+        for rep, kind, cell in points
+    ]  # fmt: skip
+    figure.add_scatter(
+        x=[kind for _, kind, _ in points], y=[rep for rep, _, _ in points], mode="markers",
+        marker={"symbol": "square", "size": 26, "color": "rgba(0, 0, 0, 0)"},
+        customdata=[lines for lines, _ in hovers], hovertemplate=[t for _, t in hovers],
+        showlegend=False,
+    )  # fmt: skip
+    critical = grid.loc[(grid["severity"] == "critical") & grid["owner"].notna(), "rep"].nunique()
+    title = (
+        f"{critical} rep{' has' if critical == 1 else 's have'} a critical warning"
+        if critical
+        else "No rep has a critical warning"
+    )
+    figure.update_layout(
+        template=TEMPLATE, title={"text": title, "subtitle": {"text": GRID_KEY}},
+        hovermode="closest", showlegend=False, height=30 * len(reps) + 150, margin={"t": 140},
+        xaxis={"side": "top", "tickvals": kinds, "ticks": "", "fixedrange": True,
+               "ticktext": ["<br>".join(textwrap.wrap(labels[kind], 14)) for kind in kinds]},
+        yaxis={"autorange": "reversed", "showgrid": False, "ticks": "", "fixedrange": True,
+               "ticksuffix": "  "},
+    )  # fmt: skip
+    return escape_text(figure)
+
+
+def grid_owner(grid: pd.DataFrame, point_index: int) -> str | None:
+    """The owner of the row of warning_grid_chart's point `point_index` (None: the team's)."""
+    rep = grid["rep"].cat.categories[point_index // len(grid["kind"].cat.categories)]
+    return grid.loc[grid["rep"] == rep, "owner"].iloc[0]
 
 
 def coverage_chart(rows, target: float, critical: float) -> go.Figure:

@@ -7,15 +7,16 @@ checks it. docs/adding-a-warning.md says how to add one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html import escape
 from typing import Literal, NamedTuple
 
 import duckdb
+import pandas as pd
 
-from lib.fiscal import fiscal_quarter, next_quarter, previous_quarter
+from lib.fiscal import fiscal_month, fiscal_quarter, next_quarter, previous_quarter
 from lib.format import markdown_text, money, percent
 from lib.pacing import PacingReport, budgets, pacing
 from lib.settings import Settings
@@ -337,6 +338,12 @@ def concentration(
                     [pipeline.largest.opportunity_id], pipeline.largest.amount)  # fmt: skip
 
 
+def _short_of(target: float, budget: float, pipeline: float) -> float:
+    """The money at stake of a coverage warning: the pipeline missing to reach the target. The
+    budget less the pipeline would be negative for a rep covered 1.1× against a 3× target."""
+    return target * budget - pipeline
+
+
 def coverage(rep: RepFacts, settings: Settings, currency: str | None) -> PipelineWarning | None:
     """The pipeline closing this period is too thin for the budget still to close (none when
     the budget is met or there is none); the target is 1 ÷ the win rate when it is given."""
@@ -356,7 +363,7 @@ def coverage(rep: RepFacts, settings: Settings, currency: str | None) -> Pipelin
     )
     severity = "critical" if ratio < critical else "warn"
     return _warning(rep.owner, "coverage", severity, ratio, message, rep.pipeline.closing_ids,
-                    remaining - closing)  # fmt: skip
+                    _short_of(target, remaining, closing))  # fmt: skip
 
 
 def next_period_coverage(
@@ -376,7 +383,9 @@ def next_period_coverage(
         f"{deal_count(rep.pipeline.next_count)}."
     )
     return _warning(rep.owner, "next_period_coverage", "warn", ratio, message,
-                    rep.pipeline.next_ids, rep.next_budget - upcoming)  # fmt: skip
+                    rep.pipeline.next_ids,
+                    _short_of(settings.next_period_coverage_warn, rep.next_budget,
+                              upcoming))  # fmt: skip
 
 
 def prospecting_stall(
@@ -805,6 +814,95 @@ def warning_html(warning: PipelineWarning, css_class: str) -> str:
     return (
         f'<p class="{css_class}{" critical" if critical else ""}"><b>{escape(warning.rule.label)}'
         f"{' (critical)' if critical else ''}:</b> {escape(warning.message)}</p>"
+    )
+
+
+# --- The warnings page's grid and what it says above it ---------------------------------------
+
+# The grid's row, and the list's group, of the warnings about the team as a whole (owner None).
+WHOLE_TEAM = "Whole team"
+# How many critical warnings "This week, look at" names.
+LOOK_AT = 5
+# The kind said once for the team early in a quarter (next_quarter_is_early).
+UP_AHEAD = "next_period_coverage"
+GRID_COLUMNS = ["owner", "rep", "kind", "label", "severity", "at_stake", "message"]
+
+
+def rep_name(owner: str | None) -> str:
+    return WHOLE_TEAM if owner is None else owner
+
+
+def by_rep(warnings: Iterable[PipelineWarning]) -> dict[str | None, list[PipelineWarning]]:
+    """The warnings grouped by rep (None: the team's), each group most severe and most money
+    first; the groups in the order of their most pressing warning, so that the reps with a
+    critical warning come first."""
+    groups: dict[str | None, list[PipelineWarning]] = {}
+    for warning in sorted(warnings, key=_severity_then_money):
+        groups.setdefault(warning.owner, []).append(warning)
+    return groups
+
+
+def warning_grid(warnings: Iterable[PipelineWarning], reps: int | None = None) -> pd.DataFrame:
+    """The warnings as the grid draws them, one row each (GRID_COLUMNS; `rep` is WHOLE_TEAM for
+    the team's), of the first `reps` reps (all when None). `rep` and `kind` are ordered
+    categoricals holding only what is there: the reps in by_rep's order, the kinds in RULES'
+    order; the rows are sorted by them."""
+    groups = dict(list(by_rep(warnings).items())[:reps])
+    frame = pd.DataFrame(
+        [
+            (w.owner, rep_name(w.owner), w.kind, w.rule.label, w.severity, w.at_stake, w.message)
+            for group in groups.values()
+            for w in group
+        ],
+        columns=GRID_COLUMNS,
+        # Objects, so that the team's owner stays None rather than becoming NaN.
+        dtype=object,
+    ).astype({"at_stake": float})
+    present = set(frame["kind"])
+    frame["rep"] = pd.Categorical(frame["rep"], [rep_name(owner) for owner in groups], ordered=True)
+    frame["kind"] = pd.Categorical(
+        frame["kind"], [rule.kind for rule in RULES if rule.kind in present], ordered=True
+    )
+    return frame.sort_values(["rep", "kind"], ignore_index=True)
+
+
+def look_at(warnings: Iterable[PipelineWarning], most: int = LOOK_AT) -> list[PipelineWarning]:
+    """The critical warnings with the most money at stake, at most `most` of them."""
+    critical = [warning for warning in warnings if warning.severity == "critical"]
+    return sorted(critical, key=_severity_then_money)[:most]
+
+
+def next_quarter_is_early(settings: Settings) -> bool:
+    """Whether the as-of date falls before its quarter's last month. Next quarter's pipeline is
+    built in this quarter's last month: before it (weeks 1 to 8 or 9 of 13) most reps short of
+    their next-quarter target is the normal state of things, said once for the team; from the
+    last month on, each rep's thin next quarter is news about that rep."""
+    last_month = fiscal_month(fiscal_quarter(settings.as_of, settings).end)
+    return settings.as_of < last_month.start
+
+
+def next_quarter_budgeted(
+    con: duckdb.DuckDBPyConnection, settings: Settings, owners: Iterable[str]
+) -> set[str]:
+    """The owners with a budget next quarter: the reps the next-quarter check can warn about."""
+    upcoming = budgets(con, next_quarter(fiscal_quarter(settings.as_of, settings), settings))
+    return {owner for owner in owners if upcoming.get(owner)}
+
+
+def thin_next_quarter(
+    warnings: Iterable[PipelineWarning], budgeted_reps: int, settings: Settings
+) -> str | None:
+    """One line for the team instead of a sentence per rep: "14 of 20 reps have under 2× their
+    Q1 FY2027 budget in pipeline" (`budgeted_reps`: how many have a budget next quarter); None
+    when no rep's next quarter is thin."""
+    thin = {warning.owner for warning in warnings if warning.kind == UP_AHEAD}
+    if not thin:
+        return None
+    upcoming = next_quarter(fiscal_quarter(settings.as_of, settings), settings)
+    return (
+        f"{len(thin)} of {budgeted_reps} rep{'' if budgeted_reps == 1 else 's'} "
+        f"{'has' if len(thin) == 1 else 'have'} under {settings.next_period_coverage_warn:g}× "
+        f"their {upcoming.label} budget in pipeline"
     )
 
 

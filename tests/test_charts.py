@@ -2,9 +2,18 @@
 
 from types import SimpleNamespace
 
-from lib.charts import attainment_chart, escape_text, pipeline_by_deal_chart
+from lib.charts import (
+    BEHIND,
+    INK,
+    PALE_REFERENCE,
+    attainment_chart,
+    escape_text,
+    grid_owner,
+    pipeline_by_deal_chart,
+    warning_grid_chart,
+)
 from lib.pacing import Pacing, RepPacing
-from lib.pipeline_warnings import PipelineBlock
+from lib.pipeline_warnings import PipelineBlock, PipelineWarning, warning_grid
 
 HOSTILE = '<a href="http://evil.example">Ann</a>'
 
@@ -12,7 +21,7 @@ HOSTILE = '<a href="http://evil.example">Ann</a>'
 def test_a_rep_named_like_a_link_is_escaped_on_the_axis_and_in_the_hover():
     blocks = [PipelineBlock(HOSTILE, "Deal <b>1</b>", "Laurel & Pine", 100.0, 1)]
     figure = pipeline_by_deal_chart(blocks, 0.5, "USD")
-    (bar,) = figure.data
+    bar = figure.data[0]
     assert bar.y == ('&lt;a href="http://evil.example"&gt;Ann&lt;/a&gt;',)
     assert bar.customdata == ("Deal &lt;b&gt;1&lt;/b&gt; (Laurel &amp; Pine)",)
 
@@ -135,3 +144,42 @@ def test_a_query_result_of_a_label_and_a_decimal_is_drawn_as_bars():
     assert (bar.x, bar.y) == ((1.5, 2.0), ("Web", "(blank)"))
     assert query_chart(frame.assign(third=1)) is None
     assert query_chart(pd.DataFrame({"a": ["x"], "b": ["not a number"]})) is None
+
+
+def test_the_pipeline_by_deal_has_a_key_for_the_colours_it_draws():
+    # Ann's largest deal is 80 % of her pipeline (accent); Bo's is 50 % of his, under 60 %.
+    blocks = [
+        PipelineBlock("Ann", "Big", None, 80.0, 1), PipelineBlock("Ann", None, None, 20.0, 4),
+        PipelineBlock("Bo", "Mid", None, 50.0, 1), PipelineBlock("Bo", None, None, 50.0, 9),
+    ]  # fmt: skip
+    figure = pipeline_by_deal_chart(blocks, 0.6, "USD")
+    key = [(trace.name, trace.marker.color) for trace in figure.data if trace.showlegend is None]
+    assert key == [
+        ("Largest deal, most of the rep's pipeline", BEHIND),
+        ("Largest deal", INK),
+        ("All smaller deals together", PALE_REFERENCE),
+    ]
+
+
+def warned(owner, kind, severity, at_stake, message):
+    return PipelineWarning("rep", owner, kind, severity, 0.5, message, (), at_stake)
+
+
+def test_the_warning_grid_colours_by_severity_labels_money_and_hovers_the_sentence_as_typed():
+    grid = warning_grid([
+        warned("Bo", "slipping", "warn", 9_400.0, "Bo: 1 open deal <b>late</b>."),
+        warned(HOSTILE, "coverage", "critical", 1_250_000.0, "Ann covers 0.5×."),
+    ])  # fmt: skip
+    figure = warning_grid_chart(grid, "USD")
+    cells, points = figure.data
+    assert cells.y == ('&lt;a href="http://evil.example"&gt;Ann&lt;/a&gt;', "Bo")
+    assert cells.x == ("coverage", "slipping")
+    assert [list(row) for row in cells.z] == [[2, 0], [0, 1]]
+    assert [list(row) for row in cells.text] == [["$1.2M", ""], ["", "$9.4K"]]
+    assert figure.layout.title.text == "1 rep has a critical warning"
+    assert list(points.customdata[3]) == ["Slipping", "Bo: 1 open deal &lt;b&gt;late&lt;/b&gt;."]
+    assert points.hovertemplate[3] == "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"
+    assert list(points.customdata[1]) == [
+        "Slipping", "&lt;a href=\"http://evil.example\"&gt;Ann&lt;/a&gt;: no warning of this kind.",
+    ]  # fmt: skip
+    assert [grid_owner(grid, index) for index in range(4)] == [HOSTILE, HOSTILE, "Bo", "Bo"]

@@ -14,6 +14,7 @@ from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
 from lib.pipeline_warnings import (
     RULES,
+    WHOLE_TEAM,
     PipelineBlock,
     PipelineWarning,
     RepFacts,
@@ -26,7 +27,10 @@ from lib.pipeline_warnings import (
     empty_pipeline,
     gone_dark,
     largest_pipelines,
+    look_at,
     next_period_coverage,
+    next_quarter_budgeted,
+    next_quarter_is_early,
     pipeline_figures,
     pipeline_warnings,
     prospecting_stall,
@@ -38,7 +42,9 @@ from lib.pipeline_warnings import (
     slipping,
     team_rep_share,
     team_top_deals,
+    thin_next_quarter,
     top_weighted_deals,
+    warning_grid,
     warning_html,
 )
 from lib.settings import Settings
@@ -491,3 +497,99 @@ def test_the_report_lists_every_check_that_could_not_run_and_why(tmp_path, capsy
         "team_top_deals": "no open deal has an amount",
         "team_rep_share": "no open deal has an amount",
     }
+
+
+def test_the_money_at_stake_of_thin_coverage_is_the_pipeline_missing_to_reach_the_target():
+    # $110 closing against $100 still to close: 1.1× of a 3× target, $190 short of $300.
+    warning = coverage(facts(pipeline_of(deal(110)), budget=100.0), SETTINGS, "USD")
+    assert (warning.severity, warning.at_stake) == ("critical", 190.0)
+    thin = facts(pipeline_of(deal(150, close=NEXT_QUARTER)), next_budget=100.0)
+    assert next_period_coverage(thin, SETTINGS, "USD").at_stake == 50.0
+
+
+# --- The grid and the lines above it, from hand-built warnings ---------------------------------
+
+
+def warned(owner, kind, severity="warn", at_stake=100.0):
+    scope = "team" if owner is None else "rep"
+    message = f"{owner or 'The team'}: {kind}."
+    return PipelineWarning(scope, owner, kind, severity, 0.5, message, (), at_stake)
+
+
+FLOOR = (
+    warned("Bo", "slipping", at_stake=900.0),
+    warned("Ann", "next_period_coverage", at_stake=50.0),
+    warned(None, "team_rep_share", at_stake=5_000.0),
+    warned("Ann", "coverage", "critical", 300.0),
+    warned("Cy", "concentration", "critical", 800.0),
+    warned("Ann", "gone_dark", at_stake=2_000.0),
+)
+
+
+def test_the_grid_has_a_row_per_rep_critical_first_and_a_column_per_kind_in_rules_order():
+    grid = warning_grid(FLOOR)
+    # Cy's critical warning has more at stake than Ann's; then the team's $5,000, then Bo.
+    assert list(grid["rep"].cat.categories) == ["Cy", "Ann", WHOLE_TEAM, "Bo"]
+    assert list(grid["kind"].cat.categories) == [
+        "concentration", "coverage", "next_period_coverage", "gone_dark", "slipping",
+        "team_rep_share",
+    ]  # fmt: skip
+    assert [tuple(row) for row in grid.itertuples(index=False)] == [
+        ("Cy", "Cy", "concentration", "One big deal", "critical", 800.0, "Cy: concentration."),
+        ("Ann", "Ann", "coverage", "Thin coverage", "critical", 300.0, "Ann: coverage."),
+        ("Ann", "Ann", "next_period_coverage", "Thin pipeline next quarter", "warn", 50.0,
+         "Ann: next_period_coverage."),
+        ("Ann", "Ann", "gone_dark", "Gone dark", "warn", 2_000.0, "Ann: gone_dark."),
+        (None, WHOLE_TEAM, "team_rep_share", "Team hangs on one rep", "warn", 5_000.0,
+         "The team: team_rep_share."),
+        ("Bo", "Bo", "slipping", "Slipping", "warn", 900.0, "Bo: slipping."),
+    ]  # fmt: skip
+
+
+def test_a_grid_of_no_warnings_is_an_empty_frame_with_its_columns():
+    grid = warning_grid([])
+    assert grid.empty
+    assert list(grid.columns) == ["owner", "rep", "kind", "label", "severity", "at_stake",
+                                  "message"]  # fmt: skip
+
+
+def test_this_week_look_at_the_five_critical_warnings_with_the_most_at_stake():
+    critical = [warned(f"Rep {n}", "coverage", "critical", 100.0 * n) for n in range(1, 8)]
+    assert [w.owner for w in look_at([*FLOOR, *critical])] == [
+        "Cy", "Rep 7", "Rep 6", "Rep 5", "Rep 4",
+    ]  # fmt: skip
+    assert look_at([warned("Bo", "slipping")]) == []
+
+
+@pytest.mark.parametrize(
+    ("as_of", "early"),
+    [(date(2026, 10, 1), True), (date(2026, 11, 30), True), (date(2026, 12, 1), False),
+     (date(2026, 12, 31), False)],
+)  # fmt: skip
+def test_early_in_a_quarter_means_before_its_last_month(as_of, early):
+    assert next_quarter_is_early(Settings(as_of=as_of)) is early
+
+
+def test_the_last_month_is_the_fiscal_quarters():
+    # A fiscal year from February: 31 December is in the second month of November to January.
+    assert next_quarter_is_early(Settings(as_of=date(2026, 12, 31), fiscal_year_start_month=2))
+
+
+def test_next_quarters_thin_pipeline_is_one_line_for_the_team():
+    thin = [warned(rep, "next_period_coverage") for rep in ("Ann", "Bo", "Cy")]
+    assert thin_next_quarter([*thin, *FLOOR], 20, SETTINGS) == (
+        "3 of 20 reps have under 2× their Q1 FY2027 budget in pipeline"
+    )
+    assert thin_next_quarter(FLOOR, 1, SETTINGS) == (
+        "1 of 1 rep has under 2× their Q1 FY2027 budget in pipeline"
+    )
+    assert thin_next_quarter([warned("Bo", "slipping")], 20, SETTINGS) is None
+
+
+def test_the_reps_budgeted_next_quarter_are_those_the_quota_file_gives_one():
+    con = open_database(
+        load_opportunities(EXPORT, "export.csv").deals,
+        load_targets(b"owner,period,amount\nAnn,2027-Q1,100\nBo,2026-Q4,100\n", "t.csv",
+                     SETTINGS).targets,
+    )  # fmt: skip
+    assert next_quarter_budgeted(con, SETTINGS, ["Ann", "Bo", "Cy"]) == {"Ann"}

@@ -54,7 +54,7 @@ def test_filters_narrow_the_list_to_one_rep_and_one_kind():
     assert all(STALLED_REP in message for message in messages(at))
     at.multiselect[0].set_value(["prospecting_stall"]).run()
     assert len(messages(at)) == 1
-    assert at.subheader[0].value.startswith("1 warning, 0 critical")
+    assert at.subheader[0].value == "No critical warning, 1 to watch"
 
 
 def test_an_export_without_activity_dates_says_which_checks_were_skipped():
@@ -72,7 +72,7 @@ def test_an_export_without_activity_dates_says_which_checks_were_skipped():
     assert any("One big deal" in message for message in messages(at))
 
 
-def test_a_large_floor_lists_the_first_warnings_and_charts_and_says_how_many_more():
+def test_a_large_floor_lists_the_first_reps_and_charts_and_says_how_many_more():
     # 45 reps, each with one open deal whose close date passed: one slipping warning and one
     # critical concentration warning (the deal is all of the rep's pipeline) each, 90 in all.
     rows = ["Owner,Deal Name,Stage,Amount,Close Date,Probability,Opportunity ID"]
@@ -81,16 +81,21 @@ def test_a_large_floor_lists_the_first_warnings_and_charts_and_says_how_many_mor
     ]
     at = open_warnings(source="My uploads")
     upload_as_of(at, "floor.csv", "\n".join(rows).encode(), date(2026, 11, 20))
-    assert at.subheader[0].value == "90 warnings, 45 critical"
-    assert len(messages(at)) == 40
+    assert at.subheader[0].value == "45 critical warnings, 45 to watch"
+    assert len(at.main.expander) == 30
+    assert len(messages(at)) == 60
     captions = [caption.value for caption in at.caption]
     assert (
-        "The first 40 of 90 warnings, the most severe and the most money at stake first: pick a "
+        "The first 30 of 45 reps, the most severe and the most money at stake first: pick a "
         "team, a rep or a kind above to see the others." in captions
     )
     assert (
         "The 30 reps with the most open pipeline, of 45: pick a team or a rep above for others."
         in captions
+    )
+    assert (
+        "The 30 reps with the most pressing warnings, of 45: pick a team or a rep above for "
+        "others." in captions
     )
 
 
@@ -132,3 +137,42 @@ def test_the_qbr_and_the_1_1_say_what_they_could_not_check_or_draw_without_amoun
     at.switch_page("pages/coaching.py").run()
     assert not at.exception, at.exception
     assert "1 open deal, none with an amount: not drawn." in [m.value for m in at.markdown]
+
+
+def test_the_page_opens_on_the_grid_the_five_to_look_at_and_next_quarter_in_one_line():
+    at = open_warnings()
+    # Week 8 of 13: next quarter's 20 thin pipelines are one line, not counted in the headline.
+    assert at.subheader[0].value == "10 critical warnings, 33 to watch"
+    markdown = [element.value for element in at.markdown]
+    assert (
+        "**Up ahead:** 20 of 20 reps have under 2× their Q1 FY2027 budget in pipeline, as usual "
+        "before the quarter's last month; each rep's line is in their group below." in markdown
+    )
+    (look,) = [text for text in markdown if text.startswith("**This week, look at:**")]
+    sentences = look.splitlines()[1:]
+    assert len(sentences) == 5
+    assert sentences[0].startswith(f"1. {GIANT_DEAL_REP}\\: 95 % of the open pipeline is one deal")
+    assert all("covers" in sentence for sentence in sentences[1:])
+
+
+def test_the_list_is_one_collapsed_group_per_rep_critical_first_and_keeps_next_quarter():
+    at = open_warnings()
+    labels = [expander.label for expander in at.main.expander]
+    assert len(labels) == 20
+    assert labels[0] == f"**{GIANT_DEAL_REP}** · :red[1 critical] · 2 to watch"
+    # The 10 reps with a critical warning, then the 10 without.
+    assert [":red[1 critical]" in label for label in labels] == [True] * 10 + [False] * 10
+    first_group = [element.value for element in at.main.expander[0].children.values()]
+    assert [message.split(" · ")[0] for message in first_group] == [
+        "**One big deal**", "**Thin pipeline next quarter**", "**Stopped prospecting**",
+    ]  # fmt: skip
+
+
+def test_picking_a_rep_opens_their_group_alone_and_drops_the_team_line():
+    at = open_warnings()
+    at.selectbox(key="warnings_rep").set_value(GIANT_DEAL_REP).run()
+    assert [expander.label for expander in at.main.expander] == [
+        f"**{GIANT_DEAL_REP}** · :red[1 critical] · 2 to watch"
+    ]
+    assert not [m for m in at.markdown if m.value.startswith("**Up ahead:**")]
+    assert at.subheader[0].value == "1 critical warning, 1 to watch"
