@@ -33,6 +33,7 @@ SETTINGS_KEYS = (
     "fiscal_start",
     "fiscal_named_by_end",
     "holidays",
+    "stale_after_days",
     "coverage_from_win_rate",
     *(field for field, _, _ in WARNING_THRESHOLDS),
 )
