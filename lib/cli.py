@@ -162,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         help="close today: close dates up to N days ahead (default 0: due today or overdue)",
     )
     monday.add_argument(
+        "--stale-after-days",
+        type=int,
+        default=30,
+        metavar="N",
+        help="close today: a deal overdue by more than N days is stale, a CRM clean-up listed "
+        'with "stale": true and not counted (default 30)',
+    )
+    monday.add_argument(
         "--min-probability",
         type=float,
         default=0.6,

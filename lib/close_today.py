@@ -2,9 +2,11 @@
 
 A deal is on the list when it is open, late stage (a forecast category counted as late, a
 probability at or above the threshold, or a stage marked late) and its close date is on or
-before the as-of date plus the window (0 days: due today or overdue). A deal is flagged for
-close-date pushes from the connection's `push_counts` (counted over saved snapshots by
-lib/changes.py), which is empty until there is history.
+before the as-of date plus the window (0 days: due today or overdue), but not more than
+`stale_after_days` before the as-of date. A deal overdue by longer is stale: a CRM clean-up,
+listed apart and never counted in what can close. A deal is flagged for close-date pushes from
+the connection's `push_counts` (counted over saved snapshots by lib/changes.py), which is empty
+until there is history.
 """
 
 from __future__ import annotations
@@ -91,12 +93,43 @@ def due_by(settings: Settings) -> date:
     return settings.as_of + timedelta(days=settings.close_window_days)
 
 
+def earliest_close_date(settings: Settings) -> date:
+    """The earliest close date of a deal that can close: `stale_after_days` before the as-of
+    date. A deal due before it is stale."""
+    return settings.as_of - timedelta(days=settings.stale_after_days)
+
+
 def close_today(
     con: duckdb.DuckDBPyConnection, settings: Settings, owner: str | None = None
 ) -> list[RepCloseList]:
-    """Each rep with a deal that can close now, the largest total first (ties by name); only
-    `owner`'s list when given (none when they have no such deal)."""
-    parameters = _parameters(settings, after=None, through=due_by(settings), owner=owner)
+    """Each rep with a deal that can close now (due within the window, and not stale), the
+    largest total first (ties by name); only `owner`'s list when given (none when they have no
+    such deal)."""
+    return _rep_lists(con, settings, _latest_stale_close_date(settings), due_by(settings), owner)
+
+
+def stale(
+    con: duckdb.DuckDBPyConnection, settings: Settings, owner: str | None = None
+) -> list[RepCloseList]:
+    """Each rep's stale deals: late-stage deals overdue by more than `stale_after_days`, to
+    close or move in the CRM. In the same order and shape as `close_today`."""
+    return _rep_lists(con, settings, None, _latest_stale_close_date(settings), owner)
+
+
+def _latest_stale_close_date(settings: Settings) -> date:
+    return earliest_close_date(settings) - timedelta(days=1)
+
+
+def _rep_lists(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    after: date | None,
+    through: date,
+    owner: str | None,
+) -> list[RepCloseList]:
+    """Each rep's late-stage deals with a close date after `after` (when given) and on or before
+    `through`, with their count and totals, the largest total first."""
+    parameters = _parameters(settings, after, through, owner)
     due = sql_file("close_today")
     reps = con.execute(
         f"""
@@ -199,20 +232,34 @@ def pushed_flag(pushes: int) -> str:
     return "close date pushed once" if pushes == 1 else f"close date pushed {pushes} times"
 
 
-def for_report(lists: Iterable[RepCloseList]) -> list[dict]:
-    """The "close_today" section of the JSON report."""
-    return [
+def for_report(lists: Iterable[RepCloseList], stale_lists: Iterable[RepCloseList]) -> list[dict]:
+    """The "close_today" section of the JSON report: each owner's count and totals of the deals
+    that can close, and in "deals" those deals, then the owner's stale ones ("stale": true).
+    Owners with stale deals alone come last, with a count of 0."""
+    stale_deals = {rep.owner: rep.deals for rep in stale_lists}
+    section = [
         {
             "owner": rep.owner,
             "count": rep.count,
             "total": rep.known_total,
             "weighted": rep.known_weighted,
             "without_amount": rep.without_amount,
-            "deals": [
-                {field: getattr(deal, field) for field in DEAL_REPORT_FIELDS} for deal in rep.deals
-            ],
+            "deals": _deals_json(rep.deals, stale_deals.pop(rep.owner, ())),
         }
         for rep in lists
+    ]
+    return section + [
+        {"owner": owner, "count": 0, "total": Decimal(0), "weighted": Decimal(0),
+         "without_amount": 0, "deals": _deals_json((), deals)}
+        for owner, deals in stale_deals.items()
+    ]  # fmt: skip
+
+
+def _deals_json(can_close: Iterable[DealToClose], stale_deals: Iterable[DealToClose]) -> list:
+    return [
+        {**{field: getattr(deal, field) for field in DEAL_REPORT_FIELDS}, "stale": is_stale}
+        for deals, is_stale in ((can_close, False), (stale_deals, True))
+        for deal in deals
     ]
 
 
@@ -225,17 +272,42 @@ def window_in_words(days: int) -> str:
     return f"within {days} days"
 
 
-def headline(lists: list[RepCloseList], window_days: int, currency: str | None) -> str:
-    """ "14 deals worth $1.2M can close today", and how many of them have no amount."""
+def headline(
+    lists: list[RepCloseList],
+    window_days: int,
+    currency: str | None,
+    stale_lists: list[RepCloseList] | None = None,
+) -> str:
+    """ "14 deals worth $1.2M can close today", and how many of them have no amount; beside it,
+    when there are any, the stale deals: "· 22 stale deals worth $800K to clean up"."""
+    deals, worth = _deals_worth(lists, "deal", currency)
+    when = window_in_words(window_days)
+    line = (
+        f"{deals} can close {when}; the export gives none of them an amount"
+        if worth is None
+        else f"{deals} {worth} can close {when}"
+    )
+    if not stale_lists:
+        return line
+    stale_deals, stale_worth = _deals_worth(stale_lists, "stale deal", currency)
+    if stale_worth is None:
+        return f"{line} · {stale_deals} to clean up, none with an amount"
+    return f"{line} · {stale_deals} {stale_worth} to clean up"
+
+
+def _deals_worth(
+    lists: list[RepCloseList], noun: str, currency: str | None
+) -> tuple[str, str | None]:
+    """("14 deals", "worth $1.2M (2 without an amount, not in it)"); None for the worth when
+    none of the deals has an amount."""
     count = sum(rep.count for rep in lists)
     total = sum((rep.total for rep in lists), Decimal(0))
     without_amount = sum(rep.without_amount for rep in lists)
-    deals = "1 deal" if count == 1 else f"{count} deals"
-    when = window_in_words(window_days)
+    deals = f"1 {noun}" if count == 1 else f"{count} {noun}s"
     if count and without_amount == count:
-        return f"{deals} can close {when}; the export gives none of them an amount"
+        return deals, None
     unpriced = f" ({without_amount} without an amount, not in it)" if without_amount else ""
-    return f"{deals} worth {money(total, currency)}{unpriced} can close {when}"
+    return deals, f"worth {money(total, currency)}{unpriced}"
 
 
 def late_stage_rule(settings: Settings, late_stages: Iterable[str]) -> str:

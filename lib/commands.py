@@ -191,6 +191,7 @@ def settings_from_args(
         fiscal_year_named_by_end=files.fiscal_named_by_end is not False if from_export else True,
         pace_method=getattr(args, "pace", "business"),
         close_window_days=getattr(args, "window_days", 0),
+        stale_after_days=getattr(args, "stale_after_days", 30),
         late_min_probability=getattr(args, "min_probability", 0.6),
         referral_keywords=getattr(args, "referral_keywords", REFERRAL_KEYWORDS),
         query_timeout_seconds=getattr(args, "timeout", 10.0),

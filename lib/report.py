@@ -9,7 +9,7 @@ from decimal import Decimal
 import duckdb
 
 from lib import coaching
-from lib.close_today import close_today, for_report
+from lib.close_today import close_today, for_report, stale
 from lib.fiscal import fiscal_quarter
 from lib.pacing import PacingReport, pacing
 from lib.pipeline_warnings import pipeline_figures, pipeline_warnings
@@ -28,7 +28,7 @@ def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | N
         "currency": currency,
         "period": {"label": period.label, "start": period.start, "end": period.end},
         "pacing": pacing_section(this_quarter),
-        "close_today": for_report(close_today(con, settings)),
+        "close_today": for_report(close_today(con, settings), stale(con, settings)),
         "warnings": [warning.as_json() for warning in found.warnings],
         "warnings_skipped": [
             {"kind": kind, "reason": reason} for kind, reason in found.skipped.items()

@@ -35,6 +35,9 @@ class Settings:
     late_min_probability: float = 0.6
     late_forecast_categories: tuple[str, ...] = ("Commit", "Best Case")
     no_activity_days: int = 14
+    # A candidate overdue by more than this many days is stale: a CRM clean-up listed apart,
+    # never counted in what can close.
+    stale_after_days: int = 30
     # Close today's flag and the pushed warning: a deal whose close date was pushed this many
     # times or more, counted over saved snapshots.
     pushes_to_flag: int = 2
@@ -70,6 +73,11 @@ class Settings:
             raise ValueError(
                 f"The close-today window is a number of days ahead, 0 or more, not "
                 f"{self.close_window_days}."
+            )
+        if self.stale_after_days < 0:
+            raise ValueError(
+                f"A deal is stale after a number of days overdue, 0 or more, not "
+                f"{self.stale_after_days}."
             )
         if not 0 < self.query_timeout_seconds <= MAX_QUERY_SECONDS:
             raise ValueError(

@@ -122,7 +122,18 @@ LAST_OPEN_STAGES_SQL = """
 
 
 class StoreError(PlainError):
-    """The snapshot store cannot be used or refused an operation; the message says why."""
+    """The snapshot store cannot be used or refused an operation; the message says why.
+
+    `path` is the store file the message names, if it names one; `cli_advice` is what to do
+    from the command line (another file, by CLOSEBOARD_DB), said after the message there. A
+    page says `message` alone, the file by its name (ui/messages.py): a sales leader cannot set
+    a server's variables.
+    """
+
+    def __init__(self, message: str, path: Path | None = None, cli_advice: str = "") -> None:
+        super().__init__(f"{message} {cli_advice}" if cli_advice else message)
+        self.message = message
+        self.path = path
 
 
 class StoreDamagedError(StoreError):
@@ -180,7 +191,8 @@ def _is_damage(error: duckdb.Error) -> bool:
 def _damaged(path: Path, error: duckdb.Error) -> StoreDamagedError:
     return StoreDamagedError(
         f"The file {path} is damaged: {_first_line(error)} Closeboard leaves it as it is. Set "
-        "it aside (rename or move it) to start afresh; what it held cannot be read."
+        "it aside (rename or move it) to start afresh; what it held cannot be read.",
+        path,
     )
 
 
@@ -211,12 +223,14 @@ def _connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             if _is_lock_conflict(error):
                 raise StoreError(
                     f"The snapshot store {path} is busy: another Closeboard is saving to it. "
-                    "Nothing was changed; try again in a moment."
+                    "Nothing was changed; try again in a moment.",
+                    path,
                 ) from error
             raise StoreError(
                 f"The snapshot store {path} cannot be opened: {_first_line(error)} "
-                "Closeboard leaves the file as it is; move it away (or set CLOSEBOARD_DB to "
-                "another file) to start a new store."
+                "Closeboard leaves the file as it is; move it away to start a new store.",
+                path,
+                cli_advice="Or set CLOSEBOARD_DB (or --db) to another file.",
             ) from error
     try:
         _keep_private(path)  # before anything is written to a new file
@@ -225,7 +239,7 @@ def _connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     except duckdb.Error as error:
         if _is_damage(error):
             raise _damaged(path, error) from error
-        raise StoreError(f"The snapshot store {path} failed: {_first_line(error)}") from error
+        raise StoreError(f"The snapshot store {path} failed: {_first_line(error)}", path) from error
     finally:
         con.close()
         _keep_private(path)
@@ -276,15 +290,17 @@ def _check_layout(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if "store_info" not in tables:
         raise StoreError(
             f"{path} is a DuckDB database but not a Closeboard snapshot store "
-            f"(it holds {', '.join(sorted(tables))}). Closeboard leaves it as it is; set "
-            "CLOSEBOARD_DB to another file."
+            f"(it holds {', '.join(sorted(tables))}). Closeboard leaves it as it is.",
+            path,
+            cli_advice="Set CLOSEBOARD_DB (or --db) to another file.",
         )
     row = _one_row(con, "SELECT value FROM store_info WHERE key = 'schema_version'")
     if row is None or row[0] != str(SCHEMA_VERSION):
         found = row[0] if row else "none"
         raise StoreError(
             f"The snapshot store {path} has layout version {found}; this Closeboard reads "
-            f"version {SCHEMA_VERSION}. Closeboard leaves the file as it is."
+            f"version {SCHEMA_VERSION}. Closeboard leaves the file as it is.",
+            path,
         )
 
 
@@ -364,7 +380,7 @@ def _one_row(con: duckdb.DuckDBPyConnection, sql: str, parameters: dict | None =
 
 def _check_saved(con: duckdb.DuckDBPyConnection, as_of: date, path: Path) -> None:
     if _one_row(con, "SELECT 1 FROM snapshots WHERE as_of = $as_of", {"as_of": as_of}) is None:
-        raise StoreError(f"There is no snapshot of {as_of:%a %d %b %Y} in {path}.")
+        raise StoreError(f"There is no snapshot of {as_of:%a %d %b %Y} in {path}.", path)
 
 
 def _entry(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, object]:
@@ -386,7 +402,7 @@ def list_snapshots(path: Path) -> list[dict[str, object]]:
 def delete_snapshot(as_of: date, path: Path) -> None:
     """Deletes the snapshot of that date, in one transaction; StoreError when there is none."""
     if not path.exists():
-        raise StoreError(f"There is no snapshot store at {path} yet.")
+        raise StoreError(f"There is no snapshot store at {path} yet.", path)
     with _connection(path) as con, _transaction(con):
         _check_saved(con, as_of, path)
         _delete(con, as_of)
@@ -395,7 +411,7 @@ def delete_snapshot(as_of: date, path: Path) -> None:
 def read_snapshot(as_of: date, path: Path) -> Snapshot:
     """The saved snapshot of that date; StoreError when there is none."""
     if not path.exists():
-        raise StoreError(f"There is no snapshot store at {path} yet.")
+        raise StoreError(f"There is no snapshot store at {path} yet.", path)
     with _connection(path) as con:
         _check_saved(con, as_of, path)
         deals = con.sql(READ_DEALS_SQL, params={"as_of": as_of}).to_arrow_table()

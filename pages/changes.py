@@ -10,6 +10,7 @@ from lib.charts import pipeline_waterfall_chart
 from lib.downloads import csv_file_name, safe_csv
 from lib.format import markdown_text, money
 from ui import workspace
+from ui.messages import show_error
 from ui.session import as_of_caption, loaded_or_stop, workspace_store_path
 from ui.tables import long_table, money_columns, table
 
@@ -35,7 +36,7 @@ except store.StoreDamagedError:
         workspace.damaged_notice(workspace.active())
     st.stop()
 except store.StoreError as error:
-    st.error(markdown_text(error), icon=":material/error:")
+    show_error(error)
     st.stop()
 saved = {entry["as_of"]: entry for entry in snapshots}
 
@@ -49,7 +50,7 @@ def save(as_of: date, replace: bool) -> None:
         st.session_state.confirm_replace = as_of
         st.rerun()
     except store.StoreError as error:
-        st.error(markdown_text(error), icon=":material/error:")
+        show_error(error)
         return
     st.session_state.pop("confirm_replace", None)
     st.session_state.snapshot_message = (
@@ -119,7 +120,7 @@ else:
     try:
         older, newer = chosen(older_choice), chosen(newer_choice)
     except store.StoreError as error:
-        st.error(markdown_text(error), icon=":material/error:")
+        show_error(error)
         st.stop()
     if older.as_of > newer.as_of:
         older, newer = newer, older
@@ -197,7 +198,7 @@ else:
         deals_with_download(deals_table(changes.regressions, currency), "stage-moved-back")
 
 st.subheader("Saved snapshots", anchor=False)
-st.caption(workspace.kept_where(path))
+st.caption(workspace.kept_where())
 if snapshots:
     table(
         [
@@ -218,7 +219,7 @@ if snapshots:
             try:
                 store.delete_snapshot(doomed, path)
             except store.StoreError as error:
-                st.error(markdown_text(error), icon=":material/error:")
+                show_error(error)
             else:
                 st.session_state.snapshot_message = (
                     f"Deleted the snapshot of {doomed:%a %-d %b %Y}."

@@ -1,4 +1,5 @@
-"""What can we close today? Each rep's late-stage deals due now; a rep's own list for the 1:1."""
+"""What can we close today? Each rep's late-stage deals due now; a rep's own list for the 1:1;
+apart, the stale deals overdue too long to count, to close or move in the CRM."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -13,11 +14,13 @@ from lib.close_today import (
     close_today,
     deals_table,
     due_by,
+    earliest_close_date,
     every_deal,
     headline,
     late_stage_rule,
     nearest,
     reps_table,
+    stale,
     window_in_words,
 )
 from lib.downloads import csv_file_name, safe_csv
@@ -97,6 +100,7 @@ settings = replace(
 )
 when = window_in_words(settings.close_window_days)
 lists = close_today(con, settings)
+stale_lists = stale(con, settings, None if rep == WHOLE_TEAM else rep)
 rule = markdown_text(late_stage_rule(settings, late_stages))
 who = "we" if rep == WHOLE_TEAM else markdown_text(rep)
 heading.title(f"What can {who} close {when}?")
@@ -152,6 +156,26 @@ def show_nearest(deals: list[DealToClose], with_owner: bool, download_as: str) -
     show_table(lambda: deals, len(deals), with_owner, download_as)
 
 
+def show_stale() -> None:
+    """The rep's (or every rep's) stale deals, apart from what can close, rep by rep."""
+    if not stale_lists:
+        return
+    st.subheader("Stale: close it or move it", anchor=False)
+    count = sum(rep_list.count for rep_list in stale_lists)
+    deals = "1 deal" if count == 1 else f"{count:,} deals"
+    st.caption(
+        f"{deals} whose close date passed more than {settings.stale_after_days} days ago "
+        f"(before {earliest_close_date(settings):%-d %b %Y}): a CRM "
+        "clean-up, not a close, so not in the figures above. Mark each won or lost, or give it "
+        "a new close date. The days are set in the sidebar's Settings."
+    )
+    with_owner = rep == WHOLE_TEAM
+    show_table(
+        lambda: every_deal(stale_lists), count, with_owner,
+        "stale-team" if with_owner else f"stale-{rep}",
+    )  # fmt: skip
+
+
 def close_date_line(deal: DealToClose) -> str:
     """ "Due today", "Due Mon 23 Nov", or in red how long ago the close date passed."""
     if deal.days_overdue:
@@ -200,7 +224,8 @@ def deal_card(deal: DealToClose) -> None:
 if rep == WHOLE_TEAM:
     if not lists:
         st.info(
-            f"Nothing to close {when}: no open late-stage deal has a close date on or before "
+            f"Nothing to close {when}: no open late-stage deal has a close date from "
+            f"{earliest_close_date(settings):%a %d %b %Y} to "
             f"{due_by(settings):%a %d %b %Y}.",
             icon=":material/event_available:",
         )
@@ -210,7 +235,7 @@ if rep == WHOLE_TEAM:
             close_today_chart(
                 reps_table(lists[:CHART_REPS]),
                 currency,
-                headline(lists, settings.close_window_days, currency),
+                headline(lists, settings.close_window_days, currency, stale_lists),
             ),
             width="stretch",
             theme=None,
@@ -269,6 +294,7 @@ else:
         for deal in mine.deals:
             deal_card(deal)
         show_table(lambda: mine.deals, mine.count, False, f"close-{rep}")
+show_stale()
 
 files = data.export.export_files
 st.caption(

@@ -136,7 +136,11 @@ if files is not None:
         hide_index=True,
     )
     if files.not_used:
-        st.caption("Not used: " + markdown_text("; ".join(files.not_used)))
+        # A large org's export holds hundreds of objects: their names are there to look up,
+        # folded away, not a paragraph to scroll past.
+        unused = files.not_used_count
+        with st.expander(f"{unused:,} file{'' if unused == 1 else 's'} not used"):
+            st.markdown("\n".join(f"- {markdown_text(name)}" for name in files.not_used))
     named_by_reps = deals_named_by_user_id(con)
     if not files.owners_named and named_by_reps:
         st.caption(

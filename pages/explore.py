@@ -210,7 +210,7 @@ with sql_tab:
                 table(pd.DataFrame(columns, columns=["column", "type"]), hide_index=True)
     with code_column, st.form("sql_box"):
         sql = st.text_area(
-            "One SELECT over the tables on the right",
+            "One SELECT (or PIVOT, UNPIVOT) over the tables on the right",
             key="explore_sql", height=160,
             placeholder='SELECT "Product", sum(amount) FROM opportunities GROUP BY ALL',
         )  # fmt: skip

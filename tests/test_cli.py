@@ -173,10 +173,10 @@ def test_report_lists_what_can_close_today_by_rep_with_the_window_and_threshold(
     ]
     assert close_today[0]["deals"][1] == {
         "opportunity_id": "A-2", "name": "Birch platform", "account": "Birch",
-        "stage": "Proposal", "amount": 20000.0, "probability": 0.75, "close_date": "2026-08-20",
-        "days_overdue": 92, "days_since_activity": 30, "next_step": None,
+        "stage": "Proposal", "amount": 20000.0, "probability": 0.75, "close_date": "2026-10-21",
+        "days_overdue": 30, "days_since_activity": 30, "next_step": None,
         "flags": ["close date passed: close it or move it", "no activity ≥ 14 days",
-                  "no next step"],
+                  "no next step"], "stale": False,
     }  # fmt: skip
     assert main([*argv, "--window-days", "7", "--min-probability", "0.8"]) == 0
     week = json.loads(capsys.readouterr().out)["close_today"]
@@ -186,6 +186,27 @@ def test_report_lists_what_can_close_today_by_rep_with_the_window_and_threshold(
         ["C-1", "C-2"],
         ["B-2"],
     ]
+
+
+def test_report_keeps_stale_deals_out_of_the_counts_after_the_days_asked(tmp_path, capsys):
+    from tests.test_close_today import STALE_EXPORT
+
+    (tmp_path / "deals.csv").write_bytes(STALE_EXPORT)
+    argv = ["report", "--opportunities", str(tmp_path / "deals.csv"), "--as-of", "2026-11-20"]
+    assert main(argv) == 0
+    ann, *_, dee = json.loads(capsys.readouterr().out)["close_today"]
+    # A-5, 31 days overdue, is stale by default: in Ann's deals, not in her count or total.
+    assert (ann["count"], ann["total"]) == (2, 30000.0)
+    assert [(d["opportunity_id"], d["stale"]) for d in ann["deals"]] == [
+        ("A-1", False), ("A-2", False), ("A-5", True)
+    ]  # fmt: skip
+    assert (dee["owner"], dee["count"], dee["total"], dee["deals"][0]["stale"]) == (
+        "Dee", 0, 0.0, True
+    )  # fmt: skip
+    assert main([*argv, "--stale-after-days", "31"]) == 0
+    ann = json.loads(capsys.readouterr().out)["close_today"][0]
+    assert (ann["count"], ann["total"]) == (3, 42000.0)
+    assert not any(deal["stale"] for deal in ann["deals"])
 
 
 def test_report_refuses_a_probability_given_as_a_percentage(capsys):

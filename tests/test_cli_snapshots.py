@@ -3,6 +3,8 @@
 import json
 from datetime import datetime
 
+import duckdb
+
 from lib.cli import main
 from tests.test_changes import NEWER, OLDER
 
@@ -108,6 +110,17 @@ def test_a_corrupt_store_exits_2_naming_the_file(tmp_path, capsys):
     assert code == 2
     assert err.startswith(f"The snapshot store {db} cannot be opened")
     assert db.read_bytes() == b"\x00junk" * 1000
+
+
+def test_the_cli_names_the_whole_path_and_the_variable_that_moves_the_store(tmp_path, capsys):
+    db = tmp_path / "invoices.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE invoices AS SELECT 1 AS id")
+    con.close()
+    code, _, err = run(capsys, "snapshot", "list", "--db", str(db))
+    assert (code, err) == (2, f"{db} is a DuckDB database but not a Closeboard snapshot store "
+                              "(it holds invoices). Closeboard leaves it as it is. Set "
+                              "CLOSEBOARD_DB (or --db) to another file.\n")  # fmt: skip
 
 
 def test_a_store_the_cli_creates_is_private_and_a_damaged_one_is_named_damaged(tmp_path, capsys):

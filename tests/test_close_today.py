@@ -3,7 +3,8 @@
 As of Friday 2026-11-20. The deals, and why each is or is not on the list with window 0:
 
     Ann  A-1  Commit     10,000 × 90 %  due today          on (weighted 9,000)
-    Ann  A-2  Best Case  20,000 × 75 %  due 20 Aug 2026    on, 92 days overdue (weighted 15,000)
+    Ann  A-2  Best Case  20,000 × 75 %  due 21 Oct 2026    on, 30 days overdue (weighted 15,000):
+                                                           the most a deal may be and not be stale
     Ann  A-3  Commit      5,000 × 90 %  due tomorrow       off with window 0, on with 7
     Ann  A-4  Closed Won 50,000         closed 1 Sep 2026  never (won)
     Bo   B-1  Legal review, no probability in the file (the stage's 20 %), stage marked late,
@@ -22,6 +23,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 from lib.close_today import (
     NO_NEXT_STEP,
@@ -34,6 +36,7 @@ from lib.close_today import (
     headline,
     late_stage_rule,
     nearest,
+    stale,
     window_in_words,
 )
 from lib.db import open_database
@@ -44,7 +47,7 @@ from lib.settings import Settings
 AS_OF = date(2026, 11, 20)
 EXPORT = b"""Opportunity ID,Opportunity Name,Account Name,Opportunity Owner,Stage,Amount,Probability (%),Close Date,Last Activity,Next Step,Forecast Category
 A-1,Acme renewal,Acme,Ann,Negotiation,10000,90,2026-11-20,2026-11-19,Countersign today,Commit
-A-2,Birch platform,Birch,Ann,Proposal,20000,75,2026-08-20,2026-10-21,,Best Case
+A-2,Birch platform,Birch,Ann,Proposal,20000,75,2026-10-21,2026-10-21,,Best Case
 A-3,Cedar add-on,Cedar,Ann,Negotiation,5000,90,2026-11-21,2026-11-20,Awaiting PO,Commit
 A-4,Delta licence,Delta,Ann,Closed Won,50000,100,2026-09-01,2026-09-01,,Closed
 B-1,Elm pilot,Elm,Bo,Legal review,8000,,2026-11-18,,Send contract,
@@ -126,10 +129,10 @@ def test_days_overdue_and_days_since_activity_are_counted_from_the_as_of_date():
         deal.opportunity_id: (deal.days_overdue, deal.days_since_activity)
         for deal in (*ann.deals, *bo.deals, *cy.deals)
     }
-    # 20 Aug -> 20 Nov is 31 + 30 + 31 = 92 days; last activity 21 Oct is 30 days back.
+    # 21 Oct -> 20 Nov is 10 + 20 = 30 days, and so is the last activity on 21 Oct.
     assert days == {
         "A-1": (0, 1),
-        "A-2": (92, 30),
+        "A-2": (30, 30),
         "B-2": (10, 0),
         "B-1": (2, None),
         "C-1": (1, 14),
@@ -249,7 +252,7 @@ def test_the_nearest_deals_after_the_window_are_offered_when_a_rep_has_none_now(
 
 
 def test_the_report_section_lists_owners_and_deals_in_page_order():
-    section = for_report(close_today(database(), settings()))
+    section = for_report(close_today(database(), settings()), stale(database(), settings()))
     assert [rep["owner"] for rep in section] == ["Ann", "Bo", "Cy"]
     assert section[0] == {
         "owner": "Ann",
@@ -261,11 +264,12 @@ def test_the_report_section_lists_owners_and_deals_in_page_order():
             {"opportunity_id": "A-1", "name": "Acme renewal", "account": "Acme",
              "stage": "Negotiation", "amount": Decimal("10000.00"), "probability": 0.9,
              "close_date": date(2026, 11, 20), "days_overdue": 0, "days_since_activity": 1,
-             "next_step": "Countersign today", "flags": ()},
+             "next_step": "Countersign today", "flags": (), "stale": False},
             {"opportunity_id": "A-2", "name": "Birch platform", "account": "Birch",
              "stage": "Proposal", "amount": Decimal("20000.00"), "probability": 0.75,
-             "close_date": date(2026, 8, 20), "days_overdue": 92, "days_since_activity": 30,
-             "next_step": None, "flags": (OVERDUE, "no activity ≥ 14 days", NO_NEXT_STEP)},
+             "close_date": date(2026, 10, 21), "days_overdue": 30, "days_since_activity": 30,
+             "next_step": None, "flags": (OVERDUE, "no activity ≥ 14 days", NO_NEXT_STEP),
+             "stale": False},
         ],
     }  # fmt: skip
 
@@ -329,5 +333,89 @@ def test_deals_without_an_amount_leave_the_totals_unknown_not_zero():
     assert headline(lists[:0] + [by_owner["Ann"]], 0, "USD") == (
         "2 deals can close today; the export gives none of them an amount"
     )
-    ann = next(rep for rep in for_report(lists) if rep["owner"] == "Ann")
+    assert headline([], 0, "USD", [by_owner["Ann"]]) == (
+        "0 deals worth $0 can close today · 2 stale deals to clean up, none with an amount"
+    )
+    ann = next(rep for rep in for_report(lists, []) if rep["owner"] == "Ann")
     assert (ann["total"], ann["weighted"], ann["without_amount"]) == (None, None, 2)
+
+
+# The export again with stale deals: A-5 is 31 days overdue (20 Oct), one day past the 30 the
+# settings allow; Dee's D-1 is 157 days overdue (16 Jun: 4 + 31 + 31 + 30 + 31 + 30 days);
+# D-2 is older still but Pipeline at 10 %, never listed. Ann's A-2, 30 days overdue, can close.
+STALE_EXPORT = (
+    EXPORT
+    + b"""A-5,Elm migration,Elm,Ann,Negotiation,12000,90,2026-10-20,2026-10-20,Call,Commit
+D-1,Oak suite,Oak,Dee,Proposal,7000,75,2026-06-16,2026-06-01,,Best Case
+D-2,Pine pilot,Pine,Dee,Discovery,1000,10,2026-01-05,,,Pipeline
+"""
+)
+
+
+def test_a_deal_30_days_overdue_can_close_today_and_one_31_days_overdue_is_stale():
+    con = database(STALE_EXPORT)
+    assert ids(close_today(con, settings())) == {
+        "Ann": ["A-1", "A-2"], "Bo": ["B-2", "B-1"], "Cy": ["C-1", "C-2"]
+    }  # fmt: skip
+    stale_lists = stale(con, settings())
+    assert ids(stale_lists) == {"Ann": ["A-5"], "Dee": ["D-1"]}
+    # Ann's 12,000 × 90 % before Dee's 7,000 × 75 %.
+    assert [(rep.owner, rep.count, rep.total, rep.weighted) for rep in stale_lists] == [
+        ("Ann", 1, Decimal("12000.00"), Decimal("10800.00")),
+        ("Dee", 1, Decimal("7000.00"), Decimal("5250.00")),
+    ]
+    assert [deal.days_overdue for rep in stale_lists for deal in rep.deals] == [31, 157]
+
+
+def test_stale_after_days_is_a_setting():
+    con = database(STALE_EXPORT)
+    # At 31 days A-5 can close: Commit, weighted 10,800, ahead of A-1's 9,000.
+    assert ids(close_today(con, settings(stale_after_days=31)))["Ann"] == ["A-5", "A-1", "A-2"]
+    assert ids(stale(con, settings(stale_after_days=31))) == {"Dee": ["D-1"]}
+    # At 0 only what is due today can close; every overdue deal is stale.
+    assert ids(close_today(con, settings(stale_after_days=0))) == {"Ann": ["A-1"]}
+    assert ids(stale(con, settings(stale_after_days=0)))["Ann"] == ["A-5", "A-2"]
+    with pytest.raises(ValueError, match="0 or more, not -1"):
+        settings(stale_after_days=-1)
+
+
+def test_the_window_looks_ahead_and_leaves_what_is_stale_as_it_is():
+    con = database(STALE_EXPORT)
+    week = settings(close_window_days=7)
+    assert ids(close_today(con, week))["Ann"] == ["A-1", "A-3", "A-2"]
+    assert ids(stale(con, week)) == {"Ann": ["A-5"], "Dee": ["D-1"]}
+
+
+def test_the_headline_says_the_stale_deals_beside_what_can_close_never_in_it():
+    con = database(STALE_EXPORT)
+    lists, stale_lists = close_today(con, settings()), stale(con, settings())
+    # 30,000 + 12,000 + 12,000 can close; 12,000 + 7,000 stale.
+    assert headline(lists, 0, "USD", stale_lists) == (
+        "6 deals worth $54K can close today · 2 stale deals worth $19K to clean up"
+    )
+    assert headline(lists, 0, "USD", []) == "6 deals worth $54K can close today"
+    assert headline([], 0, "USD", stale_lists[1:]) == (
+        "0 deals worth $0 can close today · 1 stale deal worth $7K to clean up"
+    )
+
+
+def test_the_report_counts_what_can_close_and_keeps_stale_deals_marked_in_deals():
+    con = database(STALE_EXPORT)
+    section = for_report(close_today(con, settings()), stale(con, settings()))
+    assert [rep["owner"] for rep in section] == ["Ann", "Bo", "Cy", "Dee"]
+    ann, dee = section[0], section[-1]
+    # A-5 (12,000, weighted 10,800) is in Ann's deals, not in her count or totals.
+    assert (ann["count"], ann["total"], ann["weighted"]) == (
+        2, Decimal("30000.00"), Decimal("24000.00")
+    )  # fmt: skip
+    assert [(deal["opportunity_id"], deal["stale"]) for deal in ann["deals"]] == [
+        ("A-1", False), ("A-2", False), ("A-5", True)
+    ]  # fmt: skip
+    # Dee has nothing to close: a count of 0 and totals of 0, her stale deal listed.
+    assert {key: dee[key] for key in ("count", "total", "weighted", "without_amount")} == {
+        "count": 0, "total": Decimal(0), "weighted": Decimal(0), "without_amount": 0
+    }  # fmt: skip
+    assert [(d["opportunity_id"], d["days_overdue"], d["stale"]) for d in dee["deals"]] == [
+        ("D-1", 157, True)
+    ]
+    assert all(deal["stale"] is False for deal in section[1]["deals"])

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 SAMPLE_DATE = date(2026, 11, 20)
 PLANTED = {"Sofia Marchetti", "Daniel Kim", "Grace Liu", "Mateo Fernández", "Elena Petrova"}
+# A deal due before this is more than 30 days overdue (the default): stale, not to close today.
+EARLIEST = SAMPLE_DATE - timedelta(days=30)
 
 
 def sample_late_stage(first: date, last: date) -> list[dict]:
@@ -35,6 +37,18 @@ def sample_late_stage(first: date, last: date) -> list[dict]:
             amount = Decimal(row["Amount"].replace("$", "").replace(",", ""))
             deals.append({**row, "amount": amount, "probability": probability, "close": close})
     return deals
+
+
+def can_close(last: date = SAMPLE_DATE) -> list[dict]:
+    return sample_late_stage(EARLIEST, last)
+
+
+def stale_deals() -> list[dict]:
+    return sample_late_stage(date.min, EARLIEST - timedelta(days=1))
+
+
+def stale_beside(deals: list[dict]) -> str:
+    return f" · {len(deals)} stale deals worth {money(sum(d['amount'] for d in deals))} to clean up"
 
 
 def by_owner(deals: list[dict]) -> dict[str, list[dict]]:
@@ -74,24 +88,25 @@ def chart_title(at: AppTest) -> str:
     return json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
 
 
-def table(at: AppTest):
-    return next(frame.value for frame in at.dataframe if "Deal" in frame.value.columns)
+def table(at: AppTest, index: int = 0):
+    return [frame.value for frame in at.dataframe if "Deal" in frame.value.columns][index]
 
 
 def test_the_team_view_shows_each_reps_total_and_the_answer_in_the_chart_title():
-    expected = by_owner(sample_late_stage(date.min, SAMPLE_DATE))
+    expected = by_owner(can_close())
     count = sum(len(deals) for deals in expected.values())
     total = sum(deal["amount"] for deals in expected.values() for deal in deals)
     at = open_page()
     assert at.title[0].value == "What can we close today?"
-    assert chart_title(at) == f"{count} deals worth {money(total)} can close today"
+    assert chart_title(at) == (
+        f"{count} deals worth {money(total)} can close today" + stale_beside(stale_deals())
+    )
     names = [
         unescaped(m.value.removeprefix("#### ")) for m in at.markdown if m.value.startswith("####")
     ]
     cards = dict(zip(names, (metric.value for metric in at.metric), strict=True))
-    # The twelve reps with the most to close have a card, the largest first.
+    # Each rep with something to close has a card (twelve at most), the largest first.
     largest_first = sorted(expected, key=lambda owner: -sum(d["amount"] for d in expected[owner]))
-    assert len(expected) > 12
     assert cards == {
         owner: money(sum(deal["amount"] for deal in expected[owner]))
         for owner in largest_first[:12]
@@ -101,7 +116,7 @@ def test_the_team_view_shows_each_reps_total_and_the_answer_in_the_chart_title()
 
 
 def test_picking_a_rep_turns_the_page_into_their_list_in_work_order():
-    sofia = by_owner(sample_late_stage(date.min, SAMPLE_DATE))["Sofia Marchetti"]
+    sofia = by_owner(can_close())["Sofia Marchetti"]
     at = open_page(close_rep="Sofia Marchetti")
     assert at.title[0].value == "What can Sofia Marchetti close today?"
     shown = {metric.label: metric.value for metric in at.metric}
@@ -112,7 +127,7 @@ def test_picking_a_rep_turns_the_page_into_their_list_in_work_order():
 
 
 def test_a_reps_card_opens_their_list():
-    grace = by_owner(sample_late_stage(date.min, SAMPLE_DATE))["Grace Liu"]
+    grace = by_owner(can_close())["Grace Liu"]
     at = open_page()
     at.button(key="open_Grace Liu").click().run()
     assert at.title[0].value == "What can Grace Liu close today?"
@@ -122,12 +137,15 @@ def test_a_reps_card_opens_their_list():
 
 
 def test_within_7_days_adds_next_weeks_late_stage_deals():
-    deals = sample_late_stage(date.min, date(2026, 11, 27))
+    deals = can_close(date(2026, 11, 27))
     at = open_page()
     at.radio(key="close_window").set_value("Within 7 days").run()
     assert at.title[0].value == "What can we close within 7 days?"
     total = sum(deal["amount"] for deal in deals)
-    assert chart_title(at) == f"{len(deals)} deals worth {money(total)} can close within 7 days"
+    assert chart_title(at) == (
+        f"{len(deals)} deals worth {money(total)} can close within 7 days"
+        + stale_beside(stale_deals())
+    )
 
 
 def test_with_nothing_due_the_page_says_so_and_shows_the_nearest_deals():
@@ -177,3 +195,34 @@ def test_a_large_floor_shows_the_first_reps_and_deals_and_says_how_many_more():
     )
     assert len(table(at)) == 1_000
     assert "Download this list (CSV)" in [button.label for button in at.get("download_button")]
+
+
+def test_stale_deals_are_listed_apart_by_rep_and_the_days_are_a_setting():
+    stale = stale_deals()
+    at = open_page()
+    assert "Stale: close it or move it" in [subheader.value for subheader in at.subheader]
+    listed = table(at, 1)
+    # Rep by rep, the largest stale total first; the 157-day-old Harborview deal among them.
+    reps_in_order = list(dict.fromkeys(listed["Rep"]))
+    totals = {owner: sum(d["amount"] for d in deals) for owner, deals in by_owner(stale).items()}
+    assert reps_in_order == sorted(totals, key=lambda owner: (-totals[owner], owner))
+    assert sorted(listed["Deal"]) == sorted(deal["Opportunity Name"] for deal in stale)
+    assert listed["Days overdue"].max() == 157
+    captions = " ".join(caption.value for caption in at.caption)
+    assert f"{len(stale)} deals whose close date passed more than 30 days ago" in captions
+    # Stale after 200 days: nothing is, and every overdue deal counts again.
+    at.number_input(key="stale_after_days").set_value(200).run()
+    every = sample_late_stage(date.min, SAMPLE_DATE)
+    total = sum(deal["amount"] for deal in every)
+    assert chart_title(at) == f"{len(every)} deals worth {money(total)} can close today"
+    assert "Stale: close it or move it" not in [subheader.value for subheader in at.subheader]
+
+
+def test_a_reps_own_list_shows_their_stale_deals_apart():
+    at = open_page(close_rep="Grace Liu")
+    shown = {metric.label: metric.value for metric in at.metric}
+    assert shown["Deals"] == str(len(by_owner(can_close())["Grace Liu"]))
+    stale = table(at, 1)
+    assert "Rep" not in stale.columns
+    assert stale["Deal"].tolist() == ["Harborview Hotels - Professional Services"]
+    assert stale["Days overdue"].tolist() == [157]

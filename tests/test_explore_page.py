@@ -81,17 +81,20 @@ def test_a_link_to_a_column_the_sample_lacks_waits_for_its_export():
     assert at.query_params["by"] == "Product"
 
 
+STATUS_COUNTS = "SELECT status, count(*) AS deals FROM opportunities GROUP BY ALL ORDER BY status"
+
+
+def run_sql(at: AppTest, sql: str) -> AppTest:
+    at.text_area(key="explore_sql").input(sql)
+    return at.button[0].click().run()
+
+
 def test_the_sql_box_shows_a_result_and_refuses_a_write():
-    at = explore_page()
-    at.text_area(key="explore_sql").input(
-        "SELECT status, count(*) AS deals FROM opportunities GROUP BY ALL ORDER BY status"
-    )
-    at.button[0].click().run()
+    at = run_sql(explore_page(), STATUS_COUNTS)
     result = at.dataframe[-1].value
     assert list(result["status"]) == ["lost", "open", "won"]
     assert "3 rows" in [caption.value for caption in at.main.caption]
-    at.text_area(key="explore_sql").input("DELETE FROM opportunities")
-    at.button[0].click().run()
+    run_sql(at, "DELETE FROM opportunities")
     assert unescaped(at.error[0].value).startswith("Only SELECT queries run here (this is DELETE)")
 
 
@@ -115,3 +118,16 @@ def test_a_selected_cell_lists_the_deals_behind_it():
     assert set(behind["owner"]) == {top_rep} and set(behind["status"]) == {"won"}
     closed = pd.to_datetime(behind["close_date"])
     assert closed.min() >= pd.Timestamp(2026, 7, 1) and closed.max() <= pd.Timestamp(2026, 9, 30)
+
+
+def test_the_sql_box_runs_a_pivot_and_refuses_one_followed_by_a_drop():
+    counts = run_sql(explore_page(), STATUS_COUNTS).dataframe[-1].value
+    by_status = dict(zip(counts["status"], counts["deals"], strict=True))
+    # Its columns come from the data: DuckDB runs it in two steps, and the box takes it.
+    at = run_sql(
+        explore_page(), "PIVOT (SELECT status FROM opportunities) ON status USING count(*)"
+    )
+    assert not at.error
+    assert at.dataframe[-1].value.iloc[0].to_dict() == by_status
+    run_sql(at, "PIVOT opportunities ON status USING count(*); DROP VIEW opportunities")
+    assert unescaped(at.error[0].value).startswith("The box runs one statement at a time")

@@ -102,6 +102,82 @@ def test_statements_other_than_select_are_refused(sql, kind, tables, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_pivot_whose_columns_come_from_the_data_runs(tables):
+    # DuckDB runs it in two steps (a MULTI statement): the statuses first, then the pivot.
+    # Won: Ana 100 + 300 + 999, Ben 400, Cy 50; lost: Ana 200, Ben 100; open: Ben 1,000,
+    # Cy 500 + 700.
+    result = run_query(
+        "PIVOT opportunities ON status USING sum(amount)::DOUBLE GROUP BY owner ORDER BY owner;",
+        tables,
+        10,
+    )
+    assert result.to_pylist() == [
+        {"owner": "Ana", "lost": 200.0, "open": None, "won": 1399.0},
+        {"owner": "Ben", "lost": 100.0, "open": 1000.0, "won": 400.0},
+        {"owner": "Cy", "lost": None, "open": 1200.0, "won": 50.0},
+    ]
+    inside = run_query(
+        "SELECT owner, won FROM (PIVOT opportunities ON status IN ('won') USING count(*) "
+        "GROUP BY owner) "
+        "ORDER BY owner",
+        tables,
+        10,
+    )
+    assert inside.to_pylist() == [
+        {"owner": "Ana", "won": 3}, {"owner": "Ben", "won": 1}, {"owner": "Cy", "won": 1}
+    ]  # fmt: skip
+
+
+def test_an_unpivot_turns_columns_into_rows(tables):
+    result = run_query(
+        "UNPIVOT (SELECT owner, sum(amount)::DOUBLE AS amount, count(*)::DOUBLE AS deals "
+        "FROM opportunities GROUP BY owner) ON amount, deals INTO NAME measure VALUE value "
+        "ORDER BY owner, measure",
+        tables,
+        10,
+    )
+    # Ana 100 + 300 + 200 + 999 over 4 deals; Ben 400 + 100 + 1,000 over 3; Cy 50 + 500 + 700.
+    assert [tuple(row.values()) for row in result.to_pylist()] == [
+        ("Ana", "amount", 1599.0), ("Ana", "deals", 4.0),
+        ("Ben", "amount", 1500.0), ("Ben", "deals", 3.0),
+        ("Cy", "amount", 1250.0), ("Cy", "deals", 3.0),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE copy AS PIVOT opportunities ON status USING sum(amount)",
+        "INSERT INTO reps PIVOT reps ON team USING count(*)",
+        "COPY (PIVOT opportunities ON status USING sum(amount)) TO '{path}'",
+        "WITH p AS (PIVOT opportunities ON status USING sum(amount)) "
+        "INSERT INTO reps SELECT * FROM p",
+        "EXPLAIN PIVOT opportunities ON status USING sum(amount)",
+    ],
+)
+def test_a_pivot_that_writes_is_refused(sql, tables, tmp_path):
+    message = refused(sql.format(path=tmp_path / "out"), tables)
+    assert message.startswith("Only SELECT queries run here (this is not a query)")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "PIVOT opportunities ON status USING sum(amount); DROP VIEW opportunities",
+        "UNPIVOT reps ON team, manager INTO NAME k VALUE v; DELETE FROM reps",
+    ],
+)
+def test_a_pivot_with_a_second_statement_is_refused(sql, tables):
+    assert refused(sql, tables) == (
+        "The box runs one statement at a time; this holds 2. Remove all but one SELECT."
+    )
+    # Nothing ran: every deal is still there.
+    assert run_query("SELECT count(*) AS deals FROM opportunities", tables, 10).to_pylist() == [
+        {"deals": 10}
+    ]
+
+
 def test_several_statements_in_one_are_refused(tables):
     message = refused("SELECT 1; SELECT * FROM read_csv('/etc/passwd')", tables)
     assert (

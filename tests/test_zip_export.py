@@ -148,6 +148,7 @@ def test_the_data_page_list_says_which_files_were_used_and_what_was_taken(export
         ("OpportunityHistory.csv", sf.HISTORY_SUMMARY),
     ]
     assert files.not_used == ("1 other file (not CSV), not opened",)
+    assert files.not_used_count == 1
 
 
 def test_without_user_csv_owners_show_as_their_ids():

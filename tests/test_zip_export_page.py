@@ -7,6 +7,7 @@ import re
 from streamlit.testing.v1 import AppTest
 
 from tests import salesforce_export as sf
+from tests.data.bad.make_corpus import zip_of
 from tests.test_app import APP, metrics
 
 
@@ -95,3 +96,16 @@ def test_a_reps_file_with_user_ids_names_the_owners_of_an_export_without_user_cs
     assert "Owner names of 5 deals come from the reps file's Id column (users.csv)." in [
         text(caption.value) for caption in at.caption
     ]
+
+
+def test_files_not_used_are_counted_with_their_names_folded_away():
+    # A large org's export: 340 objects Closeboard does not read and 2 attachments beside ours.
+    others = {f"Custom_{n:03d}__c.csv": b"Id\n1\n" for n in range(340)}
+    attachments = {f"Attachments/00P{n}.pdf": b"%PDF" for n in range(2)}
+    at = uploaded(("WE_1.zip", zip_of({**sf.FILES, **others, **attachments})))
+    (folded,) = [e for e in at.expander if e.label == "342 files not used"]
+    names = text(folded.markdown[0].value).splitlines()
+    assert names[:2] == ["- Custom_000__c.csv", "- Custom_001__c.csv"]
+    assert names[-1] == "- 2 other files (not CSV), not opened"
+    assert len(names) == 341
+    assert not [c for c in at.caption if "Custom_000__c.csv" in c.value]

@@ -112,8 +112,16 @@ def _settings(export: LoadedExport | None) -> Settings | None:
         )
         if not_dates:
             st.warning("Not dates, ignored: " + markdown_text(", ".join(not_dates)))
+        defaults = Settings(as_of=today())
+        st.caption("What can we close today?")
+        stale_after_days = st.number_input(
+            "Stale after N days overdue", 0, 3650, defaults.stale_after_days,
+            key="stale_after_days",
+            help="A late-stage deal overdue by longer is a CRM clean-up: listed apart, not "
+            "counted in what can close.",
+        )  # fmt: skip
         st.caption("Pipeline warnings")
-        thresholds = warning_threshold_inputs(Settings(as_of=today()))
+        thresholds = warning_threshold_inputs(defaults)
         query_timeout = st.number_input(
             "SQL box time limit (seconds)", 1, MAX_QUERY_SECONDS, 10, key="query_timeout_seconds",
             help="Explore's SQL box cancels a query that runs longer than this.",
@@ -121,7 +129,7 @@ def _settings(export: LoadedExport | None) -> Settings | None:
     if as_of is None:
         return None
     return Settings(
-        as_of, fiscal_start, named_by_end, holidays=holidays,
+        as_of, fiscal_start, named_by_end, holidays=holidays, stale_after_days=stale_after_days,
         query_timeout_seconds=query_timeout, **thresholds,
     )  # fmt: skip
 

@@ -18,6 +18,7 @@ from lib import store, workspaces
 from lib.format import markdown_text
 from lib.pipeline_warnings import WARNING_THRESHOLDS
 from lib.workspaces import StoredFile, Workspace
+from ui.messages import show_error
 from ui.uploads import Upload, upload_of_files
 
 LOG = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ SETTINGS_KEYS = (
     "fiscal_start",
     "fiscal_named_by_end",
     "holidays",
+    "stale_after_days",
     "coverage_from_win_rate",
     *(field for field, _, _ in WARNING_THRESHOLDS),
 )
@@ -212,7 +214,7 @@ def open_workspace(active: Active) -> None:
             state.workspace_damaged = True
             choices, state.workspace_files = {}, {}
         except WORKSPACE_ERRORS as error:
-            st.error(markdown_text(error), icon=":material/error:")
+            show_error(error)
             choices, state.workspace_files = {}, {}
         for kind in REMEMBERED:
             state[kind] = choices.get(kind, {})
@@ -350,7 +352,7 @@ def kept_files_line(active: Active) -> None:
         try:
             workspaces.forget_data(active.path, active.user)
         except WORKSPACE_ERRORS as error:
-            st.error(markdown_text(error), icon=":material/error:")
+            show_error(error)
             return
         _leave_workspace()
         st.session_state.source = MY_UPLOADS
@@ -388,11 +390,12 @@ def record(active: Active, action: str, what: str) -> None:
         LOG.warning("Could not add to the audit list", exc_info=True)
 
 
-def kept_where(path: Path) -> str:
-    """Where the snapshots are kept, as the snapshots page says it: the file on this computer,
-    the workspace's name on a server."""
+def kept_where() -> str:
+    """Where the snapshots are kept, in the user's words: on this computer, or in the workspace
+    named. The file and the variable that moves it are for an administrator
+    (docs/deployment.md)."""
     if active().mode == "local":
-        return f"Kept in {markdown_text(path)} (set CLOSEBOARD_DB to keep them elsewhere)."
+        return "Kept on this computer."
     return f"Kept in the workspace {markdown_text(active().workspace.label)}."
 
 

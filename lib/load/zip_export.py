@@ -89,7 +89,9 @@ class DataExportFiles:
     """
 
     files_used: tuple[FileUsed, ...]
+    # A line a file not used, and one line for every file that is not a CSV ("2 other files…").
     not_used: tuple[str, ...]
+    not_used_count: int  # the files behind those lines
     owners_named: bool
     history_file: str | None
     history: pa.Table
@@ -354,6 +356,7 @@ def read_data_export(data: bytes, filename: str, limits: ZipLimits | None = None
     }
     not_used = [*members.not_used, *unreadable]
     not_used += [f"{names[key]} (nothing Closeboard could use)" for key in names if unused.get(key)]
+    not_used_count = len(not_used) + members.other_files
     if members.other_files:
         count = members.other_files
         not_used.append(f"{count:,} other file{'' if count == 1 else 's'} (not CSV), not opened")
@@ -363,6 +366,7 @@ def read_data_export(data: bytes, filename: str, limits: ZipLimits | None = None
         files=DataExportFiles(
             files_used=tuple(used),
             not_used=tuple(not_used),
+            not_used_count=not_used_count,
             owners_named=users is not None,
             history_file=names["opportunityhistory"] if history is not None else None,
             history=history if history is not None else EMPTY_HISTORY,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from lib.format import money
-from tests.test_close_today_page import SAMPLE_DATE, by_owner, in_work_order, sample_late_stage
+from tests.test_close_today_page import by_owner, can_close, in_work_order, stale_deals
 
 pytestmark = pytest.mark.timeout(120)
 RERUN_TIMEOUT_MS = 30_000
@@ -36,7 +35,8 @@ def metric_value(page: Page, label: str):
 def test_picking_a_rep_shows_their_deals_in_work_order_and_downloads_them(
     page: Page, server_url: str
 ):
-    grace = by_owner(sample_late_stage(date.min, SAMPLE_DATE))["Grace Liu"]
+    grace = by_owner(can_close())["Grace Liu"]
+    grace_stale = by_owner(stale_deals())["Grace Liu"]
     open_close_today(page, server_url)
 
     page.get_by_test_id("stSelectbox").filter(has_text="Rep").click()
@@ -48,12 +48,21 @@ def test_picking_a_rep_shows_their_deals_in_work_order_and_downloads_them(
     )
     expect(metric_value(page, "Deals")).to_have_text(str(len(grace)))
     expect(metric_value(page, "Amount")).to_have_text(money(sum(d["amount"] for d in grace)))
-    expect(main.get_by_role("heading", level=3)).to_have_text(in_work_order(grace))
+    # Her deals, then apart her stale ones: overdue by more than 30 days.
+    expect(main.get_by_role("heading", level=3)).to_have_text(
+        [*in_work_order(grace), "Stale: close it or move it"]
+    )
     expect(main.get_by_text("close date passed: close it or move it").first).to_be_visible()
 
+    downloads = main.get_by_role("button", name="Download this list (CSV)")
     with page.expect_download() as download:
-        main.get_by_role("button", name="Download this list (CSV)").click()
+        downloads.first.click()
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text("utf-8-sig"))))
     assert download.value.suggested_filename == "close-grace-liu-2026-11-20.csv"
     assert [row["Deal"] for row in rows] == in_work_order(grace)
+    with page.expect_download() as download:
+        downloads.last.click()
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text("utf-8-sig"))))
+    assert download.value.suggested_filename == "stale-grace-liu-2026-11-20.csv"
+    assert [row["Deal"] for row in rows] == in_work_order(grace_stale)
     expect(page.get_by_test_id("stException")).to_have_count(0)
