@@ -454,9 +454,9 @@ def test_a_deal_both_overdue_and_pushed_is_two_warnings_of_two_kinds():
     ]
 
 
-def test_the_readme_names_every_kind_of_warning():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert [rule.kind for rule in RULES if f"`{rule.kind}`" not in readme] == []
+def test_the_json_reference_names_every_kind_of_warning():
+    reference = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert [rule.kind for rule in RULES if f"`{rule.kind}`" not in reference] == []
 
 
 def test_a_warning_is_shown_with_its_label_and_its_sentence_as_typed():

@@ -118,7 +118,7 @@ def server_url(
 def warm_up(browser: Browser, url: str) -> None:
     """Opens the front page once. Until a first script run calls st.navigation, Streamlit 1.67
     treats the pages/ folder as old-style pages, and a first visitor arriving on a deep link sees
-    a "Page not found" dialog over the page (README, "Limits"); every later visitor does not.
+    a "Page not found" dialog over the page (docs/deployment.md, "Limits, as measured"); every later visitor does not.
     Each test then starts as any visitor after the first, whatever order the tests run in."""
     context = browser.new_context()
     try:
