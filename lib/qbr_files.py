@@ -221,9 +221,12 @@ section {{ min-height: 100vh; padding: 40px 0; border-bottom: 2px solid #c9ced6;
 h1 {{ font-size: 44px; margin: 0 0 8px; }}
 h2 {{ font-size: 36px; margin: 0 0 16px; }}
 .meta, .note {{ color: #333; font-size: 20px; }}
-.cards {{ display: flex; flex-wrap: wrap; gap: 32px 56px; margin: 40px 0; }}
-.cards div {{ min-width: 240px; font-size: 24px; }}
-.cards b {{ display: block; font-size: 72px; line-height: 1.1; }}
+.cards {{ display: flex; flex-wrap: wrap; gap: 32px 48px; margin: 40px 0; }}
+/* A card is at least as wide as its figure: one that does not fit moves to the next row whole,
+   and its figure is never cut off or wrapped. */
+.cards div {{ flex: 1 1 0; min-width: min-content; font-size: 24px; }}
+.cards b {{ display: block; font-size: clamp(44px, 4vw, 72px); line-height: 1.1;
+           white-space: nowrap; }}
 .cards span {{ color: #333; font-size: 20px; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 18px; margin: 16px 0; }}
 th, td {{ text-align: left; padding: 6px 10px; border-bottom: 1px solid #c9ced6;

@@ -57,7 +57,7 @@ def test_the_html_file_carries_plotly_once_and_asks_for_nothing_outside_itself()
     assert not re.search(r"<link[^>]+href=", html)
     # The pacing, attainment, top wins, losses by reason, coverage and pipeline charts.
     assert len(re.findall(r'<div id="chart-', html)) == 6
-    assert "Q3 FY2026: $10K booked, 83 % of budget, +25 % on last year." in html
+    assert "Q3 FY2026: $10K booked, 83\u00a0% of budget, +25\u00a0% on last year." in html
 
 
 def test_the_html_file_lists_the_largest_lost_deals_and_says_how_many_there_are(monkeypatch):
