@@ -9,7 +9,7 @@ day.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 import duckdb
@@ -129,6 +129,12 @@ class Losses:
     @property
     def amount(self) -> float:
         return pc.sum(self.deals["amount"]).as_py() or 0.0
+
+    def largest(self, count: int) -> tuple[ClosedDeal, ...]:
+        """The count largest lost deals, largest first."""
+        names = [field.name for field in fields(ClosedDeal)]
+        rows = self.deals.select(names).slice(0, count).to_pylist()
+        return tuple(ClosedDeal(**row) for row in rows)
 
     @property
     def stage_known(self) -> bool:

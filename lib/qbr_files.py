@@ -22,6 +22,7 @@ from lib.charts import (
     IMAGE_EXPORT_CONFIG,
     attainment_chart,
     coverage_chart,
+    largest_losses_chart,
     losses_chart,
     pacing_chart,
     pipeline_by_deal_chart,
@@ -57,6 +58,8 @@ MONEY = ("Budget", "Booked", "Amount", "Lost amount", "Pipeline", "Budget still 
 # that nobody scrolls through in a meeting (and at a million deals a quarter's 28,000 made a
 # 10 MB file, too large to mail). The CSV files hold every one.
 LOSSES_LISTED = 25
+# The room sees the largest losses as a chart, as many as the top wins.
+LOSSES_CHARTED = 10
 SHARES = ("Attainment", "Pacing index", "Share")
 SIGNED_SHARES = ("vs last year",)
 MULTIPLES = ("Coverage", "Referral deals per win")
@@ -83,6 +86,15 @@ def figures(result: Qbr, currency: str | None) -> dict[str, go.Figure]:
             f"The {len(result.top_wins)} largest wins brought in {money(total, currency)}",
         )
     losses = result.losses
+    if losses.count:
+        largest = losses.largest(LOSSES_CHARTED)
+        lost = sum(deal.amount for deal in largest)
+        charts["largest_losses"] = largest_losses_chart(
+            largest,
+            currency,
+            f"The {len(largest)} largest losses: {money(lost, currency)} of "
+            f"{money(losses.amount, currency)} lost",
+        )
     # One bar of "not in the export" says less than the note that goes with it.
     if losses.stage_known:
         charts["losses_by_stage"] = losses_chart(
@@ -316,6 +328,7 @@ def _losses_section(result: Qbr, rendered, found, currency: str | None) -> str:
     parts = [
         f'<p class="risk">{losses.count} deal{"" if losses.count == 1 else "s"} lost, '
         f"{escape(money(losses.amount, currency))}.</p>",
+        rendered.get("largest_losses", ""),
         rendered.get("losses_by_stage", ""),
     ]
     if losses.stage_note:

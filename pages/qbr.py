@@ -209,13 +209,15 @@ with section("losses"):
             f"**{losses.count} deal{'' if losses.count == 1 else 's'} lost, "
             f"{markdown_text(money(losses.amount, currency))}.**"
         )
+        chart("largest_losses")
         if "losses_by_stage" in charts:
             chart("losses_by_stage")
-        if losses.stage_note:
+        # What the export lacks is for whoever prepares the QBR, not for the room.
+        if losses.stage_note and not present:
             st.caption(markdown_text(losses.stage_note))
         if "losses_by_reason" in charts:
             chart("losses_by_reason")
-        elif not losses.reason_exported:
+        elif not losses.reason_exported and not present:
             st.caption(
                 "The export has no loss reason column (Salesforce Loss Reason, HubSpot Closed "
                 "lost reason, Pipedrive Lost reason): add it to see why deals were lost."

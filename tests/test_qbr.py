@@ -26,6 +26,7 @@ from lib.load.targets import load_targets
 from lib.qbr import (
     NO_REASON,
     NO_STAGE,
+    ClosedDeal,
     LossGroup,
     headline_cards,
     losses,
@@ -93,6 +94,13 @@ def test_the_headline_is_bookings_against_budget_and_last_year_win_rate_deal_siz
     assert (head.won_deals, head.lost_deals, head.win_rate) == (3, 2, 0.6)
     assert head.avg_deal_size == pytest.approx(10000 / 3)
     assert head.sales_cycle_days == 60
+
+
+def test_the_largest_lost_deals_come_largest_first():
+    assert q3().losses.largest(1) == (
+        ClosedDeal("l1", "Delta", "Delta", "Ann", 4000.0, date(2026, 8, 10)),
+    )
+    assert [deal.name for deal in q3().losses.largest(10)] == ["Delta", "Echo"]
 
 
 def test_the_headline_cards_and_the_story_say_it_in_words():

@@ -9,7 +9,7 @@ import zipfile
 
 from lib.cli import main
 from lib.qbr import qbr
-from lib.qbr_files import csv_zip, qbr_html, tables
+from lib.qbr_files import csv_zip, figures, qbr_html, tables
 from tests.test_qbr import DEALS, SETTINGS, TARGETS, database, q3, quarter
 
 HOSTILE = DEALS.replace(b"Acme expansion,Acme,Ann", b"<script>alert(1)</script>,=HYPERLINK(1),Ann")
@@ -54,9 +54,17 @@ def test_the_html_file_carries_plotly_once_and_asks_for_nothing_outside_itself()
     assert html.count("plotly.js v") == 1
     assert not re.search(r"<script[^>]+src=", html)
     assert not re.search(r"<link[^>]+href=", html)
-    # The pacing, attainment, top wins, losses by reason, coverage and pipeline charts.
-    assert len(re.findall(r'<div id="chart-', html)) == 6
+    # The pacing, attainment, top wins, largest losses, losses by reason, coverage and pipeline
+    # charts.
+    assert len(re.findall(r'<div id="chart-', html)) == 7
     assert "Q3 FY2026: $10K booked, 83\u00a0% of budget, +25\u00a0% on last year." in html
+
+
+def test_the_largest_losses_are_charted_with_their_share_of_all_lost():
+    (bar,) = figures(q3(), "USD")["largest_losses"].data
+    assert bar.y == ("Delta", "Echo")
+    assert bar.text == ("$4K · Ann", "$1K · Bo")
+    assert "The 2 largest losses: $5K of $5K lost" in qbr_html(q3(), "USD", "deals.csv")
 
 
 def test_the_html_file_lists_every_lost_deal_when_there_are_few():

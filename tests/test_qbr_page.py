@@ -119,9 +119,9 @@ def test_the_toggle_sets_the_address_and_leaving_clears_it():
 def test_every_chart_saves_its_png_at_a_fixed_size_so_titles_stay_legible():
     at = open_qbr()
     charts = at.get("plotly_chart")
-    # Pacing, attainment, top wins, coverage and pipeline by deal; the sample's losses have
-    # neither a stage before the loss nor a reason to chart.
-    assert len(charts) == 5
+    # Pacing, attainment, top wins, largest losses, coverage and pipeline by deal; the sample's
+    # losses have neither a stage before the loss nor a reason to chart.
+    assert len(charts) == 6
     for chart in charts:
         config = json.loads(chart.proto.config)
         assert config["toImageButtonOptions"] == {
