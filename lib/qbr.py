@@ -8,7 +8,8 @@ day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 import duckdb
@@ -35,6 +36,8 @@ from lib.settings import Settings
 TOP_WINS = 10
 NO_STAGE = "Not in the export"
 NO_REASON = "No reason given"
+# The space between a number and its unit ("84 %", "62 days"): a line never breaks there.
+UNIT_SPACE = re.compile(r"(?<=\d) (?=%|days\b)")
 
 TOP_WINS_SQL = """
     SELECT opportunity_id, coalesce(name, opportunity_id) AS name, account, owner,
@@ -126,6 +129,12 @@ class Losses:
     @property
     def amount(self) -> float:
         return pc.sum(self.deals["amount"]).as_py() or 0.0
+
+    def largest(self, count: int) -> tuple[ClosedDeal, ...]:
+        """The count largest lost deals, largest first."""
+        names = [field.name for field in fields(ClosedDeal)]
+        rows = self.deals.select(names).slice(0, count).to_pylist()
+        return tuple(ClosedDeal(**row) for row in rows)
 
     @property
     def stage_known(self) -> bool:
@@ -387,13 +396,14 @@ def headline_cards(result: Qbr, currency: str | None) -> list[tuple[str, str, st
         last_year += " by the same day"
     closed = head.won_deals + head.lost_deals
     cycle = "–" if head.sales_cycle_days is None else f"{head.sales_cycle_days:.0f} days"
-    return [
+    cards = [
         ("Bookings", money(head.booked, currency), budget),
         ("vs last year", percent(head.yoy, signed=True), last_year),
         ("Win rate", percent(head.win_rate), f"{head.won_deals} won of {closed} closed"),
         ("Average deal", money(head.avg_deal_size, currency), "won deals"),
         ("Sales cycle", cycle, "median, created to won"),
     ]
+    return [(label, unbroken(value), unbroken(note)) for label, value, note in cards]
 
 
 def story(result: Qbr, currency: str | None) -> str:
@@ -405,4 +415,10 @@ def story(result: Qbr, currency: str | None) -> str:
         booked += f", {percent(head.attainment)} of budget"
     if head.yoy is not None:
         booked += f", {percent(head.yoy, signed=True)} on last year"
-    return booked + "."
+    return unbroken(booked + ".")
+
+
+def unbroken(text: str) -> str:
+    """The text with a non-breaking space between each number and its unit, so that a figure
+    read from across a room never wraps inside itself ("+14" on one line, "%" on the next)."""
+    return UNIT_SPACE.sub("\u00a0", text)

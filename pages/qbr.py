@@ -45,10 +45,25 @@ PRESENTATION_CSS = """
 .stApp p, .stApp li { font-size: 28px !important; color: #000000 !important; }
 .stApp [data-testid="stMetricLabel"] p { font-size: 30px !important; }
 .stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] p {
-  font-size: 80px !important; font-weight: 700 !important; color: #000000 !important;
-  line-height: 1.15 !important; }
-.stApp [data-testid="stMetricDelta"] p, .stApp [data-testid="stMetricDelta"] div {
-  font-size: 24px !important; white-space: normal !important; overflow: visible !important; }
+  font-size: clamp(48px, 4.5vw, 88px) !important; font-weight: 700 !important;
+  color: #000000 !important; line-height: 1.15 !important; }
+.stApp [data-testid="stMetricDelta"] { background: none !important; padding: 0 !important; }
+.stApp [data-testid="stMetricDelta"] p { font-size: 24px !important; color: #333333 !important; }
+</style>
+"""
+
+# The headline, presented or not: Streamlit cuts a metric off with "…" when its column is
+# narrow ("62 d…"). Here a figure is never cut or wrapped (lib.qbr.unbroken keeps its unit on
+# its line): a column is at least as wide as its figure, and one that does not fit moves to the
+# next row whole. The note under a figure wraps instead of being cut off.
+HEADLINE_CSS = """
+<style>
+.st-key-qbr_section_headline [data-testid="stColumn"] { min-width: min-content !important; }
+.st-key-qbr_section_headline [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] {
+  overflow: visible !important; text-overflow: clip !important; white-space: nowrap !important; }
+.st-key-qbr_section_headline div:has(> [data-testid="stMetricDelta"]),
+.st-key-qbr_section_headline [data-testid="stMetricDelta"] * {
+  overflow: visible !important; white-space: normal !important; }
 </style>
 """
 
@@ -90,6 +105,7 @@ def show_table(frame: pd.DataFrame, currency: str | None, what: str = "rows") ->
 if st.query_params.get("present") == "1":
     st.session_state.qbr_present = True
 present = st.session_state.get("qbr_present", False)
+st.html(HEADLINE_CSS)
 if present:
     st.html(PRESENTATION_CSS)
 
@@ -193,13 +209,15 @@ with section("losses"):
             f"**{losses.count} deal{'' if losses.count == 1 else 's'} lost, "
             f"{markdown_text(money(losses.amount, currency))}.**"
         )
+        chart("largest_losses")
         if "losses_by_stage" in charts:
             chart("losses_by_stage")
-        if losses.stage_note:
+        # What the export lacks is for whoever prepares the QBR, not for the room.
+        if losses.stage_note and not present:
             st.caption(markdown_text(losses.stage_note))
         if "losses_by_reason" in charts:
             chart("losses_by_reason")
-        elif not losses.reason_exported:
+        elif not losses.reason_exported and not present:
             st.caption(
                 "The export has no loss reason column (Salesforce Loss Reason, HubSpot Closed "
                 "lost reason, Pipedrive Lost reason): add it to see why deals were lost."

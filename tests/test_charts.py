@@ -90,6 +90,17 @@ def test_top_wins_name_the_account_once_and_the_rep_at_the_end_of_each_bar():
     assert bar.text == ("$5K · Ann", "$3K · Bo")
 
 
+def test_the_largest_losses_are_drawn_in_the_accent_colour_wins_in_green():
+    from datetime import date
+
+    from lib.charts import AHEAD, BEHIND, largest_losses_chart, top_wins_chart
+    from lib.qbr import ClosedDeal
+
+    deals = [ClosedDeal("1", "Acme", "Acme", "Ann", 5000.0, date(2026, 7, 1))]
+    assert largest_losses_chart(deals, "USD", "Lost").data[0].marker.color == BEHIND
+    assert top_wins_chart(deals, "USD", "Won").data[0].marker.color == AHEAD
+
+
 def explore_answer(rows, split=None):
     """An Explore answer of (row, split, value) cells, for the chart alone."""
     import pandas as pd

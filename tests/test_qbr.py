@@ -23,9 +23,21 @@ from lib.db import open_database
 from lib.fiscal import fiscal_quarter, quarter_from_label
 from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
-from lib.qbr import NO_REASON, NO_STAGE, LossGroup, headline_cards, losses, qbr, story
+from lib.qbr import (
+    NO_REASON,
+    NO_STAGE,
+    ClosedDeal,
+    LossGroup,
+    headline_cards,
+    losses,
+    qbr,
+    story,
+    unbroken,
+)
 from lib.settings import Settings
 
+# A non-breaking space: a figure and its unit stay on one line.
+NBSP = "\u00a0"
 SETTINGS = Settings(as_of=date(2026, 11, 20))
 # z1, lost in March 2025, shows the export reaches back before last year's Q3 and Q4.
 DEALS = b"""\
@@ -84,16 +96,32 @@ def test_the_headline_is_bookings_against_budget_and_last_year_win_rate_deal_siz
     assert head.sales_cycle_days == 60
 
 
+def test_the_largest_lost_deals_come_largest_first():
+    assert q3().losses.largest(1) == (
+        ClosedDeal("l1", "Delta", "Delta", "Ann", 4000.0, date(2026, 8, 10)),
+    )
+    assert [deal.name for deal in q3().losses.largest(10)] == ["Delta", "Echo"]
+
+
 def test_the_headline_cards_and_the_story_say_it_in_words():
     result = q3()
     assert headline_cards(result, "USD") == [
-        ("Bookings", "$10K", "83 % of $12K budget"),
-        ("vs last year", "+25 %", "$8K in Q3 FY2025"),
-        ("Win rate", "60 %", "3 won of 5 closed"),
+        ("Bookings", "$10K", f"83{NBSP}% of $12K budget"),
+        ("vs last year", f"+25{NBSP}%", "$8K in Q3 FY2025"),
+        ("Win rate", f"60{NBSP}%", "3 won of 5 closed"),
         ("Average deal", "$3.3K", "won deals"),
-        ("Sales cycle", "60 days", "median, created to won"),
+        ("Sales cycle", f"60{NBSP}days", "median, created to won"),
     ]
-    assert story(result, "USD") == "Q3 FY2026: $10K booked, 83 % of budget, +25 % on last year."
+    assert story(result, "USD") == (
+        f"Q3 FY2026: $10K booked, 83{NBSP}% of budget, +25{NBSP}% on last year."
+    )
+
+
+def test_a_figure_and_its_unit_never_wrap_apart_but_words_still_do():
+    assert unbroken("+14 % on last year, 62 days, 3 won of 5 days") == (
+        f"+14{NBSP}% on last year, 62{NBSP}days, 3 won of 5{NBSP}days"
+    )
+    assert unbroken("Q4 FY2026 so far") == "Q4 FY2026 so far"
 
 
 def test_attainment_by_rep_comes_from_pacing_best_first():
@@ -225,7 +253,9 @@ def test_the_current_quarter_is_counted_through_the_as_of_date():
     assert (head.booked, head.budget, head.won_deals, head.lost_deals) == (6000, 18000, 1, 0)
     # Nothing was booked in Q4 2025 by 20 November: no year-on-year figure.
     assert (head.last_year, head.yoy) == (0, None)
-    assert story(result, "USD") == "Q4 FY2026 so far (through 20 Nov): $6K booked, 33 % of budget."
+    assert story(result, "USD") == (
+        f"Q4 FY2026 so far (through 20 Nov): $6K booked, 33{NBSP}% of budget."
+    )
 
 
 def test_concentration_risks_are_the_warnings_about_todays_open_pipeline():

@@ -7,10 +7,9 @@ import json
 import re
 import zipfile
 
-from lib import qbr_files
 from lib.cli import main
 from lib.qbr import qbr
-from lib.qbr_files import csv_zip, qbr_html, tables
+from lib.qbr_files import csv_zip, figures, qbr_html, tables
 from tests.test_qbr import DEALS, SETTINGS, TARGETS, database, q3, quarter
 
 HOSTILE = DEALS.replace(b"Acme expansion,Acme,Ann", b"<script>alert(1)</script>,=HYPERLINK(1),Ann")
@@ -55,21 +54,45 @@ def test_the_html_file_carries_plotly_once_and_asks_for_nothing_outside_itself()
     assert html.count("plotly.js v") == 1
     assert not re.search(r"<script[^>]+src=", html)
     assert not re.search(r"<link[^>]+href=", html)
-    # The pacing, attainment, top wins, losses by reason, coverage and pipeline charts.
-    assert len(re.findall(r'<div id="chart-', html)) == 6
-    assert "Q3 FY2026: $10K booked, 83 % of budget, +25 % on last year." in html
+    # The pacing, attainment, top wins, largest losses, losses by reason, coverage and pipeline
+    # charts.
+    assert len(re.findall(r'<div id="chart-', html)) == 7
+    assert "Q3 FY2026: $10K booked, 83\u00a0% of budget, +25\u00a0% on last year." in html
 
 
-def test_the_html_file_lists_the_largest_lost_deals_and_says_how_many_there_are(monkeypatch):
-    assert "Delta" in qbr_html(q3(), "USD", "deals.csv")
-    assert "largest of" not in qbr_html(q3(), "USD", "deals.csv")
-    monkeypatch.setattr(qbr_files, "LOSSES_LISTED", 1)
-    html = qbr_html(q3(), "USD", "deals.csv")
+def test_the_largest_losses_are_charted_with_their_share_of_all_lost():
+    (bar,) = figures(q3(), "USD")["largest_losses"].data
+    assert bar.y == ("Delta", "Echo")
+    assert bar.text == ("$4K · Ann", "$1K · Bo")
+    assert "The 2 largest losses: $5K of $5K lost" in qbr_html(q3(), "USD", "deals.csv")
+
+
+def test_the_html_file_lists_every_lost_deal_when_there_are_few():
+    losses = losses_section(qbr_html(q3(), "USD", "deals.csv"))
+    assert "<td>Delta</td>" in losses and "<td>Echo</td>" in losses
+    assert "largest of" not in losses
+
+
+def test_the_html_file_lists_the_25_largest_lost_deals_and_says_how_many_there_are():
+    # Besides Delta (4,000) and Echo (1,000), lost deal n (1 to 27) lost n,500: Lost 27 down
+    # to Lost 4, then Delta, are the 25 largest of 29.
+    lost = "".join(
+        f"x{n},Lost {n},Account {n},Ann,Closed Lost,{n * 1000 + 500},2026-08-{n:02d},"
+        "2026-06-01,Web,\n"
+        for n in range(1, 28)
+    )
+    result = qbr(database(DEALS + lost.encode()), SETTINGS, quarter("2026-Q3"), "USD")
+    losses = losses_section(qbr_html(result, "USD", "deals.csv"))
+    listed = re.findall(r"<tr><td>([^<]*)</td>", losses)
+    assert listed == [f"Lost {n}" for n in range(27, 3, -1)] + ["Delta"]
+    assert "The 25 largest of 29 lost deals; the CSV files hold every one." in losses
+    # The ZIP still holds every one.
+    assert len(csv_rows(zipfile.ZipFile(io.BytesIO(csv_zip(result))), "losses")) == 29
+
+
+def losses_section(html: str) -> str:
     losses = html[html.index('<section id="losses">') :]
-    losses = losses[: losses.index("</section>")]
-    # Delta lost 4,000 and Echo 1,000: the largest is listed.
-    assert "<td>Delta</td>" in losses and "<td>Echo</td>" not in losses
-    assert "The 1 largest of 2 lost deals; the CSV files hold every one." in losses
+    return losses[: losses.index("</section>")]
 
 
 def test_names_from_the_export_are_escaped_in_the_html_file():

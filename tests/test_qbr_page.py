@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.format import money, percent
 from lib.load.opportunities import load_opportunities
+from lib.qbr import unbroken
 from lib.store import save_snapshot, snapshot_of_export
 from tests.test_pacing_page import APP, ROOT, sample_team_budget, sample_won
 
@@ -39,7 +40,7 @@ def test_the_qbr_opens_on_the_as_of_quarter_so_far_with_its_story_and_headline()
     closed = sample_won(date(2026, 10, 1), date(2026, 11, 20))
     budget = sample_team_budget("2026-Q4")
     last_year = sample_won(date(2025, 10, 1), date(2025, 11, 20))
-    assert unescaped(at.header[0].value) == (
+    assert unescaped(at.header[0].value) == unbroken(
         f"Q4 FY2026 so far (through 20 Nov): {money(closed)} booked, "
         f"{percent(closed / budget)} of budget, "
         f"{percent(closed / last_year - 1, signed=True)} on last year."
@@ -47,10 +48,10 @@ def test_the_qbr_opens_on_the_as_of_quarter_so_far_with_its_story_and_headline()
     shown = metrics(at)
     assert shown["Bookings"] == (
         money(closed),
-        f"{percent(closed / budget)} of {money(budget)} budget",
+        unbroken(f"{percent(closed / budget)} of {money(budget)} budget"),
     )
     assert shown["vs last year"] == (
-        percent(closed / last_year - 1, signed=True),
+        unbroken(percent(closed / last_year - 1, signed=True)),
         f"{money(last_year)} in Q4 FY2025 by the same day",
     )
     assert [header.value for header in at.header[1:]] == [
@@ -73,7 +74,7 @@ def test_a_past_quarter_is_shown_through_its_last_day():
     closed = sample_won(date(2026, 7, 1), date(2026, 9, 30))
     budget = sample_team_budget("2026-Q3")
     assert unescaped(at.header[0].value).startswith(
-        f"Q3 FY2026: {money(closed)} booked, {percent(closed / budget)} of budget"
+        unbroken(f"Q3 FY2026: {money(closed)} booked, {percent(closed / budget)} of budget")
     )
     assert metrics(at)["Bookings"][0] == money(closed)
     assert at.query_params["quarter"] == "Q3 FY2026"
@@ -105,7 +106,7 @@ def test_presentation_mode_from_the_address_hides_controls_and_tables_and_sets_t
 
 def test_the_toggle_sets_the_address_and_leaving_clears_it():
     at = open_qbr()
-    assert at.get("html") == []
+    assert not any("stSidebar" in element.proto.body for element in at.get("html"))
     at.toggle(key="qbr_present").set_value(True).run()
     assert at.query_params["present"] == "1"
     assert len(at.dataframe) == 0
@@ -118,9 +119,9 @@ def test_the_toggle_sets_the_address_and_leaving_clears_it():
 def test_every_chart_saves_its_png_at_a_fixed_size_so_titles_stay_legible():
     at = open_qbr()
     charts = at.get("plotly_chart")
-    # Pacing, attainment, top wins, coverage and pipeline by deal; the sample's losses have
-    # neither a stage before the loss nor a reason to chart.
-    assert len(charts) == 5
+    # Pacing, attainment, top wins, largest losses, coverage and pipeline by deal; the sample's
+    # losses have neither a stage before the loss nor a reason to chart.
+    assert len(charts) == 6
     for chart in charts:
         config = json.loads(chart.proto.config)
         assert config["toImageButtonOptions"] == {

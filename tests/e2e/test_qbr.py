@@ -1,6 +1,6 @@
 """The QBR page in a real browser at 1920×1080: presentation mode reads from the back of a room,
 and the exported HTML file (from the page and from the command line) opens with the network cut
-off, charts drawn."""
+off, charts drawn; at 1280, 1440 and 1920 pixels wide no headline figure is cut off or wrapped."""
 
 from __future__ import annotations
 
@@ -21,6 +21,17 @@ pytestmark = pytest.mark.timeout(180)
 RERUN_TIMEOUT_MS = 60_000
 DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 SCREEN = {"width": 1920, "height": 1080}
+# Laptops, projectors and the big screen a QBR is shown on.
+WIDTHS = (1280, 1440, 1920)
+# Each figure as drawn: whether anything of it is cut off (scrolls out of its box, as Streamlit's
+# "62 d…" did) and on how many lines its text lies ("+14" above "%" would be two).
+AS_DRAWN = """elements => elements.map(element => {
+    const text = document.createRange();
+    text.selectNodeContents(element);
+    const lines = new Set([...text.getClientRects()].map(rect => Math.round(rect.top)));
+    return {text: element.textContent, cut: element.scrollWidth > element.clientWidth,
+            lines: lines.size};
+})"""
 SECTIONS = ("headline", "pacing", "attainment", "top_wins", "losses", "coverage",
             "concentration", "referrals")  # fmt: skip
 
@@ -71,6 +82,42 @@ def test_presentation_mode_reads_from_the_back_of_the_room(screen: Page, server_
         assert section.bounding_box()["height"] >= SCREEN["height"] - 1
         section.screenshot(path=tmp_path / f"qbr-presentation-{key}.png")
     expect(screen.get_by_test_id("stException")).to_have_count(0)
+
+
+def figures_as_drawn(figures) -> list[dict]:
+    expect(figures).to_have_count(5, timeout=RERUN_TIMEOUT_MS)
+    return figures.evaluate_all(AS_DRAWN)
+
+
+def whole(text: str) -> dict:
+    return {"text": text, "cut": False, "lines": 1}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_headline_figure_is_cut_off_or_wrapped_on_the_page_or_in_the_file(
+    browser: Browser, server_url: str, tmp_path, width: int
+):
+    context = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
+    try:
+        page = context.new_page()
+        open_qbr(page, server_url)
+        # The box Streamlit cuts a metric off in: the Markdown inside its value.
+        values = page.get_by_test_id("stMetricValue").get_by_test_id("stMarkdownContainer")
+        figures = [figure["text"] for figure in figures_as_drawn(values)]
+        assert figures_as_drawn(values) == [whole(figure) for figure in figures]
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download the QBR (HTML)").click()
+        saved = tmp_path / "qbr.html"
+        download.value.save_as(saved)
+        page.goto(f"{server_url}/quarterly-business-review?present=1")
+        expect(page.get_by_test_id("stSidebar")).to_be_hidden(timeout=RERUN_TIMEOUT_MS)
+        page.wait_for_selector(DONE, timeout=RERUN_TIMEOUT_MS)
+        assert figures_as_drawn(values) == [whole(figure) for figure in figures]
+    finally:
+        context.close()
+    with offline_file(browser, saved, {"width": width, "height": 900}) as (reader, asked_for):
+        assert figures_as_drawn(reader.locator(".cards b")) == [whole(f) for f in figures]
+        assert asked_for == []
 
 
 def test_the_downloaded_html_file_opens_offline_with_its_charts(
