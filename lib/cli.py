@@ -81,6 +81,7 @@ def add_snapshot_commands(commands) -> None:
     compared.add_argument("--fiscal-year-start", type=int, default=1, metavar="MONTH",
                           help="month the fiscal year starts, 1-12 (default 1)")  # fmt: skip
     compared.add_argument("--json", action="store_true", help="print one JSON object (the default)")
+    add_currency_options(compared)
     add_store_option(compared)
     compared.set_defaults(run="changes_between")
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from lib import changes, explore, query, store, workspaces
-from lib.currencies import into_display, read_rates_file
+from lib.currencies import converted, display_of, into_display, read_rates_file, rescaled
 from lib.fiscal import fiscal_quarter, quarter_from_label
 from lib.load.mapping import mapping_from_json, stage_edits_from_json
 from lib.load.opportunities import LoadedExport, load_opportunities
@@ -335,8 +336,20 @@ def _snapshot_or_export(text: str, args: argparse.Namespace) -> store.Snapshot:
 
 def changes_between(args: argparse.Namespace) -> int:
     older, newer = (_snapshot_or_export(text, args) for text in (args.old, args.new))
+    rates = _rates(args) or ({args.currency: 1.0} if args.currency else None)
+    currency = None
+    if rates:
+        # Both sides in one currency, as the figures count them (--rates, --currency).
+        currency = args.currency or display_of(rates)
+        rates = rescaled(rates, currency)
+        older, newer = (
+            replace(snapshot, deals=converted(snapshot.deals, rates, currency))
+            for snapshot in (older, newer)
+        )
     settings = Settings(as_of=newer.as_of, fiscal_year_start_month=args.fiscal_year_start)
     compared = changes.compare(older, newer, settings)
+    if currency:
+        compared = replace(compared, currency=currency)
     # Pushes over the saved snapshots up to NEW, with an export file in place of any snapshot
     # of its date.
     files = [snap for snap, text in ((older, args.old), (newer, args.new)) if Path(text).exists()]

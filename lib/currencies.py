@@ -12,6 +12,9 @@ import csv
 import io
 import re
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from lib.load.errors import LoadError
 
 CODE = re.compile(r"[A-Z]{3}")
@@ -82,3 +85,26 @@ def without_rate(currencies: tuple[str, ...], rates: dict[str, float] | None) ->
     if not rates or len(currencies) < 2:
         return ()
     return tuple(code for code in currencies if code not in rates)
+
+
+def converted(deals: pa.Table, rates: dict[str, float], currency: str) -> pa.Table:
+    """The deals with their amounts in `currency` at `rates`, as the figures count them: a deal
+    in a currency without a rate keeps its currency and has no amount (in no total)."""
+    rate = pc.take(
+        pa.array(list(rates.values()), pa.float64()),
+        pc.index_in(deals["currency"], value_set=pa.array(list(rates), pa.string())),
+    )
+    amount = pc.cast(deals["amount"], pa.float64())
+    in_currency = pc.if_else(
+        pc.is_null(deals["currency"]), amount, pc.round(pc.multiply(amount, rate), 2)
+    )
+    rated = pc.or_(pc.is_null(deals["currency"]), pc.is_valid(rate))
+    return deals.set_column(
+        deals.schema.get_field_index("amount"),
+        deals.schema.field("amount"),
+        pc.cast(in_currency, deals.schema.field("amount").type),
+    ).set_column(
+        deals.schema.get_field_index("currency"),
+        "currency",
+        pc.if_else(rated, pa.scalar(currency), deals["currency"]),
+    )

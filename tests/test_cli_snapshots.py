@@ -138,3 +138,26 @@ def test_a_store_the_cli_creates_is_private_and_a_damaged_one_is_named_damaged(t
     assert code == 2
     assert err.startswith(f"The file {db} is damaged: Corrupt database file")
     assert "Set it aside (rename or move it) to start afresh" in err
+
+
+def test_changes_count_both_exports_in_one_currency_at_the_rates_given(tmp_path, capsys):
+    header = "Opportunity ID,Opportunity Owner,Stage,Amount,Currency,Close Date\n"
+    older, newer, rates = tmp_path / "older.csv", tmp_path / "newer.csv", tmp_path / "rates.csv"
+    older.write_text(header + "A-1,Ann,Prospecting,100,EUR,2026-12-10\n"
+                     "B-1,Bo,Prospecting,50,GBP,2026-12-10\n")  # fmt: skip
+    newer.write_text(header + "A-1,Ann,Prospecting,150,EUR,2026-12-10\n"
+                     "B-1,Bo,Prospecting,80,GBP,2026-12-10\n")  # fmt: skip
+    rates.write_text("currency,rate\nUSD,1\nEUR,0.5\n")  # 1 EUR = 2 USD; no rate for GBP
+    code, out, _ = run(capsys, "changes", str(older), str(newer), "--rates", str(rates))
+    assert code == 0
+    printed = json.loads(out)
+    # A-1 went from $200 to $300; B-1, in pounds without a rate, is in no amount.
+    assert (printed["currency"], printed["start"], printed["increased"], printed["end"]) == (
+        "USD",
+        200.0,
+        100.0,
+        300.0,
+    )
+    code, out, _ = run(capsys, "changes", str(older), str(newer), "--currency", "gbp")
+    printed = json.loads(out)
+    assert (printed["currency"], printed["start"], printed["end"]) == ("GBP", 50.0, 80.0)
