@@ -41,6 +41,9 @@ def test_summary_counts_and_sums_deals_by_status():
         "owners": 2,
         "open_without_close_date": 1,
         "open_without_amount": 1,
+        # The won and the lost deal have their amounts.
+        "won_without_amount": 0,
+        "lost_without_amount": 0,
     }
 
 
