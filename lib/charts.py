@@ -410,8 +410,9 @@ def warning_grid_chart(grid: pd.DataFrame, currency: str | None) -> go.Figure:
         x=kinds, y=reps, zmin=0, zmax=2, showscale=False, xgap=3, ygap=3, hoverinfo="skip",
         z=[[SEVERITY_LEVEL[cells[rep, kind].severity] if (rep, kind) in cells else 0
             for kind in kinds] for rep in reps],
-        text=[[money(None if pd.isna(cells[rep, kind].at_stake) else cells[rep, kind].at_stake,
-                     currency) if (rep, kind) in cells else "" for kind in kinds] for rep in reps],
+        # No money at stake shows as "–": deals without an amount put nothing known at stake.
+        text=[[money(_known(cells[rep, kind].at_stake), currency) if (rep, kind) in cells
+               else "" for kind in kinds] for rep in reps],
         texttemplate="%{text}", textfont={"size": 15},
         colorscale=[[0, NOTHING], [0.25, NOTHING], [0.25, PALE_BEHIND], [0.75, PALE_BEHIND],
                     [0.75, BEHIND], [1, BEHIND]],
@@ -730,3 +731,8 @@ def query_chart(frame: pd.DataFrame) -> go.Figure | None:
         )
     figure.update_layout(template=TEMPLATE, title=f"{values} by {labels}")
     return escape_text(figure)
+
+
+def _known(amount: float | None) -> float | None:
+    """An amount at stake, or None (shown as –) when it is missing or nothing is known."""
+    return None if amount is None or pd.isna(amount) or not amount else amount

@@ -194,3 +194,10 @@ def test_the_warning_grid_colours_by_severity_labels_money_and_hovers_the_senten
         "Slipping", "&lt;a href=\"http://evil.example\"&gt;Ann&lt;/a&gt;: no warning of this kind.",
     ]  # fmt: skip
     assert [grid_owner(grid, index) for index in range(4)] == [HOSTILE, HOSTILE, "Bo", "Bo"]
+
+
+def test_a_warning_with_nothing_known_at_stake_is_labelled_with_a_dash_not_zero():
+    # Bo's slipping deal has no amount (in a currency without a rate): nothing known at stake.
+    grid = warning_grid([warned("Bo", "slipping", "warn", 0.0, "Bo: 1 open deal late.")])
+    (cells, _) = warning_grid_chart(grid, "USD").data
+    assert [list(row) for row in cells.text] == [["–"]]
