@@ -22,6 +22,7 @@ from lib import changes, store
 from lib.currencies import display_of, rescaled, without_rate
 from lib.db import NO_PUSHES, open_database, resolve_deals, set_apart
 from lib.explore_terms import HISTORY, TABLES
+from lib.load.errors import LoadError
 from lib.load.opportunities import LoadedExport
 from lib.load.reps import LoadedReps
 from lib.load.targets import LoadedTargets, load_quota_rows
@@ -137,6 +138,11 @@ def session_rates(
         return rescaled(given, currency) if currency else given
     currencies = export.report.currencies
     if len(currencies) < 2:
+        if currency and currencies and currency != currencies[0]:
+            raise LoadError(
+                f"The export's amounts are in {currencies[0]}: give the rate of {currency} (a "
+                f"rates file) to show them in it."
+            )
         return None
     return {currency or currencies[0]: 1.0}
 

@@ -214,6 +214,11 @@ def test_a_session_without_rates_names_the_currencies_and_deals_it_leaves_out():
     assert rescaled_to_euros.rates == {"USD": 0.5, "EUR": 1.0}
     with pytest.raises(LoadError, match="No rate for GBP"):
         assemble(loaded, SETTINGS, entered_rates=RATES, currency="GBP")
+    dollars_only = load_opportunities(
+        EXPORT.replace(b",EUR,", b",USD,").replace(b",GBP,", b",USD,"), "usd.csv"
+    )
+    with pytest.raises(LoadError, match="amounts are in USD: give the rate of EUR"):
+        assemble(dollars_only, SETTINGS, currency="EUR")
 
 
 def test_the_report_adds_no_currencies_without_rates_and_gives_each_its_own(tmp_path, capsys):
