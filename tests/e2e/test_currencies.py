@@ -30,8 +30,19 @@ def go_to(page: Page, title: str) -> None:
 
 
 def table_cells(page: Page) -> list[str]:
-    """The text of every cell of every table on the page (the grid's accessible cells)."""
-    return page.locator('[data-testid="stDataFrame"] [role="gridcell"]').all_inner_texts()
+    """The text of every cell the page's visible tables draw (the grid's accessible cells,
+    drawn once a table is scrolled into view)."""
+    texts: list[str] = []
+    tables = page.get_by_test_id("stDataFrame")
+    for n in range(tables.count()):
+        table = tables.nth(n)
+        if not table.is_visible():
+            continue  # in a tab not open
+        table.scroll_into_view_if_needed()
+        cells = table.locator('[role="gridcell"]')
+        cells.first.wait_for(state="attached", timeout=RERUN_TIMEOUT_MS)
+        texts += cells.all_inner_texts()
+    return texts
 
 
 def test_pacing_says_what_it_leaves_out_until_rates_are_given_and_no_table_shows_none(
