@@ -173,6 +173,7 @@ else:
             file_name=csv_file_name(download_as, older.as_of.isoformat(), newer.as_of.isoformat()),
             mime="text/csv",
             icon=":material/download:",
+            on_click="ignore",
             key=f"download_{download_as}",
         )
 

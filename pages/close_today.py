@@ -144,6 +144,7 @@ def show_table(
         file_name=csv_file_name(download_as, settings.as_of.isoformat()),
         mime="text/csv",
         icon=":material/download:",
+        on_click="ignore",
         key=f"download_{download_as}",
     )
 

@@ -116,6 +116,7 @@ download_column.download_button(
     file_name=sheet_file_name(rep, settings.as_of),
     mime="text/html",
     icon=":material/download:",
+    on_click="ignore",
 )
 
 one_on_one, two_more, scorecard = st.tabs(
@@ -290,4 +291,5 @@ with scorecard:
         file_name=csv_file_name("scorecard", settings.as_of.isoformat()),
         mime="text/csv",
         icon=":material/download:",
+        on_click="ignore",
     )

@@ -180,6 +180,7 @@ with tabs[0]:
         file_name="closeboard-mapping.json",
         mime="application/json",
         icon=":material/download:",
+        on_click="ignore",
     )
     if report.unmapped_headers:
         st.caption(

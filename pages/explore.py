@@ -152,7 +152,7 @@ with explore_tab:
     )  # fmt: skip
     st.download_button(
         "Download this table (CSV)", safe_csv(pivot), csv_file_name("explore", result.question),
-        mime="text/csv", icon=":material/download:",
+        mime="text/csv", icon=":material/download:", on_click="ignore",
     )  # fmt: skip
 
     def selected() -> tuple[str | None, str | None] | None:
@@ -198,7 +198,7 @@ with explore_tab:
         st.download_button(
             "Download these deals (CSV)", lambda: safe_csv(all_deals_behind()),
             csv_file_name("deals", by_value or "", split_value or ""),
-            mime="text/csv", icon=":material/download:",
+            mime="text/csv", icon=":material/download:", on_click="ignore",
         )  # fmt: skip
 
 with sql_tab:
@@ -245,5 +245,5 @@ with sql_tab:
             st.download_button(
                 "Download the whole result (CSV)", lambda: safe_csv(answer.to_pandas()),
                 csv_file_name("query", str(date.today())), mime="text/csv",
-                icon=":material/download:",
+                icon=":material/download:", on_click="ignore",
             )  # fmt: skip
