@@ -53,6 +53,8 @@ class DealToClose:
     days_since_activity: int | None
     next_step: str | None
     flags: tuple[str, ...]
+    # Days in the current stage where stage history dates its entry (lib/stage_history.py).
+    days_in_stage: int | None = None
 
 
 @dataclass(frozen=True)
@@ -200,11 +202,16 @@ def _parameters(
 
 
 def deals_from(rows: Iterable[tuple], settings: Settings) -> Iterator[DealToClose]:
-    """Deals from rows of close_today.sql: DealToClose's fields in their order, then the pushes
-    behind a flag. Built by position, tens of thousands of deals cost no dict each."""
-    for *fields, days_overdue, days_since_activity, next_step, pushes in rows:
+    """Deals from rows of close_today.sql: DealToClose's fields in their order, then the pushes,
+    days in stage and the stage's median days behind the flags. Built by position, tens of
+    thousands of deals cost no dict each."""
+    for *fields, days_overdue, days_since_activity, next_step, pushes, in_stage, usual in rows:
         flags = deal_flags(days_overdue, days_since_activity, next_step, settings, pushes)
-        yield DealToClose(*fields, days_overdue, days_since_activity, next_step, flags)
+        stalled = stalled_flag(fields[4], in_stage, usual, settings)
+        yield DealToClose(
+            *fields, days_overdue, days_since_activity, next_step,
+            flags + ((stalled,) if stalled else ()), in_stage,
+        )  # fmt: skip
 
 
 def deal_flags(
@@ -226,6 +233,20 @@ def deal_flags(
     if not (next_step or "").strip():
         flags.append(NO_NEXT_STEP)
     return tuple(flags)
+
+
+def stalled_flag(
+    stage: str, days_in_stage: int | None, median_days: float | None, settings: Settings
+) -> str | None:
+    """ "stalled: 48 days in Negotiation, 2.3× the usual 21" when the deal has been in its stage
+    `stalled_ratio` times its stage's median days or longer; None when it has not, or when
+    either is unknown (no stage history, or no deal left the stage lately)."""
+    if days_in_stage is None or median_days is None or median_days < 1:
+        return None
+    ratio = days_in_stage / median_days
+    if ratio < settings.stalled_ratio:
+        return None
+    return f"stalled: {days_in_stage} days in {stage}, {ratio:.1f}× the usual {median_days:g}"
 
 
 def pushed_flag(pushes: int) -> str:
@@ -347,6 +368,7 @@ def deals_table(deals: Iterable[DealToClose], with_owner: bool = True) -> pd.Dat
             "Days since activity": pd.array(
                 [deal.days_since_activity for deal in deals], dtype="Int64"
             ),
+            "Days in stage": pd.array([deal.days_in_stage for deal in deals], dtype="Int64"),
             "Next step": [deal.next_step for deal in deals],
             "Flags": ["; ".join(deal.flags) for deal in deals],
             "Opportunity ID": [deal.opportunity_id for deal in deals],

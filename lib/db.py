@@ -7,6 +7,7 @@ import pyarrow as pa
 
 from lib.load.opportunities import encode_picklists
 from lib.load.targets import empty_targets
+from lib.stage_history import no_stage_days
 
 EMPTY_REPS = pa.table(
     {"owner": pa.array([], pa.string()), "team": pa.array([], pa.string()),
@@ -58,6 +59,7 @@ def open_database(
     opportunities: pa.Table | None = None,
     set_apart_tables: dict[str, pa.Table] | None = None,
     converted_amounts: bool = False,
+    stage_days: pa.Table | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A private connection whose `opportunities` holds every figure's deals, and whose other
     tables hold what the figures read of them again and again (SET_APART_SQL): the open deals
@@ -77,13 +79,15 @@ def open_database(
     and no rate applies. Either way the deal's own amount stays, as amount_in_deal_currency,
     with its currency. `push_counts` (opportunity_id, pushes) flags
     deals whose close date keeps moving; a session may register a newer one under the same name.
-    `config` holds DuckDB settings to open the database with (the SQL box's sandbox).
+    `stage_days` (lib/stage_history.stage_days) gives open deals' days in stage, empty without
+    stage history. `config` holds DuckDB settings to open the database with (the SQL box's sandbox).
     """
     con = duckdb.connect(config=config or {})
     con.register("loaded_deals", deals)
     con.register("targets", targets if targets is not None else empty_targets())
     con.register("reps", _with_user_ids(reps) if reps is not None else EMPTY_REPS)
     con.register("push_counts", push_counts if push_counts is not None else NO_PUSHES)
+    con.register("stage_days", stage_days if stage_days is not None else no_stage_days())
     con.register(
         "rates",
         pa.table(

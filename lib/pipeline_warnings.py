@@ -202,6 +202,14 @@ def slipped_by_rep(
     return _flagged_by_rep(con.execute(sql_file("slipped_deals"), parameters))
 
 
+def stalled_by_rep(
+    con: duckdb.DuckDBPyConnection, with_deal_ids: bool = False
+) -> dict[str, FlaggedDeals]:
+    """Each rep's open deals stalled in their stage (lib/sql/stalled_deals.sql)."""
+    parameters = {"named": NAMED_DEALS, "with_ids": with_deal_ids}
+    return _flagged_by_rep(con.execute(sql_file("stalled_deals"), parameters))
+
+
 def pushed_by_rep(
     con: duckdb.DuckDBPyConnection, settings: Settings, with_deal_ids: bool = False
 ) -> dict[str, FlaggedDeals]:
@@ -286,6 +294,7 @@ class RepFacts:
     last_created: date | None = None
     slipped: FlaggedDeals | None = None
     pushed: FlaggedDeals | None = None
+    stalled: FlaggedDeals | None = None
 
     @property
     def owner(self) -> str:
@@ -479,6 +488,22 @@ def pushed_repeatedly(
                     pushed.amount)  # fmt: skip
 
 
+def stalled(rep: RepFacts, settings: Settings, currency: str | None) -> PipelineWarning | None:
+    """Open deals in their stage for twice (`stalled_ratio`) the usual time or longer: the
+    median days that deals which left the stage over the trailing four quarters spent in it."""
+    found = rep.stalled
+    if found is None or not found.count:
+        return None
+    message = (
+        f"{rep.owner}: {_open_deals(found.count)} stalled, in "
+        f"{'its' if found.count == 1 else 'their'} stage "
+        f"{settings.stalled_ratio:g}× the usual time or longer ({money(found.amount, currency)}): "
+        f"{_named(found.largest, found.count, currency)}."
+    )
+    return _warning(rep.owner, "stalled", "warn", float(found.count), message, found.ids,
+                    found.amount)  # fmt: skip
+
+
 def team_top_deals(
     team: TeamFacts, settings: Settings, currency: str | None
 ) -> PipelineWarning | None:
@@ -536,6 +561,11 @@ MISSING = {
     "activity": "the export has no last-activity date",
     "created": "the export has no created date",
     "budget": "no quota file gives the reps a budget",
+    "stage_history": (
+        "nothing dates when the open deals entered their stages: save each week's export as a "
+        "snapshot, or load a Data Export with OpportunityHistory or an export with stage-change "
+        "dates"
+    ),
 }
 
 
@@ -622,6 +652,15 @@ RULES = (
         needs=("close_dates",),
     ),
     WarningRule(
+        "stalled", "Stalled in a stage", "rep", stalled,
+        thresholds=(
+            Threshold("stalled_ratio", "Stalled at this multiple of a stage's usual days",
+                      "ratio"),
+        ),
+        question="What has to happen for each of them to reach the next stage, and by when?",
+        needs=("stage_history",),
+    ),
+    WarningRule(
         "team_top_deals", "Team hangs on three deals", "team", team_top_deals,
         thresholds=(
             Threshold("team_top_deals_share", "Team's 3 largest deals carry this share", "share"),
@@ -699,6 +738,7 @@ def _missing_data(con: duckdb.DuckDBPyConnection, figures: PipelineFigures) -> d
         "activity": has_activity,
         "created": has_created,
         "budget": any(rep.pacing.budget for rep in figures.this_quarter.reps),
+        "stage_history": con.execute("SELECT EXISTS (SELECT 1 FROM stage_days)").fetchone()[0],
     }
     return {need: reason for need, reason in MISSING.items() if not present[need]}
 
@@ -713,6 +753,7 @@ def rep_facts(
     upcoming = next_quarter(fiscal_quarter(settings.as_of, settings), settings)
     slipped = slipped_by_rep(con, settings, with_deal_ids)
     pushed = pushed_by_rep(con, settings, with_deal_ids)
+    stalled_deals = stalled_by_rep(con, with_deal_ids)
     # Next quarter's budgets alone: its whole pacing would read every deal twice more.
     next_budgets = budgets(con, upcoming)
     win_rates = trailing_win_rates(con, settings) if settings.coverage_from_win_rate else {}
@@ -747,6 +788,7 @@ def rep_facts(
                 last_created=made.get("last_created"),
                 slipped=slipped.get(owner),
                 pushed=pushed.get(owner),
+                stalled=stalled_deals.get(owner),
             )
         )
     return facts

@@ -10,7 +10,7 @@ two threads at once fails, so none is ever shared.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib import changes, store
+from lib.coaching import trailing_four_quarters
 from lib.currencies import display_of, rescaled, without_rate
 from lib.db import NO_PUSHES, open_database, resolve_deals, set_apart
 from lib.explore_terms import HISTORY, TABLES
@@ -28,6 +29,7 @@ from lib.load.reps import LoadedReps
 from lib.load.targets import LoadedTargets, load_quota_rows
 from lib.load.zip_export import QUOTA_FILE, history_push_counts
 from lib.settings import Settings
+from lib.stage_history import no_stage_days, stage_days, stage_entries
 
 LOG = logging.getLogger(__name__)
 
@@ -59,6 +61,10 @@ class Session:
     store: Path | None = None
     # The currency chosen to show figures in; None: the rates' own, else the export's.
     chosen_currency: str | None = None
+    # When each deal entered each stage (lib/stage_history.py); None when nothing dates a stage.
+    stage_entries: pa.Table | None = None
+    # Each open deal's days in its current stage, and whether it is stalled (stage_days).
+    stage_days: pa.Table = field(default_factory=no_stage_days)
 
     @property
     def currency(self) -> str | None:
@@ -110,6 +116,7 @@ class Session:
             opportunities=self.resolved.deals,
             set_apart_tables=self.resolved.set_apart,
             converted_amounts=self.converted_amounts,
+            stage_days=self.stage_days,
         )
         if self.history is not None:
             con.register(HISTORY, self.history)
@@ -188,6 +195,50 @@ def count_pushes(export: LoadedExport, as_of: date, store_path: Path | None) -> 
     return changes.push_counts(history)
 
 
+def saved_snapshots(store_path: Path | None, as_of: date) -> list[store.Snapshot]:
+    """The workspace's snapshots dated before the as-of date, oldest first: the one place the
+    session reads the store for stage history. None when it cannot be read: the changes page
+    says what is wrong with it."""
+    if store_path is None or not store_path.exists():
+        return []
+    try:
+        dates = sorted(e["as_of"] for e in store.list_snapshots(store_path) if e["as_of"] < as_of)
+        return [store.read_snapshot(day, store_path) for day in dates]
+    except store.StoreError:
+        LOG.warning("No stage history from snapshots: the store cannot be read", exc_info=True)
+        return []
+
+
+@dataclass(frozen=True)
+class StageHistory:
+    """When each deal entered each stage (None when nothing dates one) and each open deal's
+    days in its current stage."""
+
+    entries: pa.Table | None
+    days: pa.Table
+
+
+def stage_history(
+    export: LoadedExport, settings: Settings, history: pa.Table | None, store_path: Path | None
+) -> StageHistory:
+    """Stage entries from the Data Export's history, the export's stage-date columns and the
+    saved snapshots (with this export as the newest), and the open deals' days in stage."""
+    saved = saved_snapshots(store_path, settings.as_of)
+    snapshots = [*saved, store.snapshot_of_export(export, settings.as_of)] if saved else []
+    entries = stage_entries(export, settings.as_of, history, snapshots)
+    if entries.num_rows == 0:
+        return StageHistory(None, no_stage_days())
+    days = stage_days(
+        entries,
+        export.deals,
+        export.report.stage_rules,
+        trailing_four_quarters(settings).start,
+        settings.as_of,
+        settings.stalled_ratio,
+    )
+    return StageHistory(entries, days)
+
+
 def assemble(
     export: LoadedExport,
     settings: Settings,
@@ -200,15 +251,18 @@ def assemble(
     source: str | None = None,
     resolve=resolve,
     count_pushes=count_pushes,
+    stage_history=stage_history,
 ) -> Session:
     """The session of what was loaded: the one way the app, the CLI and the SQL box build it.
 
     Without a quota file a Data Export's own quotas are used; `currency` chooses the one figures
-    are shown in (the rates rescaled to it). `resolve` and `count_pushes` are
-    the two costly steps; the app passes versions of them that remember their results across
+    are shown in (the rates rescaled to it). `resolve`, `count_pushes` and `stage_history` are
+    the costly steps; the app passes versions of them that remember their results across
     the runs of its script (they depend only on their arguments).
     """
     rates, files = session_rates(export, entered_rates, currency), export.export_files
+    history = files.history if files is not None and files.history_file is not None else None
+    stages = stage_history(export, settings, history, store_path)
     return Session(
         export=export,
         targets=targets if targets is not None else export_quotas(export, settings),
@@ -218,9 +272,11 @@ def assemble(
         rates=rates,
         resolved=resolve(export, reps, rates),
         push_counts=count_pushes(export, settings.as_of, store_path),
-        history=files.history if files is not None and files.history_file is not None else None,
+        history=history,
         store=store_path,
         chosen_currency=currency,
+        stage_entries=stages.entries,
+        stage_days=stages.days,
     )
 
 

@@ -58,6 +58,9 @@ class Settings:
     chase_days: int = 21
     team_top_deals_share: float = 0.4
     team_rep_share: float = 0.4
+    # Stalled: an open deal in its stage for this many times the median days that deals which
+    # left the stage over the trailing four quarters spent in it (PRODUCT.md "History").
+    stalled_ratio: float = 2.0
     referral_keywords: tuple[str, ...] = REFERRAL_KEYWORDS
     # Explore's SQL box: a query running longer than this is cancelled.
     query_timeout_seconds: float = 10.0

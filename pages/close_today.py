@@ -43,8 +43,8 @@ SHOWN_DEALS = 1_000
 # On screen, what to act on comes first, within the width of the page; the CSV has every
 # column, the opportunity ID too, to find the deal in the CRM.
 SCREEN_COLUMNS = ("Rep", "Deal", "Amount", "Close date", "Days overdue", "Next step", "Flags",
-                  "Days since activity", "Stage", "Probability", "Weighted", "Forecast category",
-                  "Account")  # fmt: skip
+                  "Days since activity", "Stage", "Days in stage", "Probability", "Weighted",
+                  "Forecast category", "Account")  # fmt: skip
 PUSHES_NOTE = (
     "Close-date pushes (“pushed ≥ 2 times”) are flagged once close-date history exists: save "
     "each week's export as a snapshot on “What changed since last week?”."
@@ -114,6 +114,9 @@ def show_table(
     dates in red, with its CSV download. Only the rows shown are built on each run; the CSV of
     every deal is written when its button is clicked."""
     shown = deals_table(islice(deals(), SHOWN_DEALS), with_owner)
+    if data.stage_entries is None:
+        # Nothing dates a stage: an empty column would read as unknown for every deal.
+        shown = shown.drop(columns="Days in stage")
     overdue = shown["Days overdue"] > 0
     red = f"color: {BEHIND}; font-weight: 600"
     styled = shown.style.apply(
@@ -130,6 +133,9 @@ def show_table(
             "Close date": st.column_config.DateColumn(format="D MMM YYYY"),
             "Days overdue": st.column_config.NumberColumn(format="%d"),
             "Days since activity": st.column_config.NumberColumn(format="%d"),
+            "Days in stage": st.column_config.NumberColumn(
+                format="%d", help="Since the deal entered its current stage (stage history)"
+            ),
             "Flags": st.column_config.TextColumn(width="large"),
         },
     )

@@ -37,6 +37,7 @@ from lib.close_today import (
     late_stage_rule,
     nearest,
     stale,
+    stalled_flag,
     window_in_words,
 )
 from lib.db import open_database
@@ -419,3 +420,49 @@ def test_the_report_counts_what_can_close_and_keeps_stale_deals_marked_in_deals(
         ("D-1", 157, True)
     ]
     assert all(deal["stale"] is False for deal in section[1]["deals"])
+
+
+# --- Days in stage and the stalled flag ------------------------------------------------------
+
+
+def test_a_deal_in_its_stage_twice_the_usual_days_is_flagged_stalled_with_its_figures():
+    # A-1 has been in Negotiation 48 days, whose usual is 21 (48 ÷ 21 = 2.3×): stalled. A-2 has
+    # been in Proposal 30 days against a usual 20 (1.5×): days shown, no flag. Bo's and Cy's
+    # deals have no dated stage: no days, no flag.
+    stage_days = pa.table(
+        {
+            "opportunity_id": ["A-1", "A-2"],
+            "stage": ["Negotiation", "Proposal"],
+            "entered_on": [date(2026, 10, 3), date(2026, 10, 21)],
+            "days_in_stage": pa.array([48, 30], pa.int32()),
+            "median_days": [21.0, 20.0],
+            "stalled": [True, False],
+        }
+    )
+    con = open_database(
+        load_opportunities(EXPORT, "deals.csv", stage_edits=LATE_LEGAL_REVIEW).deals,
+        stage_days=stage_days,
+    )
+    deals = {deal.opportunity_id: deal for deal in every_deal(close_today(con, settings()))}
+    assert deals["A-1"].days_in_stage == 48
+    assert deals["A-1"].flags[-1] == "stalled: 48 days in Negotiation, 2.3× the usual 21"
+    assert deals["A-2"].days_in_stage == 30
+    assert not [flag for flag in deals["A-2"].flags if flag.startswith("stalled")]
+    assert deals["B-1"].days_in_stage is None
+    table = deals_table(every_deal(close_today(con, settings())))
+    assert table["Days in stage"].tolist()[:2] == [48, 30]
+    assert table["Days in stage"].isna().tolist()[2:] == [True] * 4
+
+
+def test_the_stalled_flag_needs_both_figures_and_a_usual_of_a_day_or_more():
+    assert stalled_flag("Negotiation", 42, 21.0, settings()) == (
+        "stalled: 42 days in Negotiation, 2.0× the usual 21"
+    )
+    assert stalled_flag("Negotiation", 41, 21.0, settings()) is None
+    assert stalled_flag("Negotiation", 41, 20.5, settings()) == (
+        "stalled: 41 days in Negotiation, 2.0× the usual 20.5"
+    )
+    assert stalled_flag("Negotiation", None, 21.0, settings()) is None
+    assert stalled_flag("Negotiation", 42, None, settings()) is None
+    assert stalled_flag("Negotiation", 5, 0.0, settings()) is None
+    assert stalled_flag("Negotiation", 42, 21.0, settings(stalled_ratio=3.0)) is None

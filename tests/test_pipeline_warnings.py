@@ -13,7 +13,9 @@ from lib.db import NO_PUSHES, create_set_apart_views, open_database
 from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
 from lib.pipeline_warnings import (
+    MISSING,
     RULES,
+    RULES_BY_KIND,
     WHOLE_TEAM,
     PipelineBlock,
     PipelineWarning,
@@ -48,6 +50,7 @@ from lib.pipeline_warnings import (
     warning_html,
 )
 from lib.settings import Settings
+from lib.stage_history import ENTRIES_SCHEMA, stage_days
 
 AS_OF = date(2026, 11, 20)
 SETTINGS = Settings(as_of=AS_OF)
@@ -352,6 +355,7 @@ def test_checks_that_need_a_missing_column_say_they_were_skipped():
     assert found.skipped == {
         "gone_dark": "the export has no last-activity date",
         "chase_mode": "the export has no last-activity date",
+        "stalled": MISSING["stage_history"],
     }
     assert not [w for w in found.warnings if w.kind in ("gone_dark", "chase_mode")]
 
@@ -494,6 +498,7 @@ def test_the_report_lists_every_check_that_could_not_run_and_why(tmp_path, capsy
         "chase_mode": "the export has no last-activity date",
         "slipping": "no open deal has a close date",
         "pushed": "no open deal has a close date",
+        "stalled": MISSING["stage_history"],
         "team_top_deals": "no open deal has an amount",
         "team_rep_share": "no open deal has an amount",
     }
@@ -593,3 +598,51 @@ def test_the_reps_budgeted_next_quarter_are_those_the_quota_file_gives_one():
                      SETTINGS).targets,
     )  # fmt: skip
     assert next_quarter_budgeted(con, SETTINGS, ["Ann", "Bo", "Cy"]) == {"Ann"}
+
+
+# --- Stalled: in a stage twice the usual time --------------------------------------------------
+
+
+def stalled_warnings():
+    """EXPORT with stage history: Negotiation/Review was left after 10, 20 and 30 days by three
+    deals in the trailing four quarters (median 20). Ann's a1 entered it 40 days before 20 Nov
+    (2 × 20: stalled); Bo's b2 entered Needs Analysis 39 days ago, whose median is 20 too (one
+    deal left it after 20 days): under 40, not stalled."""
+    deals = load_opportunities(EXPORT, "export.csv")
+    entries = pa.table(
+        {
+            "opportunity_id": ["w1", "w1", "w2", "w2", "w3", "w3", "n1", "n1", "a1", "b2"],
+            "stage": ["Negotiation/Review", "Closed Won", "Negotiation/Review", "Closed Lost",
+                      "Negotiation/Review", "Prospecting", "Needs Analysis", "Prospecting",
+                      "Negotiation/Review", "Needs Analysis"],
+            "entered_on": [date(2026, 3, 1), date(2026, 3, 11), date(2026, 4, 1),
+                           date(2026, 4, 21), date(2026, 5, 1), date(2026, 5, 31),
+                           date(2026, 6, 1), date(2026, 6, 21), date(2026, 10, 11),
+                           date(2026, 10, 12)],
+        },
+        schema=ENTRIES_SCHEMA,
+    )  # fmt: skip
+    days = stage_days(
+        entries, deals.deals, deals.report.stage_rules, date(2026, 1, 1), SETTINGS.as_of, 2.0
+    )
+    con = open_database(
+        deals.deals, load_targets(TARGETS, "targets.csv", SETTINGS).targets, stage_days=days
+    )
+    return pipeline_warnings(con, SETTINGS, "USD", with_deal_ids=True)
+
+
+def test_a_deal_in_its_stage_twice_the_usual_days_is_stalled_and_one_day_less_is_not():
+    found = stalled_warnings()
+    assert "stalled" not in found.skipped
+    stalled_found = [w for w in found.warnings if w.kind == "stalled"]
+    assert [(w.owner, w.value, w.opportunity_ids) for w in stalled_found] == [("Ann", 1.0, ("a1",))]
+    assert stalled_found[0].message == (
+        "Ann: 1 open deal stalled, in its stage 2× the usual time or longer ($90K): a1 ($90K)."
+    )
+    assert RULES_BY_KIND["stalled"].question
+
+
+def test_without_stage_history_the_stalled_check_is_skipped_not_all_clear():
+    found = warnings_for()
+    assert found.skipped["stalled"] == MISSING["stage_history"]
+    assert not [w for w in found.warnings if w.kind == "stalled"]

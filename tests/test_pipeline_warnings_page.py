@@ -114,13 +114,15 @@ def test_checks_that_could_not_run_are_the_headline_not_an_all_clear():
     at.switch_page(PAGE).run()
     upload_as_of(at, "maven.csv", NO_AMOUNTS, date(2026, 11, 20))
     headline = at.subheader[0].value
-    assert headline == "9 of 10 checks could not run"
+    assert headline == "10 of 11 checks could not run"
     assert "every rep's pipeline passes every check" not in headline
     explained = [w.value for w in at.warning if w.value.startswith("No warning from the checks")]
     assert explained == [
         "No warning from the checks that ran; the others need what this data lacks: no open "
         "deal has an amount; no open deal has a close date; the export has no last-activity "
-        "date; no quota file gives the reps a budget."
+        "date; no quota file gives the reps a budget; nothing dates when the open deals "
+        "entered their stages: save each week's export as a snapshot, or load a Data Export "
+        "with OpportunityHistory or an export with stage-change dates."
     ]
     assert "Not drawn: no open deal here has an amount to draw it by." in [i.value for i in at.info]
 

@@ -83,3 +83,43 @@ def test_rates_typed_by_the_user_win_and_one_currency_needs_none():
     assert session_rates(mixed) == {"EUR": 1.0}  # no euro added to a dollar
     assert session_rates(mixed, {"EUR": 1.0, "USD": 0.9}) == {"EUR": 1.0, "USD": 0.9}
     assert session_rates(export_of(WEEKS[LAST])) is None
+
+
+def test_a_session_dates_stage_entries_from_the_stores_snapshots_and_marks_stalled_deals(tmp_path):
+    # Three saved weekly snapshots and the export of 20 Nov; each change is dated at the first
+    # snapshot that shows it. R-1 was in Negotiation/Review from 6 to 13 Nov, then won: the
+    # stage's median is 7 days. Q-1 entered it on 13 Nov: 7 days on 20 Nov, under 2 × 7.
+    weeks = {
+        date(2026, 10, 30): "R-1,Won,Ann,Prospecting,700,10,2026-11-13\n",
+        date(2026, 11, 6): "Q-1,Steady,Ann,Prospecting,500,10,2026-11-30\n"
+        "R-1,Won,Ann,Negotiation/Review,700,90,2026-11-13\n",
+        date(2026, 11, 13): "Q-1,Steady,Ann,Negotiation/Review,500,90,2026-11-30\n"
+        "R-1,Won,Ann,Closed Won,700,100,2026-11-13\n",
+    }
+    path = tmp_path / "store.duckdb"
+    saved_weeks(path, weeks)
+    export = export_of(
+        "Q-1,Steady,Ann,Negotiation/Review,500,90,2026-11-30\n"
+        "R-1,Won,Ann,Closed Won,700,100,2026-11-13\n"
+    )
+    session = assemble(export, Settings(as_of=LAST), store_path=path)
+    entries = [tuple(row.values()) for row in session.stage_entries.to_pylist()]
+    assert entries == [
+        ("Q-1", "Prospecting", date(2026, 11, 6)),
+        ("Q-1", "Negotiation/Review", date(2026, 11, 13)),
+        ("R-1", "Prospecting", date(2026, 10, 30)),
+        ("R-1", "Negotiation/Review", date(2026, 11, 6)),
+        ("R-1", "Closed Won", date(2026, 11, 13)),
+    ]
+    days = [tuple(row.values()) for row in session.stage_days.to_pylist()]
+    assert days == [("Q-1", "Negotiation/Review", date(2026, 11, 13), 7, 7.0, False)]
+    con = session.connection()
+    assert con.sql("SELECT opportunity_id, days_in_stage FROM stage_days").fetchall() == [
+        ("Q-1", 7)
+    ]
+
+
+def test_a_session_of_a_plain_export_without_snapshots_has_no_stage_history(tmp_path):
+    session = assemble(export_of(WEEKS[LAST]), Settings(as_of=LAST), store_path=tmp_path / "x")
+    assert session.stage_entries is None
+    assert session.stage_days.num_rows == 0

@@ -16,7 +16,15 @@ from lib.load.errors import LoadError
 from lib.load.opportunities import LoadedExport
 from lib.load.reps import LoadedReps
 from lib.load.targets import LoadedTargets
-from lib.session import ResolvedDeals, Session, assemble, count_pushes, resolve
+from lib.session import (
+    ResolvedDeals,
+    Session,
+    StageHistory,
+    assemble,
+    count_pushes,
+    resolve,
+    stage_history,
+)
 from lib.settings import Settings
 from ui.choices import headers_key, remembered
 
@@ -39,6 +47,7 @@ def assemble_session(
         "source": source,
         "resolve": _resolve_once,
         "count_pushes": _count_pushes_once,
+        "stage_history": _stage_history_once,
     }
     chosen = remembered("display_currency").get(key)
     try:
@@ -112,6 +121,20 @@ def _count_pushes_once(export: LoadedExport, as_of: date, store_path: Path | Non
     counts = count_pushes(export, as_of, store_path)
     st.session_state.push_counts = (export, key, counts)
     return counts
+
+
+def _stage_history_once(
+    export: LoadedExport, settings: Settings, history: pa.Table | None, store_path: Path | None
+) -> StageHistory:
+    """lib.session.stage_history, worked out again only when the export, the settings or the
+    store (a save or delete by any session) change: it reads every saved snapshot."""
+    key = (settings, str(store_path), _file_state(store_path))
+    cached = st.session_state.get("stage_history")
+    if cached is not None and cached[0] is export and cached[1] == key:
+        return cached[2]
+    found = stage_history(export, settings, history, store_path)
+    st.session_state.stage_history = (export, key, found)
+    return found
 
 
 def _file_state(path: Path | None) -> tuple:
