@@ -14,7 +14,7 @@ import plotly.io as pio
 
 from lib import explore
 from lib.changes import MOVEMENT_LABELS, MOVEMENTS, OUTFLOWS, Changes
-from lib.format import currency_symbol, money
+from lib.format import currency_symbol, money, percent
 
 # A restrained palette: ink for what happened, grey for references (budget, last year), one
 # accent for "behind" so that the eye finds the problem first.
@@ -736,3 +736,31 @@ def query_chart(frame: pd.DataFrame) -> go.Figure | None:
 def _known(amount: float | None) -> float | None:
     """An amount at stake, or None (shown as –) when it is missing or nothing is known."""
     return None if amount is None or pd.isna(amount) or not amount else amount
+
+
+def funnel_chart(found, title: str) -> go.Figure:
+    """The deals of a funnel (lib/funnel.py) that reached each stage, earliest at the top, with
+    the share that went on to the next beside each bar; the last bar is the deals won."""
+    stages = found.stages
+    labels = [stage.stage for stage in stages] + ["Won"]
+    counts = [stage.reached for stage in stages] + [found.won_deals]
+    texts = [
+        f"  {stage.reached:,}"
+        + (f" · {percent(stage.to_next)} on" if stage.to_next is not None else "")
+        for stage in stages
+    ] + [f"  {found.won_deals:,}"]
+    figure = go.Figure(
+        go.Bar(
+            y=labels, x=counts, orientation="h",
+            marker={"color": [*[PROJECTION] * len(stages), AHEAD]},
+            text=texts, textposition="outside", cliponaxis=False,
+            hovertemplate="%{y}: %{x:,} deal(s)<extra></extra>",
+        )
+    )  # fmt: skip
+    figure.update_layout(
+        template=TEMPLATE, title=title, bargap=0.3,
+        xaxis={"title": "Deals", "range": [0, max([*counts, 1]) * 1.3]},
+        yaxis={"autorange": "reversed", "ticksuffix": "  "},
+        height=max(240, 32 * len(labels) + 120), margin={"t": 50},
+    )  # fmt: skip
+    return escape_text(figure)

@@ -34,6 +34,7 @@ from lib.one_on_one import (
 )
 from lib.pipeline_warnings import pipeline_figures, pipeline_warnings, shown_warning
 from lib.settings import parse_keywords
+from ui.funnel_tab import show_funnel
 from ui.session import as_of_caption, loaded_or_stop
 from ui.tables import money_column, percent_column, table
 
@@ -119,8 +120,8 @@ download_column.download_button(
     on_click="ignore",
 )
 
-one_on_one, two_more, scorecard = st.tabs(
-    ["1:1 sheet", "Every sale leads to two more", "Scorecard"]
+one_on_one, two_more, scorecard, funnel_tab = st.tabs(
+    ["1:1 sheet", "Every sale leads to two more", "Scorecard", "Funnel"]
 )
 
 with one_on_one:
@@ -293,3 +294,6 @@ with scorecard:
         icon=":material/download:",
         on_click="ignore",
     )
+
+with funnel_tab:
+    show_funnel(data, settings, rep)
