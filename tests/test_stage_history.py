@@ -4,6 +4,8 @@ each worked out by hand on a small table."""
 from datetime import date
 
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lib.load.opportunities import load_opportunities
 from lib.load.stages import StageRule
@@ -330,3 +332,46 @@ def test_days_in_stage_and_stalled_against_twice_the_median_of_deals_that_left_t
         ("N2", "Negotiation", date(2026, 10, 12), 39, 20.0, False),
         ("P1", "Prospecting", date(2026, 11, 1), 19, 41.0, False),
     ]
+
+
+# --- Any history ---------------------------------------------------------------------------------
+
+DAYS = st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 3, 31))
+HISTORIES = st.lists(st.tuples(st.sampled_from("ABC"), st.sampled_from(("P", "N", "W")), DAYS),
+                     max_size=12, unique_by=lambda row: (row[0], row[2]))  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(found=HISTORIES, on=DAYS)
+def test_a_deals_stage_on_a_day_is_its_latest_entry_by_then(found, on):
+    expected = {}
+    for deal, stage, day in sorted(found, key=lambda row: row[2]):
+        if day <= on:
+            expected[deal] = stage
+    table = stage_on(entries(*found), on)
+    assert dict(zip(*(table[c].to_pylist() for c in ("opportunity_id", "stage")),
+                    strict=True)) == expected  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    deals=st.lists(
+        st.tuples(st.sampled_from(("open", "won", "lost")), st.none() | DAYS, DAYS), max_size=8
+    ),
+    on=DAYS,
+)
+def test_a_deal_is_open_on_a_day_when_created_by_then_and_not_yet_closed(deals, on):
+    table = pa.table(
+        {
+            "opportunity_id": [str(n) for n in range(len(deals))],
+            "status": [status for status, _, _ in deals],
+            "created_date": pa.array([created for _, created, _ in deals], pa.date32()),
+            "close_date": pa.array([close for _, _, close in deals], pa.date32()),
+        }
+    )
+    expected = [
+        str(n)
+        for n, (status, created, close) in enumerate(deals)
+        if created is not None and created <= on and not (status != "open" and close <= on)
+    ]
+    assert open_on(table, on)["opportunity_id"].to_pylist() == expected
