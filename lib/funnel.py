@@ -17,10 +17,18 @@ import pyarrow.compute as pc
 
 from lib.coaching import trailing_four_quarters
 from lib.fiscal import Period, fiscal_quarter
+from lib.load.layouts import HUBSPOT_STAGES, SALESFORCE_STAGES, ZOHO_STAGES, fold
 from lib.load.stages import StageRule
 from lib.settings import Settings
 from lib.stage_history import median, median_days_by_stage
 
+# Where each CRM's default stage comes in its sales process, by folded name (a name two CRMs
+# share takes Salesforce's place: the last one written wins).
+DEFAULT_ORDER = {
+    stage: position
+    for stages in (ZOHO_STAGES, HUBSPOT_STAGES, SALESFORCE_STAGES)
+    for position, stage in enumerate(stages)
+}
 NO_HISTORY = "no stage history dates when deals entered their stages"
 NO_STAY = "no deal left this stage in the trailing four quarters"
 
@@ -135,10 +143,17 @@ def _entries_by_deal(entries: pa.Table | None, as_of: date) -> dict[str, list[st
 
 def sales_order(rules: Sequence[StageRule]) -> list[str]:
     """The open stages in the order of the sales process: by each stage's probability (as the
-    Data page sets it), ties in the export's order. The export's own order alone may follow the
-    age of the deals, which puts a stage deals pass quickly before an earlier, slower one."""
+    Data page sets it); ties (Salesforce's Prospecting and Qualification are both 10 %) in a
+    CRM's default order, else in the export's. The export's own order alone may follow the age
+    of the deals, which puts a stage deals pass quickly before an earlier, slower one."""
     open_rules = [rule for rule in rules if rule.status == "open"]
-    return [rule.stage for rule in sorted(open_rules, key=lambda rule: rule.probability)]
+    unknown = len(DEFAULT_ORDER)
+    return [
+        rule.stage
+        for rule in sorted(
+            open_rules, key=lambda r: (r.probability, DEFAULT_ORDER.get(fold(r.stage), unknown))
+        )
+    ]
 
 
 def funnel(
