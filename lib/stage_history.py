@@ -5,7 +5,8 @@ The sources, per deal, from the one whose dates are the most exact:
 2. stage-date columns of the export: HubSpot's `Date entered "<stage> (<pipeline>)"` (a date for
    every stage a deal went through), then Pipedrive's `Last stage change`, Salesforce's
    `LastStageChangeDate`, or a Salesforce report's `Stage Duration` in days (entered on
-   as_of − duration): the day the deal entered its current stage, and nothing before it;
+   as_of − duration): the day the deal entered its current stage, with the stages the
+   snapshots dated before that day;
 3. saved snapshots: a deal whose stage differs from the one the snapshot before showed entered
    it between the two, and is dated at the later snapshot; a deal already in the earliest
    snapshot is dated at it (it entered on or before that day).
@@ -34,11 +35,13 @@ from lib.load.values import (
     detect_date_formats,
     install_value_macros,
 )
+from lib.sql import sql_file
 from lib.store import Snapshot
 
 ENTRIES_SCHEMA = pa.schema(
     [("opportunity_id", pa.string()), ("stage", pa.string()), ("entered_on", pa.date32())]
 )
+COLUMN_ENTRIES_SCHEMA = ENTRIES_SCHEMA.append(pa.field("dates_every_stage", pa.bool_()))
 STAGE_DAYS_SCHEMA = pa.schema(
     [
         ("opportunity_id", pa.string()),
@@ -73,33 +76,18 @@ def stage_entries(
     is a Data Export's OpportunityHistory (Session.history); `snapshots` the saved ones and the
     export itself as the newest (two at least, or they date nothing); `as_of` dates a Stage
     Duration."""
-    sources = [
-        history_entries(history, export.deals) if history is not None else empty_entries(),
-        column_entries(export, as_of),
-        snapshot_entries(snapshots),
-    ]
+    sources = {
+        "from_history": (
+            history_entries(history, export.deals) if history is not None else empty_entries()
+        ),
+        "from_columns": column_entries(export, as_of),
+        "from_snapshots": snapshot_entries(snapshots),
+    }
     con = duckdb.connect()
     try:
-        for position, table in enumerate(sources):
-            con.register(f"source_{position}", table)
-        # Each deal's rows from its first source that has any.
-        return (
-            con.sql(
-                """
-            WITH ranked AS (
-                SELECT *, 0 AS source FROM source_0
-                UNION ALL SELECT *, 1 FROM source_1
-                UNION ALL SELECT *, 2 FROM source_2
-            )
-            SELECT opportunity_id, stage, entered_on
-            FROM ranked
-            QUALIFY source = min(source) OVER (PARTITION BY opportunity_id)
-            ORDER BY opportunity_id, entered_on, stage
-            """
-            )
-            .to_arrow_table()
-            .cast(ENTRIES_SCHEMA)
-        )
+        for name, table in sources.items():
+            con.register(name, table)
+        return con.sql(sql_file("stage_entries")).to_arrow_table().cast(ENTRIES_SCHEMA)
     finally:
         con.close()
 
@@ -180,14 +168,14 @@ def snapshot_entries(snapshots: Sequence[Snapshot]) -> pa.Table:
 def column_entries(export: LoadedExport, as_of: date) -> pa.Table:
     """Entries from the export's stage-date columns, read among its unmapped columns by header
     and parsed as the loader parses dates and numbers: every HubSpot `Date entered` column
-    (each a stage), else the date the deal entered its current stage."""
+    (each a stage; dates_every_stage), else the date the deal entered its current stage."""
     report, deals = export.report, export.deals
     names = extra_column_names(report.headers, set(report.mapping.values()))
     entered = {names[h]: m["stage"] for h in names if (m := DATE_ENTERED.match(h.strip()))}
     changed = [names[h] for h in names if fold(h) in STAGE_CHANGE_HEADERS]
     duration = [names[h] for h in names if fold(h) in STAGE_DURATION_HEADERS]
     if not (entered or changed or duration):
-        return empty_entries()
+        return COLUMN_ENTRIES_SCHEMA.empty_table()
     close_reading = report.date_readings.get("close_date")
     day_first = bool(close_reading and (close_reading.format or "").startswith("%d"))
     columns = {"opportunity_id": deals["opportunity_id"], "stage": deals["stage"]}
@@ -217,13 +205,13 @@ def column_entries(export: LoadedExport, as_of: date) -> pa.Table:
         table = con.sql(
             f"""
             WITH found AS ({" UNION ALL ".join(selects)})
-            SELECT opportunity_id, stage, entered_on FROM found
+            SELECT opportunity_id, stage, entered_on, kind = 0 AS dates_every_stage FROM found
             WHERE opportunity_id IS NOT NULL AND stage IS NOT NULL AND entered_on IS NOT NULL
             QUALIFY kind = min(kind) OVER (PARTITION BY opportunity_id)
             """,  # noqa: S608 - our own column names; values are parameters
             params=_parameters(wanted, entered, formats, duration, as_of, report.decimal_comma),
         ).to_arrow_table()
-        return table.cast(ENTRIES_SCHEMA)
+        return table.cast(COLUMN_ENTRIES_SCHEMA)
     finally:
         con.close()
 

@@ -252,11 +252,20 @@ def test_one_snapshot_alone_dates_nothing():
     assert snapshot_entries([snapshot(AS_OF, ("A", "Prospecting"))]).num_rows == 0
 
 
-def test_snapshots_date_the_deals_that_no_dated_source_covers():
+def test_snapshots_date_the_deals_no_dated_source_covers_and_the_stages_before_a_change_date():
+    # 301 entered Negotiations Started on 1 Oct (its column); the snapshot of 15 Sep showed it
+    # in Proposal Made, which it entered on or before that day. The snapshot of 1 Nov says
+    # nothing the column does not. 302's column alone dates it. 303 has no date of its own:
+    # the snapshots date its stages.
     export = load(PIPEDRIVE_CURRENT, "deals-12345-67.csv")
-    before = snapshot(date(2026, 11, 1), ("301", "Proposal Made"), ("303", "Lead In"))
-    found = stage_entries(export, AS_OF, snapshots=[before, snapshot_of_export(export, AS_OF)])
+    snapshots = [
+        snapshot(date(2026, 9, 15), ("301", "Proposal Made")),
+        snapshot(date(2026, 11, 1), ("301", "Proposal Made"), ("303", "Lead In")),
+        snapshot_of_export(export, AS_OF),
+    ]
+    found = stage_entries(export, AS_OF, snapshots=snapshots)
     assert rows(found) == [
+        ("301", "Proposal Made", date(2026, 9, 15)),
         ("301", "Negotiations Started", date(2026, 10, 1)),
         ("302", "Proposal Made", date(2026, 9, 20)),
         ("303", "Lead In", date(2026, 11, 1)),
