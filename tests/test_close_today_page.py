@@ -226,3 +226,28 @@ def test_a_reps_own_list_shows_their_stale_deals_apart():
     assert "Rep" not in stale.columns
     assert stale["Deal"].tolist() == ["Harborview Hotels - Professional Services"]
     assert stale["Days overdue"].tolist() == [157]
+
+
+def test_with_a_data_exports_history_the_table_shows_days_in_stage_and_without_it_does_not():
+    from tests.salesforce_export import full_export
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["source"] = "My uploads"
+    at.run()
+    at.switch_page("pages/close_today.py").run()
+    # As of 30 Nov, O1 (Negociación since 20 Sep, its OpportunityHistory says) is due: 71 days
+    # in its stage, under twice the stage's usual 39.5 (O2 left it after 30 days, O3 after 49).
+    at.file_uploader(key="upload_opportunities").upload(
+        "export.zip", full_export(), "application/zip"
+    )
+    at.run()
+    at.date_input(key="as_of").set_value(date(2026, 11, 30)).run()
+    assert not at.exception, at.exception
+    deals = [frame.value for frame in at.dataframe if "Deal" in frame.value.columns][0]
+    assert deals[["Deal", "Days in stage"]].values.tolist() == [["Acme ampliación", 71]]
+    assert not [flag for flag in deals["Flags"] if "stalled" in flag]
+    upload_as_of(at, "deals.csv", b"Opportunity Owner,Opportunity Name,Stage,Amount,"
+                 b"Probability (%),Close Date\nAnn,Acme,Negotiation/Review,100,90,2026-11-20\n",
+                 date(2026, 11, 20))  # fmt: skip
+    deals = [frame.value for frame in at.dataframe if "Deal" in frame.value.columns][0]
+    assert "Days in stage" not in deals.columns
