@@ -48,8 +48,9 @@ def add_explore_commands(commands) -> None:
 def add_store_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
-        type=Path,
-        help="the snapshot store (default: $CLOSEBOARD_DB, else data/closeboard.duckdb)",
+        metavar="FILE_OR_URL",
+        help="the snapshot store: a DuckDB file or a postgresql:// URL (default: "
+        "$CLOSEBOARD_DATABASE_URL, else $CLOSEBOARD_DB, else data/closeboard.duckdb)",
     )
 
 
@@ -99,6 +100,12 @@ def add_workspace_commands(commands) -> None:
             "--data-dir",
             type=Path,
             help="the data folder (default: $CLOSEBOARD_DATA_DIR, else data/)",
+        )
+        action.add_argument(
+            "--db",
+            metavar="URL",
+            help="the PostgreSQL store, postgresql://… (default: $CLOSEBOARD_DATABASE_URL, "
+            "else the data folder's files)",
         )
         action.set_defaults(run=run)
 

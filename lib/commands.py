@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from lib import changes, explore, query, store, workspaces
+from lib import changes, explore, query, store, stores
 from lib.currencies import converted, display_of, into_display, read_rates_file, rescaled
 from lib.fiscal import fiscal_quarter, quarter_from_label
 from lib.load.mapping import mapping_from_json, stage_edits_from_json
@@ -161,7 +161,7 @@ def session_from_args(args: argparse.Namespace) -> Session:
     if args.reps:
         reps = load_reps(Path(args.reps).read_bytes(), Path(args.reps).name)
     return assemble(
-        export, settings, targets=targets, reps=reps, store_path=_store(args),
+        export, settings, targets=targets, reps=reps, store=_store(args),
         entered_rates=_rates(args), currency=args.currency,
     )  # fmt: skip
 
@@ -174,9 +174,10 @@ def _rates(args: argparse.Namespace) -> dict[str, float] | None:
     return into_display(read_rates_file(Path(args.rates).read_bytes(), Path(args.rates).name))
 
 
-def _store(args: argparse.Namespace) -> Path:
-    """The snapshot store `--db` names, else $CLOSEBOARD_DB, else the data folder's."""
-    return args.db or store.store_path()
+def _store(args: argparse.Namespace) -> stores.WorkspaceStore:
+    """The snapshot store `--db` names (a file or a postgresql:// URL), else
+    $CLOSEBOARD_DATABASE_URL, else $CLOSEBOARD_DB, else the data folder's file."""
+    return stores.cli_store(args.db)
 
 
 def settings_from_args(
@@ -272,7 +273,7 @@ def qbr_file(args: argparse.Namespace) -> int:
             f"{quarter.label} has not started by the as-of date {settings.as_of}: pick an "
             "earlier quarter, or a later --as-of."
         )
-    stages = store.last_open_stages(settings.as_of, session.store)
+    stages = session.store.last_open_stages(settings.as_of)
     result = qbr(session.connection(), settings, quarter, currency, stages)
     Path(args.out).write_text(
         qbr_html(result, currency, Path(args.opportunities).name), encoding="utf-8"
@@ -289,16 +290,18 @@ def _export_snapshot(file: str, mapping_file: str | None, as_of: date | None) ->
 
 def snapshot_save(args: argparse.Namespace) -> int:
     snapshot = _export_snapshot(args.file, args.mapping, args.as_of)
-    entry = store.save_snapshot(snapshot, _store(args), replace=args.replace)
-    print(f"Saved {entry['deals']:,} deals as the snapshot of {snapshot.as_of} in {_store(args)}.")
+    kept = _store(args)
+    entry = kept.save_snapshot(snapshot, replace=args.replace)
+    print(f"Saved {entry['deals']:,} deals as the snapshot of {snapshot.as_of} in {kept.name}.")
     return 0
 
 
 def snapshot_list(args: argparse.Namespace) -> int:
+    kept = _store(args)
     return _print_listing(
-        store.list_snapshots(_store(args)),
+        kept.list_snapshots(),
         args.json,
-        f"No snapshots in {_store(args)}.",
+        f"No snapshots in {kept.name}.",
         lambda entry: f"{entry['as_of']}  {entry['deals']:>9,} deals  saved {entry['saved_at']}",
     )
 
@@ -316,8 +319,9 @@ def _print_listing(entries: list[dict], as_json: bool, when_empty: str, line) ->
 
 
 def snapshot_delete(args: argparse.Namespace) -> int:
-    store.delete_snapshot(args.date, _store(args))
-    print(f"Deleted the snapshot of {args.date} from {_store(args)}.")
+    kept = _store(args)
+    kept.delete_snapshot(args.date)
+    print(f"Deleted the snapshot of {args.date} from {kept.name}.")
     return 0
 
 
@@ -331,7 +335,7 @@ def _snapshot_or_export(text: str, args: argparse.Namespace) -> store.Snapshot:
         raise ValueError(
             f"{text} is neither an export file nor a snapshot date (YYYY-MM-DD)."
         ) from None
-    return store.read_snapshot(as_of, _store(args))
+    return _store(args).read_snapshot(as_of)
 
 
 def changes_between(args: argparse.Namespace) -> int:
@@ -353,32 +357,48 @@ def changes_between(args: argparse.Namespace) -> int:
     # Pushes over the saved snapshots up to NEW, with an export file in place of any snapshot
     # of its date.
     files = [snap for snap, text in ((older, args.old), (newer, args.new)) if Path(text).exists()]
-    pushes = changes.push_counts(store.close_date_history(newer.as_of, _store(args), files))
+    pushes = changes.push_counts(_store(args).close_date_history(newer.as_of, files))
     print(json.dumps(json_ready(changes.for_json(compared, pushes)), indent=2))
     return 0
 
 
+def _backend(args: argparse.Namespace) -> stores.Backend:
+    """The workspaces `--db postgresql://…` names, else $CLOSEBOARD_DATABASE_URL's, else the
+    data folder's files."""
+    if args.db and not stores.is_database_url(args.db):
+        raise ValueError(
+            f"--db {args.db} is not a postgresql:// URL. The workspace files of a data folder "
+            "are named by --data-dir."
+        )
+    return stores.backend(args.db, args.data_dir)
+
+
 def workspaces_list(args: argparse.Namespace) -> int:
-    folder = args.data_dir or store.data_dir()
+    every = _backend(args)
     return _print_listing(
-        workspaces.list_workspaces(folder),
+        every.list_workspaces(),
         args.json,
-        f"No workspaces in {folder}.",
+        f"No workspaces in {every.where}.",
         lambda entry: (
             f"{entry['name']}  {entry['snapshots']:,} snapshots  "
-            f"last data: {entry['last_loaded'] or 'no data kept'}  {entry['bytes']:,} bytes  "
-            f"({entry['file']})"
+            f"last data: {entry['last_loaded'] or 'no data kept'}  "
+            + (
+                f"{entry['bytes']:,} bytes  ({entry['file']})"
+                if entry["file"] is not None
+                else f"({entry['key']})"
+            )
         ),
     )
 
 
 def workspaces_delete(args: argparse.Namespace) -> int:
-    folder = args.data_dir or store.data_dir()
-    # Never under a running app: it owns the folder, and would write a deleted workspace again.
-    workspaces.claim_folder(folder)
+    every = _backend(args)
+    # Never under a running app that owns the data folder: it would write a deleted workspace
+    # again. A database is shared by design: its workspace goes at once, for every process.
+    every.claim()
     try:
-        path = workspaces.delete_workspace(folder, args.name)
+        deleted = every.delete_workspace(args.name)
     finally:
-        workspaces.release_folder(folder)
-    print(f"Deleted the workspace {args.name} ({path.name}) with its snapshots and data.")
+        every.release()
+    print(f"Deleted the workspace {args.name} ({deleted}) with its snapshots and data.")
     return 0

@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lib import changes, store
+from lib import changes
 from lib.currencies import display_of, rescaled, without_rate
 from lib.db import NO_PUSHES, open_database, resolve_deals, set_apart
 from lib.explore_terms import HISTORY, TABLES
@@ -28,6 +27,8 @@ from lib.load.reps import LoadedReps
 from lib.load.targets import LoadedTargets, load_quota_rows
 from lib.load.zip_export import QUOTA_FILE, history_push_counts
 from lib.settings import Settings
+from lib.store import StoreError, snapshot_of_export
+from lib.stores import WorkspaceStore
 
 LOG = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class Session:
     # A Data Export's OpportunityHistory changes, one row per change; None without it.
     history: pa.Table | None = None
     # The workspace's snapshot store, when there is one: the QBR reads lost deals' stages there.
-    store: Path | None = None
+    store: WorkspaceStore | None = None
     # The currency chosen to show figures in; None: the rates' own, else the export's.
     chosen_currency: str | None = None
 
@@ -166,22 +167,20 @@ def resolve(
     return ResolvedDeals(deals, set_apart(deals))
 
 
-def count_pushes(export: LoadedExport, as_of: date, store_path: Path | None) -> pa.Table:
+def count_pushes(export: LoadedExport, as_of: date, store: WorkspaceStore | None) -> pa.Table:
     """Each deal's close-date pushes up to the as-of date: from a Data Export's OpportunityHistory
     (it records every change: snapshots would count some of them again), else over the saved
     snapshots dated before the as-of date with this export as the newest, else none."""
     files = export.export_files
     if files is not None and files.history_file is not None:
         return history_push_counts(files.history, export.deals, as_of)
-    if store_path is None or not store_path.exists():
+    if store is None:
         return NO_PUSHES
     try:
-        if not any(entry["as_of"] < as_of for entry in store.list_snapshots(store_path)):
+        if not any(entry["as_of"] < as_of for entry in store.list_snapshots()):
             return NO_PUSHES
-        history = store.close_date_history(
-            as_of, store_path, unsaved=[store.snapshot_of_export(export, as_of)]
-        )
-    except store.StoreError:
+        history = store.close_date_history(as_of, unsaved=[snapshot_of_export(export, as_of)])
+    except StoreError:
         # The changes page shows what is wrong with the store; the figures go without pushes.
         LOG.warning("No close-date history: the snapshot store cannot be read", exc_info=True)
         return NO_PUSHES
@@ -196,7 +195,7 @@ def assemble(
     reps: LoadedReps | None = None,
     entered_rates: dict[str, float] | None = None,
     currency: str | None = None,
-    store_path: Path | None = None,
+    store: WorkspaceStore | None = None,
     source: str | None = None,
     resolve=resolve,
     count_pushes=count_pushes,
@@ -217,9 +216,9 @@ def assemble(
         source=source or export.report.file_name,
         rates=rates,
         resolved=resolve(export, reps, rates),
-        push_counts=count_pushes(export, settings.as_of, store_path),
+        push_counts=count_pushes(export, settings.as_of, store),
         history=files.history if files is not None and files.history_file is not None else None,
-        store=store_path,
+        store=store,
         chosen_currency=currency,
     )
 

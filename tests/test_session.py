@@ -9,6 +9,7 @@ from lib.load.opportunities import load_opportunities
 from lib.session import assemble, session_rates
 from lib.settings import Settings
 from lib.store import save_snapshot, snapshot_of_export
+from lib.stores import DuckDBStore
 
 HEADER = (
     "Opportunity ID,Opportunity Name,Opportunity Owner,Stage,Amount,Probability (%),Close Date\n"
@@ -46,13 +47,15 @@ def close_today_flags(report: dict) -> dict[str, list[str]]:
 def test_a_session_counts_pushes_over_the_stores_snapshots(tmp_path):
     store = tmp_path / "store.duckdb"
     saved_weeks(store)
-    session = assemble(export_of(WEEKS[LAST]), Settings(as_of=LAST), store_path=store)
+    session = assemble(export_of(WEEKS[LAST]), Settings(as_of=LAST), store=DuckDBStore(store))
     pushes = {row["opportunity_id"]: row["pushes"] for row in session.push_counts.to_pylist()}
     assert pushes == {"P-1": 2}
 
 
 def test_a_session_without_a_store_counts_no_pushes(tmp_path):
-    session = assemble(export_of(WEEKS[LAST]), Settings(as_of=LAST), store_path=tmp_path / "none")
+    session = assemble(
+        export_of(WEEKS[LAST]), Settings(as_of=LAST), store=DuckDBStore(tmp_path / "none")
+    )
     assert session.push_counts.num_rows == 0
     assert not (tmp_path / "none").exists()
 

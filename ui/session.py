@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
 import pyarrow as pa
 import streamlit as st
 
-from lib import store
+from lib import stores
 from lib.format import markdown_text
 from lib.load.errors import LoadError
 from lib.load.opportunities import LoadedExport
@@ -35,7 +34,7 @@ def assemble_session(
         "targets": targets,
         "reps": reps,
         "entered_rates": remembered("rates").get(key),
-        "store_path": workspace_store_path(),
+        "store": workspace_store(),
         "source": source,
         "resolve": _resolve_once,
         "count_pushes": _count_pushes_once,
@@ -78,10 +77,10 @@ def as_of_caption(data: Session) -> str:
     return f"As of {data.settings.as_of:%a %d %b %Y} · {markdown_text(data.source)}"
 
 
-def workspace_store_path() -> Path:
+def workspace_store() -> stores.WorkspaceStore:
     """The snapshot store of this session's workspace (ui/workspace.py opens it)."""
     active = st.session_state.get("active_workspace")
-    return active.path if active is not None else store.store_path()
+    return active.store if active is not None else stores.backend().workspace(stores.LOCAL)
 
 
 def _resolve_once(
@@ -102,23 +101,15 @@ def _resolved(export_id: int, reps_id: int, rates_json: str, _export, _reps, _ra
     return _export, _reps, resolve(_export, _reps, _rates)
 
 
-def _count_pushes_once(export: LoadedExport, as_of: date, store_path: Path | None) -> pa.Table:
+def _count_pushes_once(
+    export: LoadedExport, as_of: date, store: stores.WorkspaceStore | None
+) -> pa.Table:
     """lib.session.count_pushes, counted again only when the export, the date or the store (a
-    save or delete by any session) changes."""
-    key = (as_of, str(store_path), _file_state(store_path))
+    save or delete by any session, of any process) changes."""
+    key = (as_of, store, store.revision() if store is not None else None)
     cached = st.session_state.get("push_counts")
     if cached is not None and cached[0] is export and cached[1] == key:
         return cached[2]
-    counts = count_pushes(export, as_of, store_path)
+    counts = count_pushes(export, as_of, store)
     st.session_state.push_counts = (export, key, counts)
     return counts
-
-
-def _file_state(path: Path | None) -> tuple:
-    """When the store file (and its write-ahead log) last changed."""
-    if path is None:
-        return ()
-    return tuple(
-        (file.stat().st_mtime_ns, file.stat().st_size) if file.exists() else None
-        for file in (path, path.with_name(path.name + ".wal"))
-    )
