@@ -100,10 +100,14 @@ def _connect(url: str) -> psycopg.Connection:
         )
     except psycopg.Error as error:
         raise StoreError(
-            f"{describe(url)[0].upper()}{describe(url)[1:]} cannot be reached: "
+            f"{_capital(describe(url))} cannot be reached: "
             f"{_first_line(error)} Nothing was read or changed.",
             cli_advice="Check CLOSEBOARD_DATABASE_URL (or --db).",
         ) from error
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _first_line(error: Exception) -> str:
@@ -136,7 +140,7 @@ def _migrate(con: psycopg.Connection, url: str) -> None:
         version = con.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
         if version > SCHEMA_VERSION:
             raise StoreError(
-                f"{describe(url)[0].upper()}{describe(url)[1:]} has layout version {version}; "
+                f"{_capital(describe(url))} has layout version {version}; "
                 f"this Closeboard reads version {SCHEMA_VERSION}. It is left as it is: run the "
                 "newer Closeboard, or point this one at another database."
             )
@@ -150,11 +154,11 @@ def _migrate(con: psycopg.Connection, url: str) -> None:
 def _database(url: str) -> Iterator[psycopg.Connection]:
     """A connection with the layout checked; whatever psycopg raises becomes a StoreError."""
     ensure_schema(url)
-    with _connect(url) as con:
-        try:
+    try:
+        with _connect(url) as con:  # its commit on the way out is inside the try too
             yield con
-        except psycopg.Error as error:
-            raise StoreError(f"{describe(url)} failed: {_first_line(error)}") from error
+    except psycopg.Error as error:
+        raise StoreError(f"{_capital(describe(url))} failed: {_first_line(error)}") from error
 
 
 def _csv_chunks(deals: pa.Table | pa.RecordBatchReader, key: str, as_of: date) -> Iterator[bytes]:

@@ -17,7 +17,7 @@ from lib import store, stores, workspaces
 from lib.format import markdown_text
 from lib.pipeline_warnings import WARNING_THRESHOLDS
 from lib.workspaces import StoredFile, Workspace
-from ui.messages import show_error
+from ui.messages import error_text, show_error
 from ui.uploads import Upload, upload_of_files
 
 LOG = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def signed_in_or_stop() -> Active:
         backend.claim()
         teams = workspaces.configured_teams()
     except (workspaces.WorkspaceError, store.StoreError) as error:
-        message = markdown_text(error)
+        message = error_text(error)  # a store's message without the command line's advice
         _only(lambda: st.error(message, icon=":material/lock:"), "Closeboard")
     mode = workspaces.identity_mode(os.environ, _login_configured())
     if mode == "local":
