@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,11 +14,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lib import pgstore, store
 from lib.load.opportunities import load_opportunities
 from lib.pgstore import PostgresBackend
 from lib.store import (
+    Snapshot,
     SnapshotExistsError,
     StoreError,
     close_date_history,
@@ -532,3 +536,54 @@ def test_a_database_that_cannot_be_reached_is_named_without_its_password(postgre
         "The PostgreSQL store closeboard on 127.0.0.1:1 cannot be reached:"
     )
     assert "s3cret" not in str(raised.value)
+
+
+# Any text a cell can hold after loading: the loader leaves NUL out of a cell (docs/deployment.md)
+# and UTF-8 has no surrogates.
+CELL_TEXT = st.one_of(
+    st.none(), st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"))
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(names=st.lists(CELL_TEXT, min_size=1, max_size=4), owner=CELL_TEXT)
+def test_any_text_reads_back_as_it_was_saved(kept, names, owner):
+    deals = snapshot(WEEK_1).deals.slice(0, 1)
+    deals = pa.concat_tables([deals] * len(names))
+    for column, values in (("name", names), ("owner", [owner] * len(names))):
+        index = deals.schema.get_field_index(column)
+        deals = deals.set_column(index, column, pa.array(values, pa.string()))
+    saved = Snapshot(WEEK_1, deals, ("Prospecting",), "deals.csv")
+    kept.save_snapshot(saved, replace=True)
+    read = kept.read_snapshot(WEEK_1).deals
+    assert sorted(map(repr, read.select(["name", "owner"]).to_pylist())) == sorted(
+        map(repr, deals.select(["name", "owner"]).to_pylist())
+    )
+
+
+@pytest.mark.timeout(180)
+def test_a_save_waiting_on_another_of_the_same_date_is_asked_to_replace_it(postgres_url):
+    # The second save starts while the first one is halfway through its COPY, so it waits on
+    # the first one's snapshot row; once the first commits, it is refused, and nothing of it
+    # is kept.
+    import psycopg
+
+    kept = PostgresBackend(postgres_url).workspace(LOCAL)
+    first = start_save(kept, WEEK_1, batches=40, pause=0.3)
+    assert first.stdout.readline().strip() == "halfway", first.stderr.read()
+    second = start_save(kept, WEEK_1, batches=2, pause=0)
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        for _ in range(300):  # the second save waits on a lock, while the first one runs
+            waiting = con.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            ).fetchone()[0]
+            if waiting or first.poll() is not None:
+                break
+            time.sleep(0.05)
+    assert (waiting, first.poll()) == (1, None)
+    assert first.wait(timeout=150) == 0, first.stderr.read()
+    assert second.wait(timeout=150) == 3, second.stderr.read()
+    assert [(e["as_of"], e["deals"]) for e in kept.list_snapshots()] == [(WEEK_1, 400_000)]
