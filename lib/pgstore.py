@@ -21,6 +21,7 @@ file keeps: snapshots, the last files loaded, saved choices and the audit list.
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -428,8 +429,6 @@ class PostgresStore:
                 self._record(con, who, "forgot", ", ".join(sorted(n[0] for n in names)), _now())
 
     def saved_choices(self) -> dict[str, object]:
-        import json
-
         with _database(self.url) as con:
             rows = con.execute(
                 "SELECT key, value FROM saved_choices WHERE workspace = %(workspace)s",
@@ -438,8 +437,6 @@ class PostgresStore:
         return {key: json.loads(value) for key, value in rows}
 
     def save_choices(self, choices: Mapping[str, object]) -> None:
-        import json
-
         with _database(self.url) as con, con.transaction():
             self._ensure_workspace(con)
             with con.cursor() as cursor:
