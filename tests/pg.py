@@ -22,9 +22,9 @@ from pathlib import Path
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 USER = "closeboard"
 MISSING = (
-    f"PostgreSQL 15 is not installed ({PG_BIN}/initdb is missing): the store tests run against "
-    "a real server. Install Debian's package: apt-get install -y --no-install-recommends "
-    "postgresql (.ci/run does)."
+    "PostgreSQL 15 is not installed ({initdb} is missing): the store tests run against a real "
+    "server. Install Debian's package: apt-get install -y --no-install-recommends postgresql "
+    "(.ci/run does)."
 )
 
 
@@ -51,7 +51,7 @@ def _run(command: list[str]) -> None:
 def postgres_server() -> Iterator[str]:
     """A running server's URL (database `postgres`, superuser `closeboard`, no password)."""
     if not (PG_BIN / "initdb").exists():
-        raise RuntimeError(MISSING)
+        raise RuntimeError(MISSING.format(initdb=PG_BIN / "initdb"))
     folder = Path(tempfile.mkdtemp(prefix="closeboard-pg-"))
     if os.geteuid() == 0:
         server_user = pwd.getpwnam("postgres")

@@ -587,3 +587,18 @@ def test_a_save_waiting_on_another_of_the_same_date_is_asked_to_replace_it(postg
     assert first.wait(timeout=150) == 0, first.stderr.read()
     assert second.wait(timeout=150) == 3, second.stderr.read()
     assert [(e["as_of"], e["deals"]) for e in kept.list_snapshots()] == [(WEEK_1, 400_000)]
+
+
+def test_without_the_server_installed_the_fixture_fails_plainly_and_never_skips(
+    tmp_path, monkeypatch
+):
+    from tests import pg
+
+    monkeypatch.setattr(pg, "PG_BIN", tmp_path / "no-postgresql")
+    with (
+        pytest.raises(RuntimeError, match="PostgreSQL 15 is not installed") as raised,
+        pg.postgres_server(),
+    ):
+        pass
+    assert str(tmp_path / "no-postgresql" / "initdb") in str(raised.value)
+    assert "apt-get install -y --no-install-recommends postgresql" in str(raised.value)
