@@ -91,13 +91,22 @@ SAVE_ADVICE = (
 class History:
     """What a track record is read from: saved snapshots, oldest first; the current export's
     deals as the session resolved them; the reps and rates to read the snapshots' deals with.
-    `unreadable` says why the store could not be read, when it could not."""
+    `unreadable` says why the store could not be read, when it could not. `saved` dates every
+    snapshot in the store, read or not (the first of them is the first quarter reachable);
+    None: the snapshots given are all there are."""
 
     snapshots: tuple[store.Snapshot, ...]
     current: pa.Table
     reps: pa.Table | None = None
     rates: dict[str, float] | None = None
     unreadable: str | None = None
+    saved: tuple[date, ...] | None = None
+
+    @property
+    def saved_dates(self) -> tuple[date, ...]:
+        if self.saved is not None:
+            return self.saved
+        return tuple(snapshot.as_of for snapshot in self.snapshots)
 
 
 @dataclass(frozen=True)
@@ -288,7 +297,7 @@ def read_history(session) -> History:
     except store.StoreError as error:
         LOG.warning("No track record: the snapshot store cannot be read", exc_info=True)
         return History((), current, reps, session.rates, unreadable=error.message)
-    return History(snapshots, current, reps, session.rates)
+    return History(snapshots, current, reps, session.rates, saved=tuple(saved))
 
 
 # --- Follow-through -------------------------------------------------------------------------------
@@ -487,7 +496,7 @@ def forecast_accuracy(history: History, settings: Settings) -> dict[str, RepAccu
     """Each rep's commit and best case at the same day of every past quarter reachable by the
     snapshots, against what they won in it; the quarters without a snapshot that week have
     null projections. Empty without snapshots."""
-    dates = [snapshot.as_of for snapshot in history.snapshots]
+    dates = history.saved_dates
     by_date = {snapshot.as_of: snapshot for snapshot in history.snapshots}
     current = open_database(history.current, opportunities=history.current)
     judged = []
@@ -531,7 +540,7 @@ def accuracy_note(history: History, settings: Settings) -> str | None:
     """Why there is no forecast accuracy to show, or None."""
     if history.unreadable:
         return f"the snapshot store cannot be read: {history.unreadable}"
-    dates = [snapshot.as_of for snapshot in history.snapshots]
+    dates = history.saved_dates
     if not any(same_week_snapshot(dates, q, day) for q, day in past_quarters(dates, settings)):
         week = week_of_period(settings.as_of, fiscal_quarter(settings.as_of, settings))
         return f"no snapshot saved in week {week} of an earlier quarter: {SAVE_ADVICE}"

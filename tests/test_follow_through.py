@@ -85,7 +85,7 @@ AUG_20 = snapshot(
     "R2,Commit Sep,Ann,Negotiation,1500,2026-09-10,90\n"
     "R4,Ben Sep,Ben,Proposal,800,2026-09-05,70\n",
 )
-CURRENT = export(
+CURRENT_ROWS = (
     "A1,One,Ann,Closed Won,1000,2026-11-10,100\n"
     "A2,Two,Ann,Negotiation,2000,2026-11-27,90\n"
     "A3,Three,Ann,Closed Lost,500,2026-11-09,0\n"
@@ -102,6 +102,7 @@ CURRENT = export(
     "R3,New Sep,Ann,Closed Won,500,2026-09-20,100\n"
     "R4,Ben Sep,Ben,Closed Lost,800,2026-09-05,0\n"
 )
+CURRENT = export(CURRENT_ROWS)
 ALL = (FEB_1, MAY_18, AUG_20, OCT_2, NOV_6, NOV_13)
 
 
@@ -241,6 +242,9 @@ def test_the_history_is_read_from_the_store_only_where_needed(tmp_path):
     from_store = ft.track_record(read, SETTINGS)
     assert from_store.follow_through["Ann"].total.counts["pushed"] == 2
     assert from_store.accuracy["Ann"].commit_bias == pytest.approx(-0.1)
+    # 1 Feb, saved but not read, still makes Q1 a quarter to judge: it has no snapshot that week.
+    assert [q.snapshot for q in from_store.accuracy["Ann"].quarters] == [
+        None, date(2026, 5, 18), date(2026, 8, 20)]  # fmt: skip
 
 
 def test_a_store_that_cannot_be_read_gives_the_reason_not_a_traceback(tmp_path):
