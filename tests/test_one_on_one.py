@@ -100,3 +100,47 @@ def test_a_rep_with_a_budget_and_no_deals_gets_a_sheet():
                            "USD", "deals.csv")  # fmt: skip
     assert (zed.pipeline, zed.close_now, zed.closing_next) == ((), (), ())
     assert "1:1 with Zed" in sheet_html(zed)
+
+
+def test_the_html_file_carries_the_reps_follow_through_and_forecast_accuracy():
+    from html import escape
+
+    from lib.follow_through import track_record
+    from lib.session import assemble
+    from tests import test_follow_through as snapshots
+
+    session = assemble(snapshots.CURRENT, snapshots.SETTINGS)
+    con, settings = session.connection(), session.settings
+    record = track_record(snapshots.history(*snapshots.ALL), settings)
+    sheet = one_on_one_sheet(con, settings, "Ann", coaching(con, settings),
+                             pipeline_warnings(con, settings, "USD"), "USD", "deals.csv",
+                             record)  # fmt: skip
+    page = sheet_html(sheet)
+    assert (
+        escape(
+            "Last 6 weeks: 5 deals named ($6.2K) at 2 snapshots: 1 won within 7 days ($1K), 1 lost, "
+            "2 pushed (1 deal twice), 1 still open"
+        )
+        in page
+    )
+    assert "<td>Fri 6 Nov 2026</td><td class=number>3 · $3.5K</td>" in page
+    assert "Commit and best case at week 8 of past quarters, against what was won" in page
+    assert "Commit was off by 10 % on average (under by 10 %)" in page
+    assert "<td>Q2 FY2026</td><td>18 May 2026</td><td class=number>$3K</td>" in page
+
+
+def test_without_snapshots_the_html_file_says_where_to_save_them():
+    from html import escape
+
+    from lib.follow_through import History, track_record
+
+    con = database(EXPORT)
+    record = track_record(History((), con.sql("SELECT * FROM opportunities").to_arrow_table()),
+                          SETTINGS)  # fmt: skip
+    report = coaching(con, SETTINGS)
+    found = pipeline_warnings(con, SETTINGS, "USD")
+    page = sheet_html(one_on_one_sheet(con, SETTINGS, "Ann", report, found, "USD", "deals.csv",
+                                       record))  # fmt: skip
+    assert page.count(escape("save a snapshot each week to see this (“Save as snapshot” on “What "
+                             "changed since last week?”)")) == 2  # fmt: skip
+    assert "– No snapshots were read." in sheet_html(sheet_for("Ann"))
