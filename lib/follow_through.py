@@ -48,6 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib import store
+from lib.changes import GENERATED_ID, ID_KEY, NAME_KEY
 from lib.close_today import close_today, every_deal
 from lib.db import open_database
 from lib.fiscal import (
@@ -326,28 +327,50 @@ def _named_at(history: History, snapshot: store.Snapshot, settings: Settings) ->
         con.close()
 
 
+def _matched_by_name(history: History) -> bool:
+    """Whether deals are recognised by name, account and owner rather than by ID: as on the
+    Changes page, when any of the exports had no IDs and the loader made them up."""
+    pattern = f"^{GENERATED_ID}$"
+    tables = [snapshot.deals for snapshot in history.snapshots] + [history.current]
+    return any(
+        pc.any(
+            pc.match_substring_regex(pc.cast(table["opportunity_id"], pa.string()), pattern)
+        ).as_py()
+        for table in tables
+    )
+
+
+def _keyed(deals: pa.Table, by_name: bool) -> pa.Table:
+    """Each deal's ID, the key it is recognised by from one export to the next (lib.changes'
+    rule), its status and its close date."""
+    key = NAME_KEY.format(within="") if by_name else ID_KEY
+    con = duckdb.connect()
+    try:
+        con.register("deals", deals)
+        return con.sql(
+            f"SELECT opportunity_id::VARCHAR AS opportunity_id, ({key})::VARCHAR AS deal_key, "  # noqa: S608
+            "status::VARCHAR AS status, close_date FROM deals"
+        ).to_arrow_table()
+    finally:
+        con.close()
+
+
 def _sightings(
-    history: History, ids: set[str], after: date, settings: Settings
+    keys: set[str], sources: Sequence[tuple[date, pa.Table]]
 ) -> dict[str, list[tuple[date, str, date | None]]]:
-    """Each deal's (date, status, close date) in the snapshots dated after `after` and before
-    the as-of date, then in the current export (dated the as-of date), oldest first."""
-    wanted = pa.array(sorted(ids), pa.string())
-    sources = [
-        (snapshot.as_of, snapshot.deals)
-        for snapshot in history.snapshots
-        if after < snapshot.as_of < settings.as_of
-    ] + [(settings.as_of, history.current)]
+    """Each deal's (date, status, close date), by its key, in the keyed `sources` (date, deals),
+    oldest first."""
+    wanted = pa.array(sorted(keys), pa.string())
     seen: dict[str, list[tuple[date, str, date | None]]] = {}
     for day, deals in sources:
-        ids_column = pc.cast(deals["opportunity_id"], pa.string())
-        rows = deals.filter(pc.is_in(ids_column, value_set=wanted))
-        for deal_id, status, close in zip(
-            pc.cast(rows["opportunity_id"], pa.string()).to_pylist(),
-            pc.cast(rows["status"], pa.string()).to_pylist(),
+        rows = deals.filter(pc.is_in(deals["deal_key"], value_set=wanted))
+        for key, status, close in zip(
+            rows["deal_key"].to_pylist(),
+            rows["status"].to_pylist(),
             rows["close_date"].to_pylist(),
             strict=True,
         ):
-            seen.setdefault(deal_id, []).append((day, status, close))
+            seen.setdefault(key, []).append((day, status, close))
     return seen
 
 
@@ -372,16 +395,27 @@ def outcome(
 def named_deals(history: History, settings: Settings) -> list[NamedDeal]:
     """Every naming at the snapshots of the follow-through window, with its outcome."""
     followed = follow_through_dates([s.as_of for s in history.snapshots], settings)
+    if not followed:
+        return []
+    by_name = _matched_by_name(history)
+    sources = [
+        (snapshot.as_of, _keyed(snapshot.deals, by_name))
+        for snapshot in history.snapshots
+        if followed[0] <= snapshot.as_of < settings.as_of
+    ] + [(settings.as_of, _keyed(history.current, by_name))]
     named = []
     for snapshot in history.snapshots:
         if snapshot.as_of not in followed:
             continue
         deals = _named_at(history, snapshot, settings)
-        seen = _sightings(history, {deal.opportunity_id for deal in deals}, snapshot.as_of,
-                          settings)  # fmt: skip
+        keyed = dict(sources)[snapshot.as_of]
+        key_of = dict(zip(keyed["opportunity_id"].to_pylist(), keyed["deal_key"].to_pylist(),
+                          strict=True))  # fmt: skip
+        later = [(day, table) for day, table in sources if day > snapshot.as_of]
+        seen = _sightings({key_of[deal.opportunity_id] for deal in deals}, later)
         named += [
             replace(deal, outcome=outcome(deal.named_on, deal.close_date,
-                                          seen.get(deal.opportunity_id, [])))
+                                          seen.get(key_of[deal.opportunity_id], [])))
             for deal in deals
         ]  # fmt: skip
     return named

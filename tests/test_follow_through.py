@@ -254,3 +254,18 @@ def test_a_store_that_cannot_be_read_gives_the_reason_not_a_traceback(tmp_path):
     assert read.snapshots == ()
     note = ft.track_record(read, SETTINGS).follow_through_note
     assert note.startswith("the snapshot store cannot be read: ")
+
+
+def test_exports_without_ids_are_matched_by_name_account_and_owner_as_on_the_changes_page():
+    header = "Opportunity Name,Account Name,Opportunity Owner,Stage,Amount,Close Date,Probability\n"
+    then = snapshot_of_export(
+        load_opportunities((header + "Alpha,Acme,Ann,Negotiation,1000,2026-11-13,90\n"
+                            "Beta,Bolt,Ann,Negotiation,500,2026-11-13,90\n").encode(), "a.csv"),
+        date(2026, 11, 13),
+    )  # fmt: skip
+    # Another row first: by the row numbers the loader made up, Alpha would be "New", lost.
+    now = load_opportunities((header + "New,Cee,Ann,Closed Lost,10,2026-11-14,0\n"
+                              "Beta,Bolt,Ann,Closed Won,500,2026-11-16,100\n"
+                              "Alpha,Acme,Ann,Negotiation,1000,2026-11-30,90\n").encode(), "b.csv")  # fmt: skip
+    named = ft.named_deals(ft.History((then,), resolve_deals(now.deals)), SETTINGS)
+    assert [(deal.name, deal.outcome) for deal in named] == [("Alpha", "pushed"), ("Beta", "won")]
