@@ -340,17 +340,22 @@ def _matched_by_name(history: History) -> bool:
     )
 
 
-def _keyed(deals: pa.Table, by_name: bool) -> pa.Table:
-    """Each deal's ID, the key it is recognised by from one export to the next (lib.changes'
-    rule), its status and its close date."""
+def _keyed(sources: Sequence[tuple[date, pa.Table]], by_name: bool) -> list[tuple[date, pa.Table]]:
+    """Each source's deals as (date, deals): their ID, the key each is recognised by from one
+    export to the next (lib.changes' rule), status and close date. One connection for all."""
     key = NAME_KEY.format(within="") if by_name else ID_KEY
+    sql = (
+        f"SELECT opportunity_id::VARCHAR AS opportunity_id, ({key})::VARCHAR AS deal_key, "  # noqa: S608
+        "status::VARCHAR AS status, close_date FROM deals"
+    )
     con = duckdb.connect()
     try:
-        con.register("deals", deals)
-        return con.sql(
-            f"SELECT opportunity_id::VARCHAR AS opportunity_id, ({key})::VARCHAR AS deal_key, "  # noqa: S608
-            "status::VARCHAR AS status, close_date FROM deals"
-        ).to_arrow_table()
+        keyed = []
+        for day, deals in sources:
+            con.register("deals", deals)
+            keyed.append((day, con.sql(sql).to_arrow_table()))
+            con.unregister("deals")
+        return keyed
     finally:
         con.close()
 
@@ -398,11 +403,11 @@ def named_deals(history: History, settings: Settings) -> list[NamedDeal]:
     if not followed:
         return []
     by_name = _matched_by_name(history)
-    sources = [
-        (snapshot.as_of, _keyed(snapshot.deals, by_name))
-        for snapshot in history.snapshots
-        if followed[0] <= snapshot.as_of < settings.as_of
-    ] + [(settings.as_of, _keyed(history.current, by_name))]
+    sources = _keyed(
+        [(s.as_of, s.deals) for s in history.snapshots if followed[0] <= s.as_of < settings.as_of]
+        + [(settings.as_of, history.current)],
+        by_name,
+    )
     named = []
     for snapshot in history.snapshots:
         if snapshot.as_of not in followed:

@@ -21,7 +21,7 @@ from lib.coaching import (
     scorecard_table,
 )
 from lib.downloads import csv_file_name, safe_csv
-from lib.follow_through import ACCURACY_COLUMNS, FOLLOW_THROUGH_COLUMNS, read_history, track_record
+from lib.follow_through import ACCURACY_COLUMNS, FOLLOW_THROUGH_COLUMNS
 from lib.format import as_percentages, markdown_text, money, percent
 from lib.one_on_one import (
     DEAL_COLUMNS,
@@ -43,6 +43,7 @@ from lib.pipeline_warnings import pipeline_figures, pipeline_warnings, shown_war
 from lib.settings import parse_keywords
 from ui.session import as_of_caption, loaded_or_stop
 from ui.tables import money_column, percent_column, table
+from ui.track_record import track_record_once
 
 # How a scorecard cell that stands out looks: green where it is a strength, orange a concern.
 MARK_STYLES = {
@@ -126,8 +127,7 @@ owners = [coached.owner for coached in report.reps]
 if st.session_state.get("coach_rep") not in owners:
     st.session_state.coach_rep = owners[0]
 rep = rep_column.selectbox("Rep", owners, key="coach_rep")
-# Every rep's track record from the workspace's saved snapshots, read here once per run.
-record = track_record(read_history(data), settings)
+record = track_record_once(data, settings)
 sheet = one_on_one_sheet(con, settings, rep, report, found, currency, data.source, record)
 download_column.download_button(
     "Download the 1:1 sheet (HTML)",

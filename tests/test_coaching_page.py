@@ -365,3 +365,11 @@ def test_the_follow_through_weeks_come_from_the_sidebar():
     assert not at.exception, at.exception
     texts = [unescaped(m.value) for m in at.markdown]
     assert any(text.startswith("Last 1 week: ") for text in texts)
+
+
+def test_a_snapshot_saved_since_the_last_run_is_in_the_track_record_at_once():
+    at = open_page(coach_rep=GRACE)
+    assert not any(unescaped(m.value).startswith("Last 6 weeks: ") for m in at.markdown)
+    save_sample_snapshots()
+    at.run()
+    assert any(unescaped(m.value).startswith("Last 6 weeks: 6 deals named") for m in at.markdown)
