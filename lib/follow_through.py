@@ -125,10 +125,12 @@ class NamedDeal:
 
 @dataclass(frozen=True)
 class OutcomeCounts:
-    """How many namings had each outcome, and their amounts as named."""
+    """How many namings had each outcome, and their amounts as named: of the deals that had
+    one (`without_amount` did not: no amount in the export, or a currency without a rate)."""
 
     counts: dict[str, int]
     amounts: dict[str, Decimal]
+    without_amount: int = 0
 
     @property
     def named(self) -> int:
@@ -431,7 +433,8 @@ def outcome_counts(deals: Sequence[NamedDeal]) -> OutcomeCounts:
     amounts = {kind: Decimal(0) for kind in OUTCOMES}
     for deal in deals:
         amounts[deal.outcome] += deal.amount or Decimal(0)
-    return OutcomeCounts({kind: counts[kind] for kind in OUTCOMES}, amounts)
+    without_amount = sum(1 for deal in deals if deal.amount is None)
+    return OutcomeCounts({kind: counts[kind] for kind in OUTCOMES}, amounts, without_amount)
 
 
 def follow_through(history: History, settings: Settings) -> dict[str, RepFollowThrough]:
@@ -488,8 +491,11 @@ def follow_through_line(rep: RepFollowThrough | None, currency: str | None) -> s
     total = rep.total
     counts = total.counts
     lists = sum(1 for snapshot in rep.snapshots if snapshot.outcomes.named)
+    unpriced = (
+        f"; {total.without_amount} without an amount, not in it" if total.without_amount else ""
+    )
     parts = [
-        f"{_deals(total.named)} named ({money(total.named_amount, currency)}) at "
+        f"{_deals(total.named)} named ({money(total.named_amount, currency)}{unpriced}) at "
         f"{lists} snapshot{'' if lists == 1 else 's'}: {counts[WON]} won within {FOLLOW_DAYS} "
         f"days ({money(total.amounts[WON], currency)})",
         f"{counts[LOST]} lost",
@@ -659,6 +665,7 @@ def _outcomes_json(found: OutcomeCounts) -> dict:
         "named_amount": found.named_amount,
         **{kind: found.counts[kind] for kind in OUTCOMES},
         **{f"{kind}_amount": found.amounts[kind] for kind in OUTCOMES},
+        "without_amount": found.without_amount,
         "won_share": found.won_share,
     }
 

@@ -269,3 +269,17 @@ def test_exports_without_ids_are_matched_by_name_account_and_owner_as_on_the_cha
                               "Alpha,Acme,Ann,Negotiation,1000,2026-11-30,90\n").encode(), "b.csv")  # fmt: skip
     named = ft.named_deals(ft.History((then,), resolve_deals(now.deals)), SETTINGS)
     assert [(deal.name, deal.outcome) for deal in named] == [("Alpha", "pushed"), ("Beta", "won")]
+
+
+def test_a_named_deal_without_an_amount_is_counted_and_said_to_be_left_out_of_the_amounts():
+    then = snapshot(date(2026, 11, 13), "N1,No amount,Ann,Negotiation,,2026-11-13,90\n"
+                                        "N2,Priced,Ann,Negotiation,300,2026-11-13,90\n")  # fmt: skip
+    now = export("N1,No amount,Ann,Closed Won,,2026-11-16,100\n"
+                 "N2,Priced,Ann,Closed Won,300,2026-11-16,100\n")  # fmt: skip
+    ann = ft.follow_through(ft.History((then,), resolve_deals(now.deals)), SETTINGS)["Ann"]
+    assert (ann.total.counts["won"], ann.total.amounts["won"], ann.total.without_amount) == (
+        2, Decimal(300), 1)  # fmt: skip
+    assert ft.follow_through_line(ann, "USD").startswith(
+        "Last 6 weeks: 2 deals named ($300; 1 without an amount, not in it) at 1 snapshot: "
+        "2 won within 7 days ($300)"
+    )
