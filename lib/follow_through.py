@@ -60,6 +60,7 @@ from lib.fiscal import (
 )
 from lib.format import money, percent
 from lib.pacing import pacing
+from lib.session import Session
 from lib.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -286,21 +287,33 @@ def dates_to_read(dates: Sequence[date], settings: Settings) -> list[date]:
     return sorted(set(follow_through_dates(dates, settings)) | {d for d in accuracy if d})
 
 
-def read_history(session) -> History:
+def read_history(session: Session) -> History:
     """The session's saved snapshots that a track record needs, read from its store; none, with
     the reason, when the store cannot be read."""
     current = session.resolved.deals
     reps = session.reps.reps if session.reps else None
+    rates = snapshot_rates(session)
     if session.store is None or not session.store.exists():
-        return History((), current, reps, session.rates)
+        return History((), current, reps, rates)
     try:
         saved = [entry["as_of"] for entry in store.list_snapshots(session.store)]
         wanted = dates_to_read(saved, session.settings)
         snapshots = tuple(store.read_snapshot(day, session.store) for day in wanted)
     except store.StoreError as error:
         LOG.warning("No track record: the snapshot store cannot be read", exc_info=True)
-        return History((), current, reps, session.rates, unreadable=error.message)
-    return History(snapshots, current, reps, session.rates, saved=tuple(saved))
+        return History((), current, reps, rates, unreadable=error.message)
+    return History(snapshots, current, reps, rates, saved=tuple(saved))
+
+
+def snapshot_rates(session: Session) -> dict[str, float] | None:
+    """The rates a snapshot's amounts are read with: the session's. A snapshot keeps each deal's
+    own amount, not the CRM's converted one: where the session shows converted amounts of
+    several currencies, only the display currency's deals keep theirs in a snapshot (the
+    others count as without an amount) rather than adding euros to dollars."""
+    currencies = session.export.report.currencies
+    if session.converted_amounts and len(currencies) > 1 and session.currency:
+        return {session.currency: 1.0}
+    return session.rates
 
 
 # --- Follow-through -------------------------------------------------------------------------------

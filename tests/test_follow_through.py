@@ -283,3 +283,12 @@ def test_a_named_deal_without_an_amount_is_counted_and_said_to_be_left_out_of_th
         "Last 6 weeks: 2 deals named ($300; 1 without an amount, not in it) at 1 snapshot: "
         "2 won within 7 days ($300)"
     )
+
+
+def test_snapshots_of_an_export_with_converted_amounts_keep_only_the_display_currencys():
+    from tests.test_currencies import DUTCH_REPORT
+
+    dutch = assemble(load_opportunities(DUTCH_REPORT, "rapport.csv"), Settings(date(2018, 7, 20)))
+    # A snapshot has each deal's own amount: a GBP amount read as euros would be wrong.
+    assert ft.snapshot_rates(dutch) == {"EUR": 1.0}
+    assert ft.snapshot_rates(assemble(CURRENT, SETTINGS)) is None
