@@ -273,11 +273,17 @@ def past_quarters(dates: Sequence[date], settings: Settings) -> list[tuple[Perio
     ]
 
 
+def same_week(quarter: Period, same_day: date) -> tuple[date, date]:
+    """The days a snapshot may be of to stand for `same_day`: it, and up to SAME_WEEK_DAYS
+    before it inside the quarter."""
+    return max(quarter.start, same_day - timedelta(days=SAME_WEEK_DAYS)), same_day
+
+
 def same_week_snapshot(dates: Sequence[date], quarter: Period, same_day: date) -> date | None:
     """The snapshot saved on `same_day`, else the latest up to SAME_WEEK_DAYS before it and inside
     the quarter; None when there is none."""
-    earliest = max(quarter.start, same_day - timedelta(days=SAME_WEEK_DAYS))
-    candidates = [day for day in dates if earliest <= day <= same_day]
+    earliest, latest = same_week(quarter, same_day)
+    candidates = [day for day in dates if earliest <= day <= latest]
     return max(candidates) if candidates else None
 
 
@@ -609,11 +615,11 @@ def accuracy_rows(rep: RepAccuracy, currency: str | None) -> list[tuple[str, ...
     """One row per past quarter: quarter, snapshot, commit, best case, won, the two errors."""
     rows = []
     for quarter in rep.quarters:
+        earliest, latest = same_week(quarter.period, quarter.same_day)
         snapshot = (
             f"{quarter.snapshot:%-d %b %Y}"
             if quarter.snapshot
-            else f"– none saved {quarter.same_day - timedelta(days=SAME_WEEK_DAYS):%-d %b}"
-            f"–{quarter.same_day:%-d %b %Y}"
+            else f"– none saved {earliest:%-d %b}–{latest:%-d %b %Y}"
         )
         rows.append(
             (quarter.period.label, snapshot, money(quarter.commit, currency),
@@ -628,9 +634,14 @@ ACCURACY_COLUMNS = ("Quarter", "Snapshot", "Commit", "Best case", "Won", "Commit
 
 
 def _error(error: float | None, quarter: QuarterAccuracy) -> str:
+    """The error, or "–" and why there is none (a missing snapshot says so in its own column)."""
     if error is not None:
         return percent(error, signed=True)
-    return "– nothing won" if quarter.snapshot and not quarter.actual else "–"
+    if quarter.snapshot is None:
+        return "–"
+    if quarter.commit is None:
+        return "– no deal in the snapshot"
+    return "– nothing won"
 
 
 def accuracy_line(rep: RepAccuracy | None) -> str:

@@ -292,3 +292,14 @@ def test_snapshots_of_an_export_with_converted_amounts_keep_only_the_display_cur
     # A snapshot has each deal's own amount: a GBP amount read as euros would be wrong.
     assert ft.snapshot_rates(dutch) == {"EUR": 1.0}
     assert ft.snapshot_rates(assemble(CURRENT, SETTINGS)) is None
+
+
+def test_a_rep_without_a_deal_in_a_quarters_snapshot_has_no_commit_there_not_zero():
+    # Cleo won $900 in Q2 but had no deal in the snapshot of 18 May: her commit then is unknown.
+    current = export(CURRENT_ROWS + "C1,Cleo's,Cleo,Closed Won,900,2026-06-10,100\n")
+    record = ft.forecast_accuracy(ft.History((MAY_18,), resolve_deals(current.deals)), SETTINGS)
+    q2 = record["Cleo"].quarters[0]
+    assert (q2.snapshot, q2.commit, q2.actual, q2.commit_error) == (date(2026, 5, 18), None, 900,
+                                                                    None)  # fmt: skip
+    assert ft.accuracy_rows(record["Cleo"], "USD")[0][5] == "– no deal in the snapshot"
+    assert record["Cleo"].commit_mean_abs_error is None
