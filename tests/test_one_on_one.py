@@ -1,9 +1,11 @@
 """A rep's 1:1 sheet and its HTML file, on the coaching tests' export (tests/test_coaching.py)."""
 
 from datetime import date
+from html import escape
 
 from lib.coaching import coaching
 from lib.db import open_database
+from lib.follow_through import History, track_record
 from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
 from lib.one_on_one import (
@@ -16,6 +18,8 @@ from lib.one_on_one import (
     sheet_html,
 )
 from lib.pipeline_warnings import pipeline_warnings
+from lib.session import assemble
+from tests import test_follow_through as snapshots
 from tests.test_coaching import AS_OF, EXPORT, SETTINGS, TARGETS, database
 
 HOSTILE = b"""Opportunity ID,Opportunity Name,Account Name,Opportunity Owner,Stage,Amount,Probability (%),Close Date,Created Date,Lead Source,Last Activity,Next Step
@@ -103,12 +107,6 @@ def test_a_rep_with_a_budget_and_no_deals_gets_a_sheet():
 
 
 def test_the_html_file_carries_the_reps_follow_through_and_forecast_accuracy():
-    from html import escape
-
-    from lib.follow_through import track_record
-    from lib.session import assemble
-    from tests import test_follow_through as snapshots
-
     session = assemble(snapshots.CURRENT, snapshots.SETTINGS)
     con, settings = session.connection(), session.settings
     record = track_record(snapshots.history(*snapshots.ALL), settings)
@@ -130,10 +128,6 @@ def test_the_html_file_carries_the_reps_follow_through_and_forecast_accuracy():
 
 
 def test_without_snapshots_the_html_file_says_where_to_save_them():
-    from html import escape
-
-    from lib.follow_through import History, track_record
-
     con = database(EXPORT)
     record = track_record(History((), con.sql("SELECT * FROM opportunities").to_arrow_table()),
                           SETTINGS)  # fmt: skip
