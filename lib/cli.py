@@ -192,6 +192,14 @@ def main(argv: list[str] | None = None) -> int:
         help="coaching: a lead source containing one of these comma-separated words is a "
         f"referral (default: {', '.join(REFERRAL_KEYWORDS)})",
     )
+    monday.add_argument(
+        "--follow-through-weeks",
+        type=int,
+        default=6,
+        metavar="N",
+        help="coaching: follow the close-today lists of the snapshots saved in the N weeks "
+        "before the as-of date (default 6)",
+    )
     monday.set_defaults(run="report_figures")
     review = subcommands.add_parser(
         "qbr", help="a quarter's QBR: one HTML file that opens offline, and its figures as JSON"

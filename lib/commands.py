@@ -12,6 +12,7 @@ from pathlib import Path
 from lib import changes, explore, query, store, stores
 from lib.currencies import converted, display_of, into_display, read_rates_file, rescaled
 from lib.fiscal import fiscal_quarter, quarter_from_label
+from lib.follow_through import read_history, track_record
 from lib.load.mapping import mapping_from_json, stage_edits_from_json
 from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import load_reps
@@ -196,6 +197,7 @@ def settings_from_args(
         stale_after_days=getattr(args, "stale_after_days", 30),
         late_min_probability=getattr(args, "min_probability", 0.6),
         referral_keywords=getattr(args, "referral_keywords", REFERRAL_KEYWORDS),
+        follow_through_weeks=getattr(args, "follow_through_weeks", 6),
         query_timeout_seconds=getattr(args, "timeout", 10.0),
     )
 
@@ -247,17 +249,32 @@ def report_of_session(session: Session) -> dict:
     """The Monday report. Where deals in some currencies have no rate, no total adds them up:
     "currency" and the figures are null, "currencies_without_rate" names them, and
     "by_currency" gives each currency's report, whole in its own money."""
+    history = read_history(session)
     if not session.currencies_left_out:
-        return report(session.connection(), session.settings, session.currency)
+        record = track_record(history, session.settings)
+        return report(session.connection(), session.settings, session.currency, record)
     by_currency = {}
     for code in session.export.report.currencies:
         alone = in_one_currency(session, code)
-        by_currency[code] = report(alone.connection(), alone.settings, code)
+        # The same snapshots, their amounts read in this currency alone.
+        record = track_record(
+            replace(history, current=alone.resolved.deals, rates=alone.rates), alone.settings
+        )
+        by_currency[code] = report(alone.connection(), alone.settings, code, record)
     return {
         "as_of": session.settings.as_of,
         "currency": None,
         "currencies_without_rate": list(session.currencies_left_out),
-        **dict.fromkeys(("pacing", "close_today", "warnings", "warnings_skipped", "coaching")),
+        **dict.fromkeys(
+            (
+                "pacing",
+                "close_today",
+                "warnings",
+                "warnings_skipped",
+                "coaching",
+                "track_record_skipped",
+            )
+        ),
         "by_currency": by_currency,
     }
 

@@ -34,6 +34,7 @@ SETTINGS_KEYS = (
     "fiscal_named_by_end",
     "holidays",
     "stale_after_days",
+    "follow_through_weeks",
     "coverage_from_win_rate",
     *(field for field, _, _ in WARNING_THRESHOLDS),
 )
