@@ -299,12 +299,12 @@ def read_history(session: Session) -> History:
     current = session.resolved.deals
     reps = session.reps.reps if session.reps else None
     rates = snapshot_rates(session)
-    if session.store is None or not session.store.exists():
+    if session.store is None:
         return History((), current, reps, rates)
     try:
-        saved = [entry["as_of"] for entry in store.list_snapshots(session.store)]
+        saved = [entry["as_of"] for entry in session.store.list_snapshots()]
         wanted = dates_to_read(saved, session.settings)
-        snapshots = tuple(store.read_snapshot(day, session.store) for day in wanted)
+        snapshots = tuple(session.store.read_snapshot(day) for day in wanted)
     except store.StoreError as error:
         LOG.warning("No track record: the snapshot store cannot be read", exc_info=True)
         return History((), current, reps, rates, unreadable=error.message)

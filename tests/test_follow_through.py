@@ -13,6 +13,7 @@ from lib.load.opportunities import load_opportunities
 from lib.session import assemble
 from lib.settings import Settings
 from lib.store import list_snapshots, save_snapshot, snapshot_of_export
+from lib.stores import DuckDBStore
 
 AS_OF = date(2026, 11, 20)
 SETTINGS = Settings(as_of=AS_OF)
@@ -233,7 +234,7 @@ def test_the_history_is_read_from_the_store_only_where_needed(tmp_path):
     path = tmp_path / "closeboard.duckdb"
     for saved in ALL:
         save_snapshot(saved, path)
-    session = assemble(CURRENT, SETTINGS, store_path=path)
+    session = assemble(CURRENT, SETTINGS, store=DuckDBStore(path))
     read = ft.read_history(session)
     # 1 Feb and 2 Oct are neither in the six weeks nor the same week of a past quarter.
     assert [s.as_of for s in read.snapshots] == [date(2026, 5, 18), date(2026, 8, 20),
@@ -250,7 +251,7 @@ def test_the_history_is_read_from_the_store_only_where_needed(tmp_path):
 def test_a_store_that_cannot_be_read_gives_the_reason_not_a_traceback(tmp_path):
     path = tmp_path / "closeboard.duckdb"
     path.write_bytes(b"not a database at all" * 100)
-    read = ft.read_history(assemble(CURRENT, SETTINGS, store_path=path))
+    read = ft.read_history(assemble(CURRENT, SETTINGS, store=DuckDBStore(path)))
     assert read.snapshots == ()
     note = ft.track_record(read, SETTINGS).follow_through_note
     assert note.startswith("the snapshot store cannot be read: ")
