@@ -290,21 +290,10 @@ def forecast_of_session(session: Session, quarters: int) -> dict:
 
 
 def _forecast_in(session: Session, currency: str | None, quarters: int) -> dict:
-    result = forecast.forecast(session, saved_snapshots(session, quarters), quarters=quarters)
+    result = forecast.forecast(
+        session, forecast.saved_snapshots(session, quarters), quarters=quarters
+    )
     return forecast.for_json(result, currency)
-
-
-def saved_snapshots(session: Session, quarters: int) -> list[store.Snapshot]:
-    """The saved snapshots the backtest reads: the latest within a week before each of its
-    days, from the store of `--db`."""
-    if session.store is None or not session.store.exists():
-        return []
-    saved = [entry["as_of"] for entry in store.list_snapshots(session.store)]
-    wanted = forecast.backtest_days(session, quarters)
-    return [
-        store.read_snapshot(as_of, session.store)
-        for as_of in forecast.snapshot_dates(saved, wanted)
-    ]
 
 
 def qbr_file(args: argparse.Namespace) -> int:

@@ -11,9 +11,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lib import store
 from lib.db import open_database
 from lib.fiscal import Period, fiscal_quarter, previous_quarter
-from lib.format import percent
+from lib.format import money, percent
 from lib.pacing import pacing
 from lib.session import Session
 from lib.settings import Settings
@@ -100,13 +101,31 @@ class Known:
 
 
 @dataclass(frozen=True)
+class Input:
+    """One figure a projection is made of, as "See the math" shows it."""
+
+    label: str
+    value: float | int | str
+    kind: str = "money"  # money, share, count or text
+
+    def text(self, currency: str | None) -> str:
+        if self.kind == "money":
+            return money(float(self.value), currency)
+        if self.kind == "share":
+            return percent(float(self.value))
+        if self.kind == "count":
+            return f"{self.value:,}"
+        return str(self.value)
+
+
+@dataclass(frozen=True)
 class Projection:
     """One method's projection on one day, with what it was made of; `value` is None when it
     cannot be computed, and `reason` says why (or, beside a value, what it leaves out)."""
 
     value: float | None
     reason: str | None = None
-    inputs: tuple[tuple[str, object], ...] = ()
+    inputs: tuple[Input, ...] = ()
     deals: pa.Table | None = None
     sql: str = ""
     source: str | None = None
@@ -322,13 +341,13 @@ def _pacing_method(field: str, column: str | None, categories: list[str] | None)
         report = pacing(con, settings, moment.quarter)
         team = report.team
         value = getattr(team, field)
-        inputs: list[tuple[str, object]] = [("Won to date", team.closed_to_date)]
+        inputs = [Input("Won to date", team.closed_to_date)]
         if column is None:
-            inputs.append(("Share of the quarter elapsed", report.elapsed_share))
+            inputs.append(Input("Share of the quarter elapsed", report.elapsed_share, "share"))
             deals = _won_deals(con, moment)
             reason = None if value is not None else "Nothing of the quarter has elapsed yet."
         else:
-            inputs.append(("Added from the open pipeline", value - team.closed_to_date))
+            inputs.append(Input("Added from the open pipeline", value - team.closed_to_date))
             quarter = moment.quarter
             deals = _table(
                 con,
@@ -405,17 +424,13 @@ def history_projection(session: Session, known: Known, moment: Moment) -> Projec
             f"{from_all:,} deals had no deal like them in earlier quarters: they take the rate "
             "of every deal open at that day."
         )
+    alike_by = "stage history" if known.stage_entries is not None else "no stage history"
     inputs = (
-        ("Won to date", won),
-        ("Earlier quarters learnt from", len(moment.earlier)),
-        ("Expected from open deals (Σ amount × p)", expected),
-        ("Expected creation (mean created and won after that day)", creation),
-        (
-            "Stages from",
-            "stage history"
-            if known.stage_entries is not None
-            else "age since created (no stage history)",
-        ),
+        Input("Won to date", won),
+        Input("Earlier quarters learnt from", len(moment.earlier), "count"),
+        Input("Expected from open deals (Σ amount × p)", expected),
+        Input("Expected creation (mean created and won after that day)", creation),
+        Input("Deals alike by", f"stage ({alike_by}), else age since created", "text"),
     )
     sql = sql_file("forecast_history") + "\n\n" + sql_file("forecast_creation")
     return Projection(
@@ -503,10 +518,16 @@ def forecast(
     return Forecast(session.settings.as_of, today.quarter, _day_number(today), results, note)
 
 
-def backtest_days(session: Session, quarters: int = DEFAULT_QUARTERS) -> list[date]:
-    """The days the backtest projects on: the snapshots near them are the ones it reads."""
+def saved_snapshots(session: Session, quarters: int = DEFAULT_QUARTERS) -> list[Snapshot]:
+    """The saved snapshots the backtest reads, from the session's store: the latest within
+    SNAPSHOT_TOLERANCE_DAYS before each of its days. The one place the forecast reads the
+    store (StoreError when it cannot be read)."""
+    if session.store is None or not session.store.exists():
+        return []
+    saved = [entry["as_of"] for entry in store.list_snapshots(session.store)]
     _, past, _ = moments(session.connection(), session.settings, quarters)
-    return [moment.day for moment in past]
+    wanted = [moment.day for moment in past]
+    return [store.read_snapshot(as_of, session.store) for as_of in snapshot_dates(saved, wanted)]
 
 
 def accuracy_sentence(result: Forecast) -> str:
