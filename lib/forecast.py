@@ -530,6 +530,25 @@ def saved_snapshots(session: Session, quarters: int = DEFAULT_QUARTERS) -> list[
     return [store.read_snapshot(as_of, session.store) for as_of in snapshot_dates(saved, wanted)]
 
 
+def backtest_rows(result: Forecast) -> list[dict[str, object]]:
+    """One row per backtested quarter: what it booked, and each method's projection ("key")
+    and error ("key_error"), None where it cannot be computed."""
+    quarters = max((r.backtest for r in result.methods), key=len, default=())
+    rows = []
+    for index, first in enumerate(quarters):
+        row: dict[str, object] = {
+            "period": first.period.label,
+            "as_of": first.as_of,
+            "actual": first.actual,
+        }
+        for method in result.methods:
+            projected = method.backtest[index]
+            row[method.method.key] = projected.projected.value
+            row[f"{method.method.key}_error"] = projected.error
+        rows.append(row)
+    return rows
+
+
 def accuracy_sentence(result: Forecast) -> str:
     """ "Over the last 6 quarters at day 52, the History method was within 6 % on average;
     CRM-weighted overshot by 31 %." """
