@@ -209,25 +209,33 @@ def test_a_snapshot_of_four_days_before_gives_the_past_pipeline():
     assert by_key(too_old)["weighted"].backtest[0].projected.value is None
 
 
-def test_opportunity_history_gives_the_past_probabilities_and_categories():
-    def change(deal, day, stage, amount, close, probability, category):
-        return (deal, datetime.fromisoformat(day), stage, Decimal(amount), date.fromisoformat(close),
-                probability, category)  # fmt: skip
+def change(deal, day, stage, amount, close, probability, category):
+    return (deal, datetime.fromisoformat(day), stage, Decimal(amount), date.fromisoformat(close),
+            probability, category)  # fmt: skip
 
-    changes = [
-        change("c1", "2026-01-05", "Discovery", 400, "2026-02-28", 0.1, "Pipeline"),
-        change("c1", "2026-01-25", "Closed Won", 400, "2026-01-25", 1.0, "Closed"),
-        change("c2", "2025-12-10", "Proposal", 300, "2026-03-20", 0.5, "Best Case"),
-        change("c3", "2026-01-20", "Proposal", 200, "2026-03-01", 0.25, "Commit"),
-        # After day 40: not known on 9 Feb.
-        change("c3", "2026-02-20", "Negotiation", 200, "2026-03-01", 0.9, "Commit"),
-    ]
+
+# OpportunityHistory of the Q1 deals: the CRM's figures of 9 Feb are in it.
+CHANGES = [
+    change("c1", "2026-01-05", "Discovery", 400, "2026-02-28", 0.1, "Pipeline"),
+    change("c1", "2026-01-25", "Closed Won", 400, "2026-01-25", 1.0, "Closed"),
+    change("c2", "2025-12-10", "Proposal", 300, "2026-03-20", 0.5, "Best Case"),
+    change("c3", "2026-01-20", "Proposal", 200, "2026-03-01", 0.25, "Commit"),
+    # After day 40: not known on 9 Feb.
+    change("c3", "2026-02-20", "Negotiation", 200, "2026-03-01", 0.9, "Commit"),
+]
+
+
+def with_history(session):
     columns = ("opportunity_id", "changed_at", "stage", "amount", "close_date", "probability",
                "forecast_category")  # fmt: skip
-    history = pa.table({name: [row[i] for row in changes] for i, name in enumerate(columns)})
-    history = history.append_column("changed_on", pa.array([row[1].date() for row in changes]))
+    history = pa.table({name: [row[i] for row in CHANGES] for i, name in enumerate(columns)})
+    history = history.append_column("changed_on", pa.array([row[1].date() for row in CHANGES]))
     history = history.set_column(3, "amount", history["amount"].cast(pa.decimal128(18, 2)))
-    session = replace(session_of(), history=history)
+    return replace(session, history=history)
+
+
+def test_opportunity_history_gives_the_past_probabilities_and_categories():
+    session = with_history(session_of())
     methods = by_key(forecast(session))
     q1 = {key: methods[key].backtest[0].projected for key in ("weighted", "commit", "best_case")}
     # Won 400; c2 at 300 × 50 %, c3 at 200 × 25 %, as the history had them on 9 Feb.
@@ -254,11 +262,19 @@ def flipped_after(day: date) -> dict[str, str]:
     return flipped
 
 
-def test_outcomes_decided_after_a_backtest_date_change_no_projection_made_on_it():
-    before = forecast(session_of(), snapshots=[snapshot()])
+@pytest.mark.parametrize("past", ["snapshot", "history"])
+def test_outcomes_decided_after_a_backtest_date_change_no_projection_made_on_it(past):
+    def forecast_of(deals):
+        if past == "snapshot":
+            return forecast(session_of(deals), snapshots=[snapshot()])
+        return forecast(with_history(session_of(deals)))
+
+    before = forecast_of(DEALS)
+    # Every method is computed at 9 Feb, so that each is checked.
+    assert None not in [r.backtest[0].projected.value for r in before.methods]
     for index, row in enumerate(by_key(before)["run_rate"].backtest):
-        after = forecast(session_of(flipped_after(row.as_of)), snapshots=[snapshot()])
         assert flipped_after(row.as_of) != DEALS
+        after = forecast_of(flipped_after(row.as_of))
         for key, result in by_key(after).items():
             projected = result.backtest[index].projected.value
             assert projected == by_key(before)[key].backtest[index].projected.value, (key, row)

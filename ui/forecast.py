@@ -3,6 +3,8 @@ math behind it."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -18,23 +20,38 @@ from lib.format import as_percentages, markdown_text, money, percent
 from lib.session import Session
 from lib.store import StoreError
 from ui.messages import error_text
+from ui.session import _file_state
 from ui.tables import money_column, percent_column, table
 
 # Columns of a method's deals shown as money.
 MONEY_COLUMNS = {"amount": "Amount", "weighted": "Weighted", "expected": "Expected (amount × p)"}
 
 
-def forecast_section(data: Session) -> None:
-    """The forecast of the as-of date's quarter for the whole team, with its backtest."""
-    currency = data.currency
+def _remembered_forecast(data: Session) -> tuple[Forecast, str | None]:
+    """The forecast and why no snapshot could be read, worked out again only when the deals,
+    the settings or the store change: it reads every earlier quarter, a second or two that no
+    click on the page should pay again."""
+    key = (data.settings, json.dumps(data.rates, sort_keys=True), data.currency,
+           str(data.store), _file_state(data.store))  # fmt: skip
+    cached = st.session_state.get("forecast")
+    if cached is not None and cached[0] is data.resolved.deals and cached[1] == key:
+        return cached[2]
+    store_error = None
     try:
         snapshots = saved_snapshots(data)
     except StoreError as error:
-        snapshots = []
-        st.warning(
-            f"The backtest reads no saved snapshot: {error_text(error)}", icon=":material/info:"
-        )
-    result = forecast(data, snapshots)
+        snapshots, store_error = [], error_text(error)
+    remembered = (forecast(data, snapshots), store_error)
+    st.session_state.forecast = (data.resolved.deals, key, remembered)
+    return remembered
+
+
+def forecast_section(data: Session) -> None:
+    """The forecast of the as-of date's quarter for the whole team, with its backtest."""
+    currency = data.currency
+    result, store_error = _remembered_forecast(data)
+    if store_error:
+        st.warning(f"The backtest reads no saved snapshot: {store_error}", icon=":material/info:")
     st.subheader(f"Forecast for {result.period.label}: how each method has done before")
     st.markdown(markdown_text(accuracy_sentence(result)))
     if result.backtest_note:
