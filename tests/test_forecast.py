@@ -20,13 +20,23 @@ a2 (35), b2 (69), c2 (61), d2 (70); 0–30 days for a3 (30), b3 (25), c3 (20), d
 """
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lib.forecast import accuracy_sentence, for_json, forecast, snapshot_dates
+from lib.forecast import (
+    Known,
+    accuracy_sentence,
+    for_json,
+    forecast,
+    history_projection,
+    moments,
+    snapshot_dates,
+)
 from lib.load.opportunities import load_opportunities
 from lib.session import assemble
 from lib.settings import Settings
@@ -304,3 +314,38 @@ def test_the_snapshots_read_are_the_latest_within_a_week_before_each_day():
     wanted = [date(2026, 2, 9), date(2025, 11, 9), date(2025, 8, 9)]
     # 1 Nov is eight days before 9 Nov: too old.
     assert snapshot_dates(saved, wanted) == [date(2026, 2, 6)]
+
+
+@st.composite
+def exports(draw):
+    """A few deals created from 1 July 2025 on (the first on that day, so that the backtest
+    reaches back three quarters), each won, lost or open, closing up to 120 days after it was
+    created, of 100 to 900."""
+    deals = {}
+    for n in range(draw(st.integers(1, 12))):
+        created = date(2025, 7, 1) + timedelta(draw(st.integers(0, 300)) if n else 0)
+        closed = created + timedelta(draw(st.integers(0, 120)))
+        stage = draw(st.sampled_from(["Closed Won", "Closed Lost", "Proposal"]))
+        amount = draw(st.integers(1, 9)) * 100
+        deals[f"x{n}"] = f"Ann,{stage},{amount},50,Pipeline,{closed},{created}"
+    return deals
+
+
+# Each example assembles two sessions: a few are enough on a machine shared with other tests.
+@settings(max_examples=8, deadline=None)
+@given(deals=exports(), back=st.integers(1, 3))
+def test_the_history_method_never_reads_an_outcome_decided_after_its_day(deals, back):
+    session = session_of(deals)
+    con = session.connection()
+    day = moments(con, SETTINGS, 3)[1][back - 1]
+    flipped = {}
+    for key, row in deals.items():
+        fields = row.split(",")
+        if date.fromisoformat(fields[5]) > day.day and fields[1] != "Proposal":
+            fields[1] = "Closed Lost" if fields[1] == "Closed Won" else "Closed Won"
+        flipped[key] = ",".join(fields)
+    again = session_of(flipped)
+    known, known_again = Known(con), Known(again.connection())
+    assert history_projection(session, known, day).value == pytest.approx(
+        history_projection(again, known_again, day).value
+    )
