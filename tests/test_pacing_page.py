@@ -176,3 +176,14 @@ def test_see_the_math_shows_the_formula_inputs_deals_and_sql_of_each_method():
     backtest = next(frame.value for frame in at.dataframe if "history_error" in frame.value)
     assert backtest["weighted"][0] == 550
     assert metrics(at)["Best case"] == (money(700), "within 0 % on average")
+
+
+def test_the_forecast_is_said_to_be_the_whole_teams_when_one_team_is_chosen():
+    at = open_page()
+    at.selectbox[1].set_value("East").run()
+    assert not at.exception
+    assert not [e for e in at.expander if e.label.startswith("See the math")]
+    assert (
+        "The forecast and its backtest are of Q4 FY2026 for the whole team: choose them above to "
+        "see each method's projection and how it has done before."
+    ) in [caption.value for caption in at.caption]
