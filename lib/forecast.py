@@ -297,6 +297,11 @@ def _pipeline_on(
     why they are unknown. Today's are the export's own."""
     if moment.today:
         return known.con, "the export"
+    if session.converted_amounts:
+        return None, (
+            "The export's amounts are the CRM's converted ones: a snapshot or OpportunityHistory "
+            "keeps each deal's own amount, not that day's converted one."
+        )
     reps = session.reps.reps if session.reps else None
     snapshot = _snapshot_on(known.snapshots, moment.day)
     if snapshot is not None:

@@ -349,3 +349,17 @@ def test_the_history_method_never_reads_an_outcome_decided_after_its_day(deals, 
     assert history_projection(session, known, day).value == pytest.approx(
         history_projection(again, known_again, day).value
     )
+
+
+def test_a_past_pipeline_is_unknown_when_figures_use_the_crms_converted_amounts():
+    header = HEADER.strip() + ",Amount (converted) Currency,Amount (converted)\n"
+    rows = [f"{key},{row},USD,{row.split(',')[2]}\n" for key, row in DEALS.items()]
+    export = load_opportunities((header + "".join(rows)).encode(), "converted.csv")
+    assert export.report.amount_column == "Amount (converted)"
+    weighted = by_key(forecast(assemble(export, SETTINGS), snapshots=[snapshot()]))["weighted"]
+    # A snapshot keeps each deal's own amount: no converted amount of 9 Feb to add up.
+    assert weighted.projection.value == pytest.approx(660)
+    assert weighted.backtest[0].projected.value is None
+    assert weighted.backtest[0].projected.reason.startswith(
+        "The export's amounts are the CRM's converted ones"
+    )
