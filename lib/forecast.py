@@ -554,6 +554,25 @@ def backtest_rows(result: Forecast) -> list[dict[str, object]]:
     return rows
 
 
+def sources_sentence(result: Forecast) -> str | None:
+    """Where the CRM's figures of each past day were read from ("the snapshot of 5 Feb 2026 for
+    Q1 FY2026"); None when no past day's were known."""
+    sources = {
+        row.period.label: row.projected.source
+        for method in result.methods
+        for row in method.backtest
+        if row.projected.value is not None and row.projected.source != "the export"
+    }
+    if not sources:
+        return None
+    return (
+        "The CRM's probabilities and forecast categories of past days are read from "
+        + "; ".join(f"{source} for {label}" for label, source in sources.items())
+        + f" (a snapshot stands for a day when it was saved on it or up to "
+        f"{SNAPSHOT_TOLERANCE_DAYS} days before)."
+    )
+
+
 def accuracy_sentence(result: Forecast) -> str:
     """ "Over the last 6 quarters at day 52, the History method was within 6 % on average;
     CRM-weighted overshot by 31 %." """

@@ -175,6 +175,11 @@ def test_see_the_math_shows_the_formula_inputs_deals_and_sql_of_each_method():
     # With the snapshot of 5 Feb, the weighted pipeline of 9 Feb is known: 550 against 800.
     backtest = next(frame.value for frame in at.dataframe if "history_error" in frame.value)
     assert backtest["weighted"][0] == 550
+    assert (
+        "The CRM's probabilities and forecast categories of past days are read from the snapshot "
+        "of 5 Feb 2026 for Q1 FY2026 (a snapshot stands for a day when it was saved on it or up "
+        "to 7 days before)."
+    ) in [caption.value.replace("\\", "") for caption in at.caption]
     assert metrics(at)["Best case"] == (money(700), "within 0 % on average")
 
 

@@ -15,6 +15,7 @@ from lib.forecast import (
     backtest_rows,
     forecast,
     saved_snapshots,
+    sources_sentence,
 )
 from lib.format import as_percentages, markdown_text, money, percent
 from lib.session import Session
@@ -86,6 +87,9 @@ def _backtest_table(result: Forecast, currency: str | None) -> None:
         config[f"{key}_error"] = percent_column(f"{label} error", signed=True)
     errors = [f"{key}_error" for key in labels]
     table(as_percentages(rows, errors), hide_index=True, column_config=config)
+    sources = sources_sentence(result)
+    if sources:
+        st.caption(markdown_text(sources))
     for method in result.methods:
         missing = [row for row in method.backtest if row.projected.value is None]
         if missing:
