@@ -26,6 +26,8 @@ from ui.tables import money_column, percent_column, table
 
 # Columns of a method's deals shown as money.
 MONEY_COLUMNS = {"amount": "Amount", "weighted": "Weighted", "expected": "Expected (amount × p)"}
+# Columns of a method's deals that are shares, shown as whole percentages.
+SHARE_COLUMNS = {"probability": "Probability", "p": "p: share of deals alike won"}
 
 
 def _remembered_forecast(data: Session) -> tuple[Forecast, str | None]:
@@ -122,7 +124,9 @@ def _see_the_math(method: MethodResult, currency: str | None) -> None:
                 for key, label in MONEY_COLUMNS.items()
                 if key in deals.columns
             }
-            table(deals, hide_index=True, column_config=config)
+            for key, label in SHARE_COLUMNS.items():
+                config[key] = percent_column(label)
+            table(as_percentages(deals, SHARE_COLUMNS), hide_index=True, column_config=config)
         elif projection.deals is not None:
             st.caption("No deal is behind it.")
         if projection.sql:
