@@ -1,6 +1,7 @@
 """Closeboard from the command line: `inspect` an export, print the Monday `report`, write a
-quarter's `qbr` as one HTML file, keep `snapshot`s of each week's export and print the `changes`
-between two, `explore` the deals and `query` them with SQL, list or delete `workspaces`."""
+quarter's `qbr` as one HTML file, print the `forecast` and its backtest, keep `snapshot`s of each
+week's export and print the `changes` between two, `explore` the deals and `query` them with
+SQL, list or delete `workspaces`."""
 
 from __future__ import annotations
 
@@ -208,6 +209,19 @@ def main(argv: list[str] | None = None) -> int:
     review.add_argument("--quarter", required=True, help="the fiscal quarter: 2026-Q3, Q3 FY2026")
     review.add_argument("--out", required=True, help="the HTML file to write")
     review.set_defaults(run="qbr_file")
+    projected = subcommands.add_parser(
+        "forecast", help="each projection method for the quarter and its backtest, as JSON"
+    )
+    add_data_options(projected)
+    projected.add_argument(
+        "--quarters",
+        type=int,
+        default=6,
+        metavar="N",
+        help="backtest on the N quarters before the as-of date's (default 6; fewer when the "
+        "export does not reach back)",
+    )
+    projected.set_defaults(run="forecast_figures")
     add_snapshot_commands(subcommands)
     add_explore_commands(subcommands)
     add_workspace_commands(subcommands)

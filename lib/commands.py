@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from lib import changes, explore, query, store, stores
+from lib import changes, explore, forecast, query, store, stores
 from lib.currencies import converted, display_of, into_display, read_rates_file, rescaled
 from lib.fiscal import fiscal_quarter, quarter_from_label
 from lib.follow_through import read_history, track_record
@@ -277,6 +277,41 @@ def report_of_session(session: Session) -> dict:
         ),
         "by_currency": by_currency,
     }
+
+
+def forecast_figures(args: argparse.Namespace) -> int:
+    if args.quarters < 1:
+        raise ValueError(f"--quarters takes a number of quarters from 1 up, not {args.quarters}.")
+    session = session_from_args(args)
+    print(json.dumps(json_ready(forecast_of_session(session, args.quarters)), indent=2))
+    return 0
+
+
+def forecast_of_session(session: Session, quarters: int) -> dict:
+    """The forecast as JSON. Where deals in some currencies have no rate, no total adds them
+    up: "currency" and "methods" are null and "by_currency" gives each currency's forecast."""
+    if not session.currencies_left_out:
+        return _forecast_in(session, session.currency, quarters)
+    by_currency = {}
+    for code in session.export.report.currencies:
+        by_currency[code] = _forecast_in(in_one_currency(session, code), code, quarters)
+    period = fiscal_quarter(session.settings.as_of, session.settings)
+    return {
+        "as_of": session.settings.as_of,
+        "period": {"label": period.label, "start": period.start, "end": period.end},
+        "currency": None,
+        "currencies_without_rate": list(session.currencies_left_out),
+        "methods": None,
+        "most_accurate": None,
+        "by_currency": by_currency,
+    }
+
+
+def _forecast_in(session: Session, currency: str | None, quarters: int) -> dict:
+    result = forecast.forecast(
+        session, forecast.saved_snapshots(session, quarters), quarters=quarters
+    )
+    return forecast.for_json(result, currency)
 
 
 def qbr_file(args: argparse.Namespace) -> int:

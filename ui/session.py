@@ -4,7 +4,9 @@ from what the sidebar loaded, with its two costly steps remembered across runs."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Hashable
 from datetime import date
+from typing import TypeVar
 
 import pyarrow as pa
 import streamlit as st
@@ -18,6 +20,8 @@ from lib.load.targets import LoadedTargets
 from lib.session import ResolvedDeals, Session, assemble, count_pushes, resolve
 from lib.settings import Settings
 from ui.choices import headers_key, remembered
+
+T = TypeVar("T")
 
 
 def assemble_session(
@@ -106,10 +110,26 @@ def _count_pushes_once(
 ) -> pa.Table:
     """lib.session.count_pushes, counted again only when the export, the date or the store (a
     save or delete by any session, of any process) changes."""
-    key = (as_of, store, store.revision() if store is not None else None)
-    cached = st.session_state.get("push_counts")
-    if cached is not None and cached[0] is export and cached[1] == key:
+    return kept_until_changed(
+        "push_counts",
+        export,
+        (as_of, store_state(store)),
+        lambda: count_pushes(export, as_of, store),
+    )
+
+
+def store_state(store: stores.WorkspaceStore | None) -> Hashable:
+    """Which store, and a value that changes with every save or delete in it (any process's)."""
+    return (store, store.revision()) if store is not None else None
+
+
+def kept_until_changed(name: str, owner: object, key: Hashable, work: Callable[[], T]) -> T:
+    """work(), kept in this browser session under `name` and done again only when `owner` (an
+    immutable loaded object, compared by identity) or `key` changes: for steps that take
+    seconds and that a click elsewhere on the page should not pay again."""
+    cached = st.session_state.get(name)
+    if cached is not None and cached[0] is owner and cached[1] == key:
         return cached[2]
-    counts = count_pushes(export, as_of, store)
-    st.session_state.push_counts = (export, key, counts)
-    return counts
+    result = work()
+    st.session_state[name] = (owner, key, result)
+    return result

@@ -5,27 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import streamlit as st
-
 from lib.follow_through import TrackRecord, read_history, track_record
 from lib.session import Session
 from lib.settings import Settings
+from ui.session import kept_until_changed, store_state
 
 
 def track_record_once(data: Session, settings: Settings) -> TrackRecord:
     """lib.follow_through's track record of the session's workspace store. Reading the
     snapshots and rebuilding each week's lists takes seconds: a rep picked or a word typed on
     the coaching page should not pay it again. The referral words are no part of it."""
-    store = data.store
-    key = (
-        replace(settings, referral_keywords=()),
-        store.name if store else None,
-        store.revision() if store else None,
-    )
-    cached = st.session_state.get("track_record")
+    key = (replace(settings, referral_keywords=()), store_state(data.store))
     # The resolved deals change with the export, the reps and the rates: each a new object.
-    if cached is not None and cached[0] is data.resolved.deals and cached[1] == key:
-        return cached[2]
-    record = track_record(read_history(data), settings)
-    st.session_state.track_record = (data.resolved.deals, key, record)
-    return record
+    return kept_until_changed(
+        "track_record", data.resolved.deals, key, lambda: track_record(read_history(data), settings)
+    )
