@@ -33,10 +33,13 @@ lint: $(VENV)/installed
 bench: $(VENV)/installed
 	$(BIN)/python -m bench.run
 
-# Ten browser sessions on one server, each uploading a 100k-deal export and opening every page:
-# errors and p50/p95 page times, written to bench/sessions.json.
+# Ten browser sessions, each uploading its own 100k-deal export and opening every page together:
+# errors, p50/p95 page times and the servers' own CPU seconds per page view and per upload, written
+# to bench/sessions.json. `make bench-sessions BENCH_PROCESSES=2` spreads them over two server
+# processes (a data folder each, or the PostgreSQL store CLOSEBOARD_DATABASE_URL names).
+BENCH_PROCESSES ?= 1
 bench-sessions: $(VENV)/installed
-	$(BIN)/python -m bench.sessions
+	$(BIN)/python -m bench.sessions --processes $(BENCH_PROCESSES)
 
 # Regenerate the bundled demo data from its seeded script.
 sample: $(VENV)/installed

@@ -23,6 +23,12 @@ PAGES = ("data_page", "pacing_page", "close_today_page", "warnings_page", "coach
          "qbr_page", "explore_page", "changes_page", "full_report")  # fmt: skip
 
 
+def database_url() -> str | None:
+    """The PostgreSQL store to measure: BENCH_DATABASE_URL, else the app's own
+    CLOSEBOARD_DATABASE_URL; None when neither is set."""
+    return os.environ.get("BENCH_DATABASE_URL") or os.environ.get("CLOSEBOARD_DATABASE_URL") or None
+
+
 def files_for(rows: int) -> Path:
     """The seeded export of this size, written once and reused by later runs."""
     folder = CACHE / f"{rows}"
