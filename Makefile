@@ -29,7 +29,9 @@ lint: $(VENV)/installed
 	$(BIN)/ruff check --fix .
 
 # Times the load and every page at 10k, 100k and 1M deals against DuckDB's read_csv and pandas
-# (BENCH_5M=1 adds 5M); prints a table and writes bench/results.json.
+# (BENCH_5M=1 adds 5M), then saving and reading back a 100k-deal snapshot in each store
+# (PostgreSQL only when BENCH_DATABASE_URL names one); prints the tables and writes
+# bench/results.json.
 bench: $(VENV)/installed
 	$(BIN)/python -m bench.run
 
