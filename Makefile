@@ -29,14 +29,19 @@ lint: $(VENV)/installed
 	$(BIN)/ruff check --fix .
 
 # Times the load and every page at 10k, 100k and 1M deals against DuckDB's read_csv and pandas
-# (BENCH_5M=1 adds 5M); prints a table and writes bench/results.json.
+# (BENCH_5M=1 adds 5M), then saving and reading back a 100k-deal snapshot in each store
+# (PostgreSQL only when BENCH_DATABASE_URL names one); prints the tables and writes
+# bench/results.json.
 bench: $(VENV)/installed
 	$(BIN)/python -m bench.run
 
-# Ten browser sessions on one server, each uploading a 100k-deal export and opening every page:
-# errors and p50/p95 page times, written to bench/sessions.json.
+# Ten browser sessions, each uploading its own 100k-deal export and opening every page together:
+# errors, p50/p95 page times and the servers' own CPU seconds per page view and per upload, written
+# to bench/sessions.json. `make bench-sessions BENCH_PROCESSES=2` spreads them over two server
+# processes (a data folder each, or the PostgreSQL store CLOSEBOARD_DATABASE_URL names).
+BENCH_PROCESSES ?= 1
 bench-sessions: $(VENV)/installed
-	$(BIN)/python -m bench.sessions
+	$(BIN)/python -m bench.sessions --processes $(BENCH_PROCESSES)
 
 # Regenerate the bundled demo data from its seeded script.
 sample: $(VENV)/installed

@@ -5,6 +5,7 @@ Run in its own process so that each figure's peak memory (RSS) belongs to that w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import statistics
@@ -172,11 +173,113 @@ def closeboard(folder: Path) -> dict:
     }
 
 
+# A week's snapshots: each save is of a new date, so the store grows as it does in use.
+STORE_SAVES = 3
+BENCH_WORKSPACE_KEY = "closeboard-bench"
+
+
+def store_timings(folder: Path, store) -> dict:
+    """Saving the export as a snapshot, reading each back and listing the store: the median of
+    STORE_SAVES of each. `store` has the WorkspaceStore methods save_snapshot, read_snapshot and
+    list_snapshots."""
+    from bench.generate import AS_OF
+    from lib.load.opportunities import load_opportunities
+    from lib.store import snapshot_of_export
+
+    export = load_opportunities((folder / "opportunities.csv").read_bytes(), "opportunities.csv")
+    dates = [AS_OF - timedelta(days=7 * weeks) for weeks in range(STORE_SAVES)]
+    saves = [both_clocks(lambda day=day: store.save_snapshot(snapshot_of_export(export, day)))
+             for day in dates]  # fmt: skip
+    reads = [both_clocks(lambda day=day: store.read_snapshot(day)) for day in dates]
+    lists = [both_clocks(store.list_snapshots) for _ in dates]
+    return {
+        "deals": export.deals.num_rows,
+        # What was read back, so that a fast read of nothing cannot pass for a figure.
+        "deals_read": reads[0][2].deals.num_rows,
+        **{
+            f"{what}_{clock}": statistics.median(run[index] for run in runs)
+            for what, runs in (("save", saves), ("read", reads), ("list", lists))
+            for index, clock in ((0, "s"), (1, "cpu_s"))
+        },
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def both_clocks(work) -> tuple[float, float, object]:
+    """Wall seconds, and this process's CPU seconds (every thread's; not a database server's)."""
+    cpu = time.process_time()
+    seconds, result = timed(work)
+    return seconds, time.process_time() - cpu, result
+
+
+class _DuckDBFile:
+    """Today's embedded store, one DuckDB file, through lib/store.py's functions."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def save_snapshot(self, snapshot):
+        from lib import store
+
+        return store.save_snapshot(snapshot, self.path)
+
+    def read_snapshot(self, as_of):
+        from lib import store
+
+        return store.read_snapshot(as_of, self.path)
+
+    def list_snapshots(self):
+        from lib import store
+
+        return store.list_snapshots(self.path)
+
+
+def duckdb_store(folder: Path) -> dict:
+    """The embedded store: a new DuckDB file in a scratch folder, removed after."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="closeboard-bench-") as scratch:
+        path = Path(scratch) / "closeboard.duckdb"
+        figures = store_timings(folder, _DuckDBFile(path))
+        figures["store_mb"] = sum(
+            file.stat().st_size for file in Path(scratch).iterdir()
+        ) / 2**20  # fmt: skip
+    return figures
+
+
+def postgresql_store(folder: Path) -> dict:
+    """The PostgreSQL store (lib.stores, lib.pgstore) at BENCH_DATABASE_URL, else
+    CLOSEBOARD_DATABASE_URL, in a workspace of the bench's own, deleted after. {"missing":
+    why} when there is no database to measure or no PostgreSQL store in this Closeboard."""
+    from bench.run import database_url
+
+    url = database_url()
+    if not url:
+        return {"missing": "no PostgreSQL: set BENCH_DATABASE_URL"}
+    try:
+        from lib import stores
+        from lib.workspaces import Workspace, WorkspaceError
+    except ImportError:
+        return {"missing": "this Closeboard has no PostgreSQL store (lib/stores.py)"}
+    backend = stores.backend(url)
+    backend.claim()  # creates or migrates the schema, as the app does at start
+    # The bench deletes its workspace after: it must never be one that someone uses.
+    if any(entry["key"] == BENCH_WORKSPACE_KEY for entry in backend.list_workspaces()):
+        return {"missing": f"a workspace {BENCH_WORKSPACE_KEY} is in that database already"}
+    try:
+        return store_timings(folder, backend.workspace(Workspace(BENCH_WORKSPACE_KEY, "bench")))
+    finally:
+        with contextlib.suppress(WorkspaceError):  # nothing was saved: there is none to delete
+            backend.delete_workspace(BENCH_WORKSPACE_KEY)
+
+
 WAYS = {
     "duckdb": duckdb_read_csv,
     "duckdb_holding_bytes": lambda folder: duckdb_read_csv(folder, hold_bytes=True),
     "pandas": pandas_way,
     "closeboard": closeboard,
+    "store_duckdb": duckdb_store,
+    "store_postgresql": postgresql_store,
 }
 
 if __name__ == "__main__":

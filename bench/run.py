@@ -23,6 +23,12 @@ PAGES = ("data_page", "pacing_page", "close_today_page", "warnings_page", "coach
          "qbr_page", "explore_page", "changes_page", "full_report")  # fmt: skip
 
 
+def database_url() -> str | None:
+    """The PostgreSQL store to measure: BENCH_DATABASE_URL, else the app's own
+    CLOSEBOARD_DATABASE_URL; None when neither is set."""
+    return os.environ.get("BENCH_DATABASE_URL") or os.environ.get("CLOSEBOARD_DATABASE_URL") or None
+
+
 def files_for(rows: int) -> Path:
     """The seeded export of this size, written once and reused by later runs."""
     folder = CACHE / f"{rows}"
@@ -95,6 +101,48 @@ TABLE = (
 )
 
 
+STORE_ROWS = 100_000
+# (name in results.json, label, measure's kind) of each store, one line each.
+STORES = (("duckdb", "embedded DuckDB", "store_duckdb"),
+          ("postgresql", "PostgreSQL", "store_postgresql"))  # fmt: skip
+# (label, key, format) of each column of the store table.
+STORE_TABLE = (
+    ("save (s)", "save_s", "{:.2f}"),
+    ("read back (s)", "read_s", "{:.2f}"),
+    ("list (s)", "list_s", "{:.3f}"),
+    ("save CPU (s)", "save_cpu_s", "{:.2f}"),
+    ("read CPU (s)", "read_cpu_s", "{:.2f}"),
+    ("peak RSS (MB)", "peak_rss_mb", "{:.0f}"),
+)
+
+
+def store_results() -> dict:
+    """Saving and reading back a 100k-deal snapshot in each store. A store that cannot be
+    measured here is null, with the reason beside it."""
+    folder = files_for(STORE_ROWS)
+    results: dict = {"rows": STORE_ROWS}
+    for name, _, kind in STORES:
+        figures = measure(kind, folder)
+        results[name] = None if "missing" in figures else figures
+        if "missing" in figures:
+            results[f"{name}_missing"] = figures["missing"]
+    return results
+
+
+def print_store_table(results: dict) -> None:
+    print(f"\nsnapshot of {results['rows']:,} deals" + "".join(
+        f"{label:>15}" for label, _, _ in STORE_TABLE))  # fmt: skip
+    for name, label, _ in STORES:
+        figures = results[name]
+        if figures is None:
+            print(f"{label:<28}– ({results[f'{name}_missing']})")
+            continue
+        print(f"{label:<28}" + "".join(
+            f"{fmt.format(figures[key]):>15}" for _, key, fmt in STORE_TABLE))  # fmt: skip
+    print("(wall seconds, median of three saves of new dates and their reads; CPU is this "
+          "process's, a database server's not counted)")  # fmt: skip
+
+
 def print_table(rows: list[dict]) -> None:
     print(f"{'rows':<28}" + "".join(f"{row['rows']:>14,}" for row in rows))
     for label, key, fmt in TABLE:
@@ -104,10 +152,14 @@ def print_table(rows: list[dict]) -> None:
 def main() -> None:
     sizes = SIZES + ([5_000_000] if os.environ.get("BENCH_5M") else [])
     rows = [row_for(size) for size in sizes]
+    stores = store_results()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"Closeboard benchmark on {machine}")
     print_table(rows)
-    RESULTS.write_text(json.dumps({"machine": machine, "results": rows}, indent=2) + "\n")
+    print_store_table(stores)
+    RESULTS.write_text(
+        json.dumps({"machine": machine, "results": rows, "store": stores}, indent=2) + "\n"
+    )
     print(f"written to {RESULTS.relative_to(ROOT)}")
 
 

@@ -1,6 +1,7 @@
 """Closeboard from the command line: `inspect` an export, print the Monday `report`, write a
-quarter's `qbr` as one HTML file, keep `snapshot`s of each week's export and print the `changes`
-between two, `explore` the deals and `query` them with SQL, list or delete `workspaces`."""
+quarter's `qbr` as one HTML file, print the `forecast` and its backtest, keep `snapshot`s of each
+week's export and print the `changes` between two, `explore` the deals and `query` them with
+SQL, list or delete `workspaces`."""
 
 from __future__ import annotations
 
@@ -48,8 +49,9 @@ def add_explore_commands(commands) -> None:
 def add_store_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
-        type=Path,
-        help="the snapshot store (default: $CLOSEBOARD_DB, else data/closeboard.duckdb)",
+        metavar="FILE_OR_URL",
+        help="the snapshot store: a DuckDB file or a postgresql:// URL (default: "
+        "$CLOSEBOARD_DATABASE_URL, else $CLOSEBOARD_DB, else data/closeboard.duckdb)",
     )
 
 
@@ -99,6 +101,12 @@ def add_workspace_commands(commands) -> None:
             "--data-dir",
             type=Path,
             help="the data folder (default: $CLOSEBOARD_DATA_DIR, else data/)",
+        )
+        action.add_argument(
+            "--db",
+            metavar="URL",
+            help="the PostgreSQL store, postgresql://… (default: $CLOSEBOARD_DATABASE_URL, "
+            "else the data folder's files)",
         )
         action.set_defaults(run=run)
 
@@ -185,6 +193,14 @@ def main(argv: list[str] | None = None) -> int:
         help="coaching: a lead source containing one of these comma-separated words is a "
         f"referral (default: {', '.join(REFERRAL_KEYWORDS)})",
     )
+    monday.add_argument(
+        "--follow-through-weeks",
+        type=int,
+        default=6,
+        metavar="N",
+        help="coaching: follow the close-today lists of the snapshots saved in the N weeks "
+        "before the as-of date (default 6)",
+    )
     monday.set_defaults(run="report_figures")
     review = subcommands.add_parser(
         "qbr", help="a quarter's QBR: one HTML file that opens offline, and its figures as JSON"
@@ -193,6 +209,19 @@ def main(argv: list[str] | None = None) -> int:
     review.add_argument("--quarter", required=True, help="the fiscal quarter: 2026-Q3, Q3 FY2026")
     review.add_argument("--out", required=True, help="the HTML file to write")
     review.set_defaults(run="qbr_file")
+    projected = subcommands.add_parser(
+        "forecast", help="each projection method for the quarter and its backtest, as JSON"
+    )
+    add_data_options(projected)
+    projected.add_argument(
+        "--quarters",
+        type=int,
+        default=6,
+        metavar="N",
+        help="backtest on the N quarters before the as-of date's (default 6; fewer when the "
+        "export does not reach back)",
+    )
+    projected.set_defaults(run="forecast_figures")
     add_snapshot_commands(subcommands)
     add_explore_commands(subcommands)
     add_workspace_commands(subcommands)

@@ -9,9 +9,10 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from lib import changes, explore, query, store, workspaces
+from lib import changes, explore, forecast, query, store, stores
 from lib.currencies import converted, display_of, into_display, read_rates_file, rescaled
 from lib.fiscal import fiscal_quarter, quarter_from_label
+from lib.follow_through import read_history, track_record
 from lib.load.mapping import mapping_from_json, stage_edits_from_json
 from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import load_reps
@@ -161,7 +162,7 @@ def session_from_args(args: argparse.Namespace) -> Session:
     if args.reps:
         reps = load_reps(Path(args.reps).read_bytes(), Path(args.reps).name)
     return assemble(
-        export, settings, targets=targets, reps=reps, store_path=_store(args),
+        export, settings, targets=targets, reps=reps, store=_store(args),
         entered_rates=_rates(args), currency=args.currency,
     )  # fmt: skip
 
@@ -174,9 +175,10 @@ def _rates(args: argparse.Namespace) -> dict[str, float] | None:
     return into_display(read_rates_file(Path(args.rates).read_bytes(), Path(args.rates).name))
 
 
-def _store(args: argparse.Namespace) -> Path:
-    """The snapshot store `--db` names, else $CLOSEBOARD_DB, else the data folder's."""
-    return args.db or store.store_path()
+def _store(args: argparse.Namespace) -> stores.WorkspaceStore:
+    """The snapshot store `--db` names (a file or a postgresql:// URL), else
+    $CLOSEBOARD_DATABASE_URL, else $CLOSEBOARD_DB, else the data folder's file."""
+    return stores.cli_store(args.db)
 
 
 def settings_from_args(
@@ -195,6 +197,7 @@ def settings_from_args(
         stale_after_days=getattr(args, "stale_after_days", 30),
         late_min_probability=getattr(args, "min_probability", 0.6),
         referral_keywords=getattr(args, "referral_keywords", REFERRAL_KEYWORDS),
+        follow_through_weeks=getattr(args, "follow_through_weeks", 6),
         query_timeout_seconds=getattr(args, "timeout", 10.0),
     )
 
@@ -246,19 +249,69 @@ def report_of_session(session: Session) -> dict:
     """The Monday report. Where deals in some currencies have no rate, no total adds them up:
     "currency" and the figures are null, "currencies_without_rate" names them, and
     "by_currency" gives each currency's report, whole in its own money."""
+    history = read_history(session)
     if not session.currencies_left_out:
-        return report(session.connection(), session.settings, session.currency)
+        record = track_record(history, session.settings)
+        return report(session.connection(), session.settings, session.currency, record)
     by_currency = {}
     for code in session.export.report.currencies:
         alone = in_one_currency(session, code)
-        by_currency[code] = report(alone.connection(), alone.settings, code)
+        # The same snapshots, their amounts read in this currency alone.
+        record = track_record(
+            replace(history, current=alone.resolved.deals, rates=alone.rates), alone.settings
+        )
+        by_currency[code] = report(alone.connection(), alone.settings, code, record)
     return {
         "as_of": session.settings.as_of,
         "currency": None,
         "currencies_without_rate": list(session.currencies_left_out),
-        **dict.fromkeys(("pacing", "close_today", "warnings", "warnings_skipped", "coaching")),
+        **dict.fromkeys(
+            (
+                "pacing",
+                "close_today",
+                "warnings",
+                "warnings_skipped",
+                "coaching",
+                "track_record_skipped",
+            )
+        ),
         "by_currency": by_currency,
     }
+
+
+def forecast_figures(args: argparse.Namespace) -> int:
+    if args.quarters < 1:
+        raise ValueError(f"--quarters takes a number of quarters from 1 up, not {args.quarters}.")
+    session = session_from_args(args)
+    print(json.dumps(json_ready(forecast_of_session(session, args.quarters)), indent=2))
+    return 0
+
+
+def forecast_of_session(session: Session, quarters: int) -> dict:
+    """The forecast as JSON. Where deals in some currencies have no rate, no total adds them
+    up: "currency" and "methods" are null and "by_currency" gives each currency's forecast."""
+    if not session.currencies_left_out:
+        return _forecast_in(session, session.currency, quarters)
+    by_currency = {}
+    for code in session.export.report.currencies:
+        by_currency[code] = _forecast_in(in_one_currency(session, code), code, quarters)
+    period = fiscal_quarter(session.settings.as_of, session.settings)
+    return {
+        "as_of": session.settings.as_of,
+        "period": {"label": period.label, "start": period.start, "end": period.end},
+        "currency": None,
+        "currencies_without_rate": list(session.currencies_left_out),
+        "methods": None,
+        "most_accurate": None,
+        "by_currency": by_currency,
+    }
+
+
+def _forecast_in(session: Session, currency: str | None, quarters: int) -> dict:
+    result = forecast.forecast(
+        session, forecast.saved_snapshots(session, quarters), quarters=quarters
+    )
+    return forecast.for_json(result, currency)
 
 
 def qbr_file(args: argparse.Namespace) -> int:
@@ -272,7 +325,7 @@ def qbr_file(args: argparse.Namespace) -> int:
             f"{quarter.label} has not started by the as-of date {settings.as_of}: pick an "
             "earlier quarter, or a later --as-of."
         )
-    stages = store.last_open_stages(settings.as_of, session.store)
+    stages = session.store.last_open_stages(settings.as_of)
     result = qbr(session.connection(), settings, quarter, currency, stages)
     Path(args.out).write_text(
         qbr_html(result, currency, Path(args.opportunities).name), encoding="utf-8"
@@ -289,16 +342,18 @@ def _export_snapshot(file: str, mapping_file: str | None, as_of: date | None) ->
 
 def snapshot_save(args: argparse.Namespace) -> int:
     snapshot = _export_snapshot(args.file, args.mapping, args.as_of)
-    entry = store.save_snapshot(snapshot, _store(args), replace=args.replace)
-    print(f"Saved {entry['deals']:,} deals as the snapshot of {snapshot.as_of} in {_store(args)}.")
+    kept = _store(args)
+    entry = kept.save_snapshot(snapshot, replace=args.replace)
+    print(f"Saved {entry['deals']:,} deals as the snapshot of {snapshot.as_of} in {kept.name}.")
     return 0
 
 
 def snapshot_list(args: argparse.Namespace) -> int:
+    kept = _store(args)
     return _print_listing(
-        store.list_snapshots(_store(args)),
+        kept.list_snapshots(),
         args.json,
-        f"No snapshots in {_store(args)}.",
+        f"No snapshots in {kept.name}.",
         lambda entry: f"{entry['as_of']}  {entry['deals']:>9,} deals  saved {entry['saved_at']}",
     )
 
@@ -316,8 +371,9 @@ def _print_listing(entries: list[dict], as_json: bool, when_empty: str, line) ->
 
 
 def snapshot_delete(args: argparse.Namespace) -> int:
-    store.delete_snapshot(args.date, _store(args))
-    print(f"Deleted the snapshot of {args.date} from {_store(args)}.")
+    kept = _store(args)
+    kept.delete_snapshot(args.date)
+    print(f"Deleted the snapshot of {args.date} from {kept.name}.")
     return 0
 
 
@@ -331,7 +387,7 @@ def _snapshot_or_export(text: str, args: argparse.Namespace) -> store.Snapshot:
         raise ValueError(
             f"{text} is neither an export file nor a snapshot date (YYYY-MM-DD)."
         ) from None
-    return store.read_snapshot(as_of, _store(args))
+    return _store(args).read_snapshot(as_of)
 
 
 def changes_between(args: argparse.Namespace) -> int:
@@ -353,32 +409,48 @@ def changes_between(args: argparse.Namespace) -> int:
     # Pushes over the saved snapshots up to NEW, with an export file in place of any snapshot
     # of its date.
     files = [snap for snap, text in ((older, args.old), (newer, args.new)) if Path(text).exists()]
-    pushes = changes.push_counts(store.close_date_history(newer.as_of, _store(args), files))
+    pushes = changes.push_counts(_store(args).close_date_history(newer.as_of, files))
     print(json.dumps(json_ready(changes.for_json(compared, pushes)), indent=2))
     return 0
 
 
+def _backend(args: argparse.Namespace) -> stores.Backend:
+    """The workspaces `--db postgresql://…` names, else $CLOSEBOARD_DATABASE_URL's, else the
+    data folder's files."""
+    if args.db and not stores.is_database_url(args.db):
+        raise ValueError(
+            f"--db {args.db} is not a postgresql:// URL. The workspace files of a data folder "
+            "are named by --data-dir."
+        )
+    return stores.backend(args.db, args.data_dir)
+
+
 def workspaces_list(args: argparse.Namespace) -> int:
-    folder = args.data_dir or store.data_dir()
+    every = _backend(args)
     return _print_listing(
-        workspaces.list_workspaces(folder),
+        every.list_workspaces(),
         args.json,
-        f"No workspaces in {folder}.",
+        f"No workspaces in {every.where}.",
         lambda entry: (
             f"{entry['name']}  {entry['snapshots']:,} snapshots  "
-            f"last data: {entry['last_loaded'] or 'no data kept'}  {entry['bytes']:,} bytes  "
-            f"({entry['file']})"
+            f"last data: {entry['last_loaded'] or 'no data kept'}  "
+            + (
+                f"{entry['bytes']:,} bytes  ({entry['file']})"
+                if entry["file"] is not None
+                else f"({entry['key']})"
+            )
         ),
     )
 
 
 def workspaces_delete(args: argparse.Namespace) -> int:
-    folder = args.data_dir or store.data_dir()
-    # Never under a running app: it owns the folder, and would write a deleted workspace again.
-    workspaces.claim_folder(folder)
+    every = _backend(args)
+    # Never under a running app that owns the data folder: it would write a deleted workspace
+    # again. A database is shared by design: its workspace goes at once, for every process.
+    every.claim()
     try:
-        path = workspaces.delete_workspace(folder, args.name)
+        deleted = every.delete_workspace(args.name)
     finally:
-        workspaces.release_folder(folder)
-    print(f"Deleted the workspace {args.name} ({path.name}) with its snapshots and data.")
+        every.release()
+    print(f"Deleted the workspace {args.name} ({deleted}) with its snapshots and data.")
     return 0

@@ -35,6 +35,15 @@ from lib.coaching import (
     team_medians,
 )
 from lib.fiscal import Period
+from lib.follow_through import (
+    ACCURACY_COLUMNS,
+    FOLLOW_THROUGH_COLUMNS,
+    TrackRecord,
+    accuracy_line,
+    accuracy_rows,
+    follow_through_line,
+    follow_through_rows,
+)
 from lib.format import money, percent
 from lib.pacing import Pacing, PacingReport
 from lib.pipeline_warnings import PipelineWarning, WarningsFound, warning_html
@@ -59,6 +68,9 @@ class OneOnOneSheet:
     questions: tuple[str, ...]
     window: Period
     team_median: dict[str, float | None]
+    # Every rep's follow-through and forecast accuracy from the saved snapshots; None when no
+    # snapshots were read.
+    track_record: TrackRecord | None = None
 
     @property
     def owner(self) -> str:
@@ -73,8 +85,10 @@ def one_on_one_sheet(
     found: WarningsFound,
     currency: str | None,
     source: str,
+    track_record: TrackRecord | None = None,
 ) -> OneOnOneSheet:
-    """The rep's sheet from the coaching report and the warnings the page has already built."""
+    """The rep's sheet from the coaching report and the warnings the page has already built,
+    with the rep's part of the `track_record` of saved snapshots when given."""
     rep = next(rep for rep in report.reps if rep.owner == owner)
     pacing = next(r.pacing for r in report.quarter.reps if r.owner == owner)
     mine = next(iter(close_today(con, settings, owner)), None)
@@ -104,6 +118,7 @@ def one_on_one_sheet(
         ),  # fmt: skip
         window=report.window,
         team_median=team_medians(scorecard_rows(report)) | count_medians(report),
+        track_record=track_record,
     )
 
 
@@ -219,6 +234,56 @@ def pipeline_title(sheet: OneOnOneSheet) -> str:
     return f"{open_deals}; {percent(aged / total)} of it created {AGED_DAYS} days ago or more"
 
 
+NO_SNAPSHOTS_READ = "– No snapshots were read."
+
+
+def _reason(note: str) -> str:
+    """A track record's note as the sheet says it: "– No snapshot saved … (…)."."""
+    return f"– {note[0].upper()}{note[1:]}."
+
+
+def follow_through_text(sheet: OneOnOneSheet) -> str:
+    """The rep's follow-through in one line, or "–" and why there is none."""
+    record = sheet.track_record
+    if record is None:
+        return NO_SNAPSHOTS_READ
+    if record.follow_through_note:
+        return _reason(record.follow_through_note)
+    return follow_through_line(record.rep_follow_through(sheet.owner), sheet.currency)
+
+
+def follow_through_table(sheet: OneOnOneSheet) -> list[tuple[str, ...]]:
+    """One row per snapshot followed (FOLLOW_THROUGH_COLUMNS); none without snapshots."""
+    record = sheet.track_record
+    rep = record.rep_follow_through(sheet.owner) if record else None
+    return follow_through_rows(rep, sheet.currency) if rep else []
+
+
+def accuracy_text(sheet: OneOnOneSheet) -> str:
+    """The rep's forecast accuracy in one line, or "–" and why there is none."""
+    record = sheet.track_record
+    if record is None:
+        return NO_SNAPSHOTS_READ
+    if record.accuracy_note:
+        return _reason(record.accuracy_note)
+    return accuracy_line(record.accuracy.get(sheet.owner))
+
+
+def accuracy_table(sheet: OneOnOneSheet) -> list[tuple[str, ...]]:
+    """One row per past quarter (ACCURACY_COLUMNS); none when no quarter can be judged."""
+    record = sheet.track_record
+    if record is None or record.accuracy_note or sheet.owner not in record.accuracy:
+        return []
+    return accuracy_rows(record.accuracy[sheet.owner], sheet.currency)
+
+
+def accuracy_title(sheet: OneOnOneSheet) -> str:
+    """ "Commit and best case at week 8 of past quarters, against what was won"."""
+    return (
+        f"Commit and best case at week {sheet.quarter.week} of past quarters, against what was won"
+    )
+
+
 def sheet_file_name(owner: str, as_of: date) -> str:
     """ "1-1-grace-liu-2026-11-20.html"."""
     slug = re.sub(r"[^\w]+", "-", owner.lower()).strip("-")
@@ -278,8 +343,10 @@ def sheet_html(sheet: OneOnOneSheet) -> str:
         f'<p class="meta">{team}{escape(quarter.period.label)}, week {quarter.week} of '
         f"{quarter.weeks} · as of {sheet.as_of:%a %-d %b %Y} · {escape(sheet.source)}</p></header>",
         _pacing_html(sheet),
+        _accuracy_html(sheet),
         _questions_html(sheet),
         _close_html(sheet),
+        _follow_through_html(sheet),
         _warnings_html(sheet),
         _pipeline_html(sheet),
         _four_quarters_html(sheet),
@@ -301,6 +368,42 @@ def _pacing_html(sheet: OneOnOneSheet) -> str:
         f"<section><h2>Pacing: {escape(sheet.quarter.period.label)}</h2>"
         f'<div class="figures">{cells}</div></section>'
     )
+
+
+def _accuracy_html(sheet: OneOnOneSheet) -> str:
+    return (
+        f"<section><h2>{escape(accuracy_title(sheet))}</h2><p>{escape(accuracy_text(sheet))}</p>"
+        f"{_text_table(ACCURACY_COLUMNS, accuracy_table(sheet), first_columns=2)}</section>"
+    )
+
+
+def _follow_through_html(sheet: OneOnOneSheet) -> str:
+    return (
+        f"<section><h2>{escape(FOLLOW_THROUGH_TITLE)}</h2>"
+        f"<p>{escape(follow_through_text(sheet))}</p>"
+        f"{_text_table(FOLLOW_THROUGH_COLUMNS, follow_through_table(sheet))}</section>"
+    )
+
+
+FOLLOW_THROUGH_TITLE = "Follow-through on past close-today lists"
+
+
+def _text_table(columns: tuple[str, ...], rows: list[tuple[str, ...]], first_columns=1) -> str:
+    """A compact table of text cells, the columns after the first ones right-aligned; nothing
+    when there are no rows."""
+    if not rows:
+        return ""
+
+    def cell(tag: str, index: int, text: str) -> str:
+        css = " class=number" if index >= first_columns else ""
+        return f"<{tag}{css}>{escape(text)}</{tag}>"
+
+    header = "".join(cell("th", i, column) for i, column in enumerate(columns))
+    body = "".join(
+        "<tr>" + "".join(cell("td", i, text) for i, text in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f'<table class="compact"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _questions_html(sheet: OneOnOneSheet) -> str:

@@ -11,14 +11,22 @@ import duckdb
 from lib import coaching
 from lib.close_today import close_today, for_report, stale
 from lib.fiscal import fiscal_quarter
+from lib.follow_through import TrackRecord, accuracy_json, follow_through_json
 from lib.pacing import PacingReport, pacing
 from lib.pipeline_warnings import pipeline_figures, pipeline_warnings
 from lib.qbr import Qbr
 from lib.settings import Settings
 
 
-def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | None) -> dict:
-    """As-of date, the period that contains it, the currency, then each page's figures."""
+def report(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    currency: str | None,
+    record: TrackRecord | None = None,
+) -> dict:
+    """As-of date, the period that contains it, the currency, then each page's figures; each
+    rep's follow-through and forecast accuracy from the `record` of saved snapshots (null
+    without one)."""
     period = fiscal_quarter(settings.as_of, settings)
     this_quarter = pacing(con, settings, period)
     figures = pipeline_figures(con, settings, with_deal_ids=True, this_quarter=this_quarter)
@@ -33,8 +41,33 @@ def report(con: duckdb.DuckDBPyConnection, settings: Settings, currency: str | N
         "warnings_skipped": [
             {"kind": kind, "reason": reason} for kind, reason in found.skipped.items()
         ],
-        "coaching": coaching.for_report(coaching.coaching(con, settings)),
+        "coaching": coaching_section(coaching.coaching(con, settings), record),
+        "track_record_skipped": track_record_skipped(record),
     }
+
+
+def coaching_section(result: coaching.CoachingReport, record: TrackRecord | None) -> list[dict]:
+    """Each rep's coaching figures, then their follow-through and forecast accuracy."""
+    return [
+        {
+            **entry,
+            "follow_through": follow_through_json(record, entry["owner"]) if record else None,
+            "forecast_accuracy": accuracy_json(record, entry["owner"]) if record else None,
+        }
+        for entry in coaching.for_report(result)
+    ]
+
+
+def track_record_skipped(record: TrackRecord | None) -> list[dict]:
+    """[{"kind", "reason"}] for each part of the track record that has nothing to show."""
+    if record is None:
+        return [
+            {"kind": kind, "reason": "no snapshot store was read"}
+            for kind in ("follow_through", "forecast_accuracy")
+        ]
+    notes = {"follow_through": record.follow_through_note,
+             "forecast_accuracy": record.accuracy_note}  # fmt: skip
+    return [{"kind": kind, "reason": reason} for kind, reason in notes.items() if reason]
 
 
 def pacing_section(result: PacingReport) -> dict:

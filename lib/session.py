@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lib import changes, store
+from lib import changes
 from lib.coaching import trailing_four_quarters
 from lib.currencies import display_of, rescaled, without_rate
 from lib.db import NO_PUSHES, open_database, resolve_deals, set_apart
@@ -30,6 +29,8 @@ from lib.load.targets import LoadedTargets, load_quota_rows
 from lib.load.zip_export import QUOTA_FILE, history_push_counts
 from lib.settings import Settings
 from lib.stage_history import no_stage_days, stage_days, stage_entries
+from lib.store import Snapshot, StoreError, snapshot_of_export
+from lib.stores import WorkspaceStore
 
 LOG = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class Session:
     # A Data Export's OpportunityHistory changes, one row per change; None without it.
     history: pa.Table | None = None
     # The workspace's snapshot store, when there is one: the QBR reads lost deals' stages there.
-    store: Path | None = None
+    store: WorkspaceStore | None = None
     # The currency chosen to show figures in; None: the rates' own, else the export's.
     chosen_currency: str | None = None
     # When each deal entered each stage (lib/stage_history.py); None when nothing dates a stage.
@@ -173,38 +174,36 @@ def resolve(
     return ResolvedDeals(deals, set_apart(deals))
 
 
-def count_pushes(export: LoadedExport, as_of: date, store_path: Path | None) -> pa.Table:
+def count_pushes(export: LoadedExport, as_of: date, store: WorkspaceStore | None) -> pa.Table:
     """Each deal's close-date pushes up to the as-of date: from a Data Export's OpportunityHistory
     (it records every change: snapshots would count some of them again), else over the saved
     snapshots dated before the as-of date with this export as the newest, else none."""
     files = export.export_files
     if files is not None and files.history_file is not None:
         return history_push_counts(files.history, export.deals, as_of)
-    if store_path is None or not store_path.exists():
+    if store is None:
         return NO_PUSHES
     try:
-        if not any(entry["as_of"] < as_of for entry in store.list_snapshots(store_path)):
+        if not any(entry["as_of"] < as_of for entry in store.list_snapshots()):
             return NO_PUSHES
-        history = store.close_date_history(
-            as_of, store_path, unsaved=[store.snapshot_of_export(export, as_of)]
-        )
-    except store.StoreError:
+        history = store.close_date_history(as_of, unsaved=[snapshot_of_export(export, as_of)])
+    except StoreError:
         # The changes page shows what is wrong with the store; the figures go without pushes.
         LOG.warning("No close-date history: the snapshot store cannot be read", exc_info=True)
         return NO_PUSHES
     return changes.push_counts(history)
 
 
-def saved_snapshots(store_path: Path | None, as_of: date) -> list[store.Snapshot]:
+def saved_snapshots(store: WorkspaceStore | None, as_of: date) -> list[Snapshot]:
     """The workspace's snapshots dated before the as-of date, oldest first: the one place the
-    session reads the store for stage history. None when it cannot be read: the changes page
-    says what is wrong with it."""
-    if store_path is None or not store_path.exists():
+    session reads the store for stage history; none when it cannot be read (the changes page
+    says what is wrong with it)."""
+    if store is None:
         return []
     try:
-        dates = sorted(e["as_of"] for e in store.list_snapshots(store_path) if e["as_of"] < as_of)
-        return [store.read_snapshot(day, store_path) for day in dates]
-    except store.StoreError:
+        dates = sorted(e["as_of"] for e in store.list_snapshots() if e["as_of"] < as_of)
+        return [store.read_snapshot(day) for day in dates]
+    except StoreError:
         LOG.warning("No stage history from snapshots: the store cannot be read", exc_info=True)
         return []
 
@@ -219,12 +218,12 @@ class StageHistory:
 
 
 def stage_history(
-    export: LoadedExport, settings: Settings, history: pa.Table | None, store_path: Path | None
+    export: LoadedExport, settings: Settings, history: pa.Table | None, store: WorkspaceStore | None
 ) -> StageHistory:
     """Stage entries from the Data Export's history, the export's stage-date columns and the
     saved snapshots (with this export as the newest), and the open deals' days in stage."""
-    saved = saved_snapshots(store_path, settings.as_of)
-    snapshots = [*saved, store.snapshot_of_export(export, settings.as_of)] if saved else []
+    saved = saved_snapshots(store, settings.as_of)
+    snapshots = [*saved, snapshot_of_export(export, settings.as_of)] if saved else []
     entries = stage_entries(export, settings.as_of, history, snapshots)
     if entries.num_rows == 0:
         return StageHistory(None, no_stage_days())
@@ -247,7 +246,7 @@ def assemble(
     reps: LoadedReps | None = None,
     entered_rates: dict[str, float] | None = None,
     currency: str | None = None,
-    store_path: Path | None = None,
+    store: WorkspaceStore | None = None,
     source: str | None = None,
     resolve=resolve,
     count_pushes=count_pushes,
@@ -262,7 +261,7 @@ def assemble(
     """
     rates, files = session_rates(export, entered_rates, currency), export.export_files
     history = files.history if files is not None and files.history_file is not None else None
-    stages = stage_history(export, settings, history, store_path)
+    stages = stage_history(export, settings, history, store)
     return Session(
         export=export,
         targets=targets if targets is not None else export_quotas(export, settings),
@@ -271,9 +270,9 @@ def assemble(
         source=source or export.report.file_name,
         rates=rates,
         resolved=resolve(export, reps, rates),
-        push_counts=count_pushes(export, settings.as_of, store_path),
+        push_counts=count_pushes(export, settings.as_of, store),
         history=history,
-        store=store_path,
+        store=store,
         chosen_currency=currency,
         stage_entries=stages.entries,
         stage_days=stages.days,

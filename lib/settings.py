@@ -41,6 +41,8 @@ class Settings:
     # Close today's flag and the pushed warning: a deal whose close date was pushed this many
     # times or more, counted over saved snapshots.
     pushes_to_flag: int = 2
+    # Coaching's follow-through: how many weeks of saved snapshots' close-today lists to follow.
+    follow_through_weeks: int = 6
     # Pipeline warnings (PRODUCT.md "Pipeline warnings"): shares are fractions, coverage ratios
     # are multiples of the budget still to close.
     concentration_warn: float = 0.5
@@ -81,6 +83,11 @@ class Settings:
             raise ValueError(
                 f"A deal is stale after a number of days overdue, 0 or more, not "
                 f"{self.stale_after_days}."
+            )
+        if self.follow_through_weeks < 1:
+            raise ValueError(
+                f"Follow-through looks back a number of weeks, 1 or more, not "
+                f"{self.follow_through_weeks}."
             )
         if not 0 < self.query_timeout_seconds <= MAX_QUERY_SECONDS:
             raise ValueError(

@@ -430,6 +430,12 @@ def close_date_history(through: date, path: Path, unsaved: Sequence[Snapshot] = 
     if path.exists():
         with _connection(path) as con:
             saved = con.sql(HISTORY_SQL, params={"through": through}).to_arrow_table()
+    return with_unsaved(saved, unsaved)
+
+
+def with_unsaved(saved: pa.Table, unsaved: Sequence[Snapshot]) -> pa.Table:
+    """The saved history (HISTORY_COLUMNS) with the `unsaved` snapshots in place of any saved
+    on their dates: what close_date_history answers, whichever store the saved part came from."""
     replaced = pa.array([snapshot.as_of for snapshot in unsaved], pa.date32())
     kept = saved.filter(pc.invert(pc.is_in(saved["as_of"], value_set=replaced)))
     return pa.concat_tables([kept, history_of(unsaved)], promote_options="permissive")

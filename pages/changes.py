@@ -11,7 +11,7 @@ from lib.downloads import csv_file_name, safe_csv
 from lib.format import markdown_text, money
 from ui import workspace
 from ui.messages import show_error
-from ui.session import as_of_caption, loaded_or_stop, workspace_store_path
+from ui.session import as_of_caption, loaded_or_stop, workspace_store
 from ui.tables import long_table, money_columns, table
 
 THIS_UPLOAD = "this upload"
@@ -21,7 +21,7 @@ DATE_COLUMNS = ("Close date before", "Close date now", "First close date")
 st.title("What changed since last week?")
 data = loaded_or_stop()
 st.caption(as_of_caption(data))
-path = workspace_store_path()
+kept = workspace_store()
 upload = store.snapshot_of_export(data.export, data.settings.as_of)
 
 # A save or delete reruns the page so that every part of it sees the new list; what was done
@@ -30,7 +30,7 @@ if message := st.session_state.pop("snapshot_message", None):
     st.success(message, icon=":material/check_circle:")
 
 try:
-    snapshots = store.list_snapshots(path)
+    snapshots = kept.list_snapshots()
 except store.StoreDamagedError:
     if not st.session_state.get("workspace_damaged"):  # else said above every page already
         workspace.damaged_notice(workspace.active())
@@ -43,9 +43,7 @@ saved = {entry["as_of"]: entry for entry in snapshots}
 
 def save(as_of: date, replace: bool) -> None:
     try:
-        entry = store.save_snapshot(
-            store.snapshot_of_export(data.export, as_of), path, replace=replace
-        )
+        entry = kept.save_snapshot(store.snapshot_of_export(data.export, as_of), replace=replace)
     except store.SnapshotExistsError:
         st.session_state.confirm_replace = as_of
         st.rerun()
@@ -98,7 +96,7 @@ def label(choice: date | str) -> str:
 
 
 def chosen(choice: date | str) -> store.Snapshot:
-    return upload if choice == THIS_UPLOAD else store.read_snapshot(choice, path)
+    return upload if choice == THIS_UPLOAD else kept.read_snapshot(choice)
 
 
 newest_first = sorted(saved, reverse=True)
@@ -129,7 +127,7 @@ else:
     # Pushes over every snapshot up to the newer export, with this upload in place of any
     # snapshot of its date when it is one of the two.
     unsaved = [snapshot for snapshot in (older, newer) if snapshot is upload]
-    pushes = push_counts(store.close_date_history(newer.as_of, path, unsaved))
+    pushes = push_counts(kept.close_date_history(newer.as_of, unsaved))
 
     for warning in changes.warnings:
         st.warning(markdown_text(warning), icon=":material/link_off:")
@@ -218,7 +216,7 @@ if snapshots:
             f"Delete the snapshot of {doomed:%a %-d %b %Y}", icon=":material/delete_forever:"
         ):
             try:
-                store.delete_snapshot(doomed, path)
+                kept.delete_snapshot(doomed)
             except store.StoreError as error:
                 show_error(error)
             else:

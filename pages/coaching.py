@@ -21,10 +21,17 @@ from lib.coaching import (
     scorecard_table,
 )
 from lib.downloads import csv_file_name, safe_csv
+from lib.follow_through import ACCURACY_COLUMNS, FOLLOW_THROUGH_COLUMNS
 from lib.format import as_percentages, markdown_text, money, percent
 from lib.one_on_one import (
     DEAL_COLUMNS,
+    FOLLOW_THROUGH_TITLE,
+    accuracy_table,
+    accuracy_text,
+    accuracy_title,
     deal_rows,
+    follow_through_table,
+    follow_through_text,
     four_quarters_rows,
     one_on_one_sheet,
     pacing_cards,
@@ -37,6 +44,7 @@ from lib.settings import parse_keywords
 from ui.funnel_tab import show_funnel
 from ui.session import as_of_caption, loaded_or_stop
 from ui.tables import money_column, percent_column, table
+from ui.track_record import track_record_once
 
 # How a scorecard cell that stands out looks: green where it is a strength, orange a concern.
 MARK_STYLES = {
@@ -78,6 +86,16 @@ ROWS_SHOWN = 30
 # A 1:1 is about the deals to work first; a rep with a hundred due gets the first of them.
 SHEET_DEALS = 25
 
+
+def text_table(markdown: str, rows: list[tuple[str, ...]], columns: tuple[str, ...]) -> None:
+    """A line of Markdown, then the rows as a plain table when there are any."""
+    st.markdown(markdown)
+    if rows:
+        frame = pd.DataFrame([[markdown_text(cell) for cell in row] for row in rows],
+                             columns=[markdown_text(column) for column in columns])  # fmt: skip
+        st.table(frame, hide_index=True, border="horizontal", width="content")
+
+
 st.html(PRINT_CSS)
 with st.container(key="screen_only_title"):
     st.title("How do we coach each rep?")
@@ -110,7 +128,8 @@ owners = [coached.owner for coached in report.reps]
 if st.session_state.get("coach_rep") not in owners:
     st.session_state.coach_rep = owners[0]
 rep = rep_column.selectbox("Rep", owners, key="coach_rep")
-sheet = one_on_one_sheet(con, settings, rep, report, found, currency, data.source)
+record = track_record_once(data, settings)
+sheet = one_on_one_sheet(con, settings, rep, report, found, currency, data.source, record)
 download_column.download_button(
     "Download the 1:1 sheet (HTML)",
     sheet_html(sheet),
@@ -134,6 +153,13 @@ with one_on_one:
     )
     for column, (label, value, note) in zip(st.columns(5), pacing_cards(sheet), strict=True):
         column.metric(label, value, note, delta_color="gray", delta_arrow="off")
+
+    # Beside the projections above, not a section of its own: how far to trust them.
+    text_table(
+        f"**{markdown_text(accuracy_title(sheet))}:** {markdown_text(accuracy_text(sheet))}",
+        accuracy_table(sheet),
+        ACCURACY_COLUMNS,
+    )
 
     st.subheader("Questions to ask", anchor=False)
     if sheet.questions:
@@ -165,6 +191,13 @@ with one_on_one:
                 f"The first {len(listed)} of {len(deals):,}, in the order to work them: “What can "
                 "we close today?” lists them all."
             )
+
+    st.subheader(FOLLOW_THROUGH_TITLE, anchor=False)
+    text_table(
+        markdown_text(follow_through_text(sheet)),
+        follow_through_table(sheet),
+        FOLLOW_THROUGH_COLUMNS,
+    )
 
     st.subheader("Warnings", anchor=False)
     if not sheet.warnings:

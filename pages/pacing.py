@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.charts import attainment_chart, pacing_chart
+from lib.fiscal import fiscal_quarter
 from lib.format import as_percentages, markdown_text, money, percent
 from lib.pacing import (
     cumulative_series,
@@ -16,6 +17,7 @@ from lib.pacing import (
     teams,
     verdict,
 )
+from ui.forecast import forecast_section
 from ui.session import as_of_caption, loaded_or_stop
 from ui.sidebar import typed_team_budget
 from ui.tables import money_column, percent_column, table
@@ -127,6 +129,16 @@ if shares:
         "Linearity: "
         + " · ".join(f"month {n} {share:.0%}" for n, share in enumerate(shares, start=1))
         + f" of the quarter's bookings so far{hockey}."
+    )
+
+# The forecast is of the as-of date's quarter, for the whole team: its backtest is the team's.
+if team is None and period == fiscal_quarter(data.settings.as_of, data.settings):
+    forecast_section(replace(data, settings=settings))
+else:
+    this_quarter = fiscal_quarter(data.settings.as_of, data.settings).label
+    st.caption(
+        f"The forecast and its backtest are of {this_quarter} for the whole team: choose them "
+        "above to see each method's projection and how it has done before."
     )
 
 st.subheader("By rep")

@@ -145,7 +145,7 @@ with controls:
     )
 
 try:
-    last_open_stages = store.last_open_stages(data.settings.as_of, data.store)
+    last_open_stages = data.store.last_open_stages(data.settings.as_of) if data.store else {}
 except store.StoreError:
     # The changes page says what is wrong with the store; the QBR goes without it.
     last_open_stages = {}

@@ -254,6 +254,8 @@ def test_report_gives_each_reps_coaching_figures_and_takes_the_referral_keywords
         "owner": "Bo", "won_deals": 4, "referral_deals_created": 1, "referral_ratio": 0.25,
         "repeat_business_deals": 1, "win_rate": 0.8, "avg_deal_size": 7750.0,
         "sales_cycle_days": 35.0, "pipeline_created": 41000.0,
+        # No snapshot saved: nothing to follow through or judge a forecast by.
+        "follow_through": None, "forecast_accuracy": None,
     }  # fmt: skip
     cy = coaching[2]
     assert (cy["won_deals"], cy["referral_ratio"], cy["avg_deal_size"]) == (0, None, None)
@@ -317,3 +319,46 @@ def test_inspect_json_has_no_amount_column_without_converted_amounts(tmp_path, c
     assert main(["inspect", str(export), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert "amount_column" not in report and "currency" not in report
+
+
+def test_report_gives_each_reps_follow_through_and_forecast_accuracy_from_the_store(
+    tmp_path, capsys
+):
+    from lib.store import save_snapshot
+    from tests.test_follow_through import ALL, CURRENT_ROWS, HEADER
+
+    db = tmp_path / "closeboard.duckdb"
+    for snapshot in ALL:
+        save_snapshot(snapshot, db)
+    (tmp_path / "deals.csv").write_text(HEADER + CURRENT_ROWS)
+    argv = ["report", "--opportunities", str(tmp_path / "deals.csv"), "--as-of", "2026-11-20",
+            "--db", str(db)]  # fmt: skip
+    assert main(argv) == 0
+    printed = json.loads(capsys.readouterr().out)
+    ann = next(rep for rep in printed["coaching"] if rep["owner"] == "Ann")
+    follow = ann["follow_through"]
+    assert (follow["named"], follow["won"], follow["lost"], follow["pushed"]) == (5, 1, 1, 2)
+    assert (follow["pushed_twice"], follow["won_share"], follow["won_amount"]) == (1, 0.2, 1000.0)
+    assert [week["as_of"] for week in follow["snapshots"]] == ["2026-11-06", "2026-11-13"]
+    accuracy = ann["forecast_accuracy"]
+    assert [q["snapshot"] for q in accuracy["quarters"]] == [None, "2026-05-18", "2026-08-20"]
+    assert accuracy["quarters"][1]["best_case_error"] == pytest.approx(1 / 3)
+    assert accuracy["commit_bias"] == pytest.approx(-0.1)
+    assert printed["track_record_skipped"] == []
+    assert main([*argv, "--follow-through-weeks", "1"]) == 0
+    ann = next(r for r in json.loads(capsys.readouterr().out)["coaching"] if r["owner"] == "Ann")
+    assert [week["as_of"] for week in ann["follow_through"]["snapshots"]] == ["2026-11-13"]
+
+
+def test_report_without_snapshots_says_why_the_track_record_is_empty(tmp_path, capsys):
+    from tests.test_follow_through import CURRENT_ROWS, HEADER
+
+    (tmp_path / "deals.csv").write_text(HEADER + CURRENT_ROWS)
+    argv = ["report", "--opportunities", str(tmp_path / "deals.csv"), "--as-of", "2026-11-20",
+            "--db", str(tmp_path / "none.duckdb")]  # fmt: skip
+    assert main(argv) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert {rep["follow_through"] for rep in printed["coaching"]} == {None}
+    assert [entry["kind"] for entry in printed["track_record_skipped"]] == [
+        "follow_through", "forecast_accuracy"]  # fmt: skip
+    assert "“Save as snapshot”" in printed["track_record_skipped"][0]["reason"]

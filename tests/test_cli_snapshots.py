@@ -161,3 +161,37 @@ def test_changes_count_both_exports_in_one_currency_at_the_rates_given(tmp_path,
     code, out, _ = run(capsys, "changes", str(older), str(newer), "--currency", "gbp")
     printed = json.loads(out)
     assert (printed["currency"], printed["start"], printed["end"]) == ("GBP", 50.0, 80.0)
+
+
+def test_the_same_commands_keep_snapshots_in_postgresql_with_db_a_url(
+    tmp_path, capsys, postgres_url, monkeypatch
+):
+    where = "the PostgreSQL store " + postgres_url.rsplit("/", 1)[1] + " on 127.0.0.1:"
+    for text, day in ((OLDER, "2026-11-13"), (NEWER, "2026-11-20")):
+        export = tmp_path / f"{day}.csv"
+        export.write_text(text)
+        code, out, _ = run(capsys, "snapshot", "save", str(export), "--as-of", day,
+                           "--db", postgres_url)  # fmt: skip
+        assert code == 0
+        assert out.startswith(f"Saved 14 deals as the snapshot of {day} in {where}")
+    code, _, err = run(capsys, "snapshot", "save", str(export), "--as-of", "2026-11-20",
+                       "--db", postgres_url)  # fmt: skip
+    assert code == 2
+    assert err.startswith("There is already a snapshot of Fri 20 Nov 2026 (14 deals")
+    code, out, _ = run(capsys, "snapshot", "list", "--db", postgres_url, "--json")
+    assert [(e["as_of"], e["deals"]) for e in json.loads(out)] == [
+        ("2026-11-13", 14),
+        ("2026-11-20", 14),
+    ]
+    # The figures of the DuckDB test above, from the database; and the variable alone names it.
+    monkeypatch.setenv("CLOSEBOARD_DATABASE_URL", postgres_url)
+    code, out, _ = run(capsys, "changes", "2026-11-13", "2026-11-20", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert (report["start"], report["end"]) == (66067.89, 44084.18)
+    assert [(row["opportunity_id"], row["pushes"]) for row in report["pushes"]] == [("A-3", 1)]
+    code, out, _ = run(capsys, "snapshot", "delete", "2026-11-13")
+    assert code == 0
+    assert out.startswith(f"Deleted the snapshot of 2026-11-13 from {where}")
+    code, out, _ = run(capsys, "snapshot", "list")
+    assert out.startswith("2026-11-20         14 deals  saved ")

@@ -12,6 +12,8 @@ from decimal import Decimal
 from streamlit.testing.v1 import AppTest
 
 from lib.format import money, percent
+from lib.load.opportunities import load_opportunities
+from lib.store import save_snapshot, snapshot_of_export, store_path
 from tests.test_app import APP, ROOT, upload_as_of
 
 PAGE = "pages/coaching.py"
@@ -248,3 +250,126 @@ def test_a_rep_with_many_deals_due_sees_the_first_25_on_the_sheet_and_where_the_
         "The first 25 of 30, in the order to work them: “What can we close today?” lists them all."
         in [caption.value for caption in at.caption]
     )
+
+
+# --- The track record from saved snapshots -------------------------------------------------------
+
+GRACE = "Grace Liu"
+GONE = "006GONE0000001"
+
+
+def sample_table() -> tuple[list[str], list[dict]]:
+    text = (ROOT / "sample_data" / "opportunities.csv").read_text(encoding="utf-8")
+    reader = csv.DictReader(io.StringIO(text[: text.index("\n\n")]))
+    return list(reader.fieldnames), list(reader)
+
+
+def sample_day(cell: str) -> date:
+    return datetime.strptime(cell, "%m/%d/%Y").date()
+
+
+def as_csv(headers: list[str], rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, headers, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def amount_of(row: dict) -> Decimal:
+    return Decimal(row["Amount"].replace("$", "").replace(",", "") or "0")
+
+
+def grace_at_13_nov() -> tuple[bytes, dict[str, list[dict]]]:
+    """The sample as exported on 13 Nov, and Grace's close-today list then by what became of
+    each deal: her late-stage deals due 14 Oct to 13 Nov (still open, unmoved, today); her deal
+    won on 19 Nov, open then and due 13 Nov (won within 7 days); her first deal due after
+    20 Nov, due 12 Nov then (pushed); and a deal since deleted (not seen again)."""
+    headers, rows = sample_table()
+    mine = [row for row in rows if row["Opportunity Owner"] == GRACE]
+    still_open = [row for row in mine if not row["Stage"].startswith("Closed")
+                  and int(row["Probability (%)"]) >= 60
+                  and date(2026, 10, 14) <= sample_day(row["Close Date"]) <= date(2026, 11, 13)]  # fmt: skip
+    won = next(row for row in mine if row["Stage"] == "Closed Won"
+               and date(2026, 11, 13) < sample_day(row["Close Date"]) <= SAMPLE_DATE)  # fmt: skip
+    pushed = next(row for row in mine if not row["Stage"].startswith("Closed")
+                  and sample_day(row["Close Date"]) > SAMPLE_DATE)  # fmt: skip
+    gone = {**won, "Opportunity ID": GONE, "Opportunity Name": "Gone", "Amount": "$5,000.00",
+            "Stage": "Negotiation/Review", "Probability (%)": "90", "Close Date": "11/10/2026"}  # fmt: skip
+    then = {won["Opportunity ID"]: {"Stage": "Negotiation/Review", "Probability (%)": "90",
+                                    "Close Date": "11/13/2026"},
+            pushed["Opportunity ID"]: {"Probability (%)": "90", "Close Date": "11/12/2026"}}  # fmt: skip
+    earlier = [{**row, **then.get(row["Opportunity ID"], {})} for row in rows] + [gone]
+    named = {"still_open": still_open, "won": [won], "pushed": [pushed], "unknown": [gone]}
+    return as_csv(headers, earlier), named
+
+
+def save_sample_snapshots() -> dict[str, list[dict]]:
+    """13 Nov as above, and the sample itself as the snapshot of 20 Aug (day 50 of Q3, as
+    20 Nov is of Q4)."""
+    earlier, named = grace_at_13_nov()
+    for as_of, data in ((date(2026, 8, 20), (ROOT / "sample_data/opportunities.csv").read_bytes()),
+                        (date(2026, 11, 13), earlier)):  # fmt: skip
+        export = load_opportunities(data, f"{as_of}.csv")
+        save_snapshot(snapshot_of_export(export, as_of), store_path())
+    return named
+
+
+def test_without_snapshots_the_1_1_sheet_says_how_to_get_its_track_record():
+    at = open_page(coach_rep=GRACE)
+    texts = [unescaped(m.value) for m in at.markdown]
+    advice = "save a snapshot each week to see this (“Save as snapshot” on “What changed since last week?”)."
+    assert any(t.startswith("**Commit and best case at week 8 of past quarters, against what was "
+                            "won:** – No snapshot saved in week 8 of an earlier quarter: ")
+               and t.endswith(advice) for t in texts)  # fmt: skip
+    assert f"– No snapshot saved in the 6 weeks before 20 Nov 2026: {advice}" in texts
+    assert "Follow-through on past close-today lists" in [h.value for h in at.subheader]
+
+
+def test_the_1_1_sheet_follows_last_weeks_close_today_list_and_judges_last_quarters_commit():
+    named = save_sample_snapshots()
+    at = open_page(coach_rep=GRACE)
+    assert not at.exception, at.exception
+    every = [row for rows in named.values() for row in rows]
+    won = named["won"][0]
+    line = (
+        f"Last 6 weeks: {len(every)} deals named ({money(sum(amount_of(r) for r in every))}) at 1 "
+        f"snapshot: 1 won within 7 days ({money(amount_of(won))}), 0 lost, 1 pushed, "
+        f"{len(named['still_open'])} still open, 1 not seen again"
+    )
+    assert line in [unescaped(m.value) for m in at.markdown]
+    weeks = next(t.value for t in at.table if "Named" in t.value.columns)
+    assert [unescaped(cell) for cell in weeks.iloc[0, :2]] == [
+        "Fri 13 Nov 2026", f"{len(every)} · {money(sum(amount_of(r) for r in every))}"]  # fmt: skip
+
+    # Q3 at 20 Aug, from the sample as that snapshot: won 1 Jul to 20 Aug, plus open deals due in
+    # Q3 at 90 % or more (Commit); what Grace won in all of Q3.
+    grace = [row for row in sample_table()[1] if row["Opportunity Owner"] == GRACE]
+    in_q3 = [row for row in grace if date(2026, 7, 1) <= sample_day(row["Close Date"])
+             <= date(2026, 9, 30)]  # fmt: skip
+    won_by_20_aug = sum(amount_of(r) for r in in_q3 if r["Stage"] == "Closed Won"
+                        and sample_day(r["Close Date"]) <= date(2026, 8, 20))  # fmt: skip
+    commit = won_by_20_aug + sum(amount_of(r) for r in in_q3 if not r["Stage"].startswith(
+        "Closed") and int(r["Probability (%)"]) >= 90)  # fmt: skip
+    actual = sum(amount_of(r) for r in in_q3 if r["Stage"] == "Closed Won")
+    quarters = next(t.value for t in at.table if "Commit error" in t.value.columns)
+    row = [unescaped(cell) for cell in quarters.iloc[0]]
+    assert row[:3] == ["Q3 FY2026", "20 Aug 2026", money(commit)]
+    assert row[4:6] == [money(actual), percent(float((commit - actual) / actual), signed=True)]
+
+
+def test_the_follow_through_weeks_come_from_the_sidebar():
+    save_sample_snapshots()
+    at = open_page(coach_rep=GRACE)
+    at.number_input(key="follow_through_weeks").set_value(1).run()
+    assert not at.exception, at.exception
+    texts = [unescaped(m.value) for m in at.markdown]
+    assert any(text.startswith("Last 1 week: ") for text in texts)
+
+
+def test_a_snapshot_saved_since_the_last_run_is_in_the_track_record_at_once():
+    at = open_page(coach_rep=GRACE)
+    assert not any(unescaped(m.value).startswith("Last 6 weeks: ") for m in at.markdown)
+    save_sample_snapshots()
+    at.run()
+    assert any(unescaped(m.value).startswith("Last 6 weeks: 6 deals named") for m in at.markdown)

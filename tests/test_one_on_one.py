@@ -1,9 +1,11 @@
 """A rep's 1:1 sheet and its HTML file, on the coaching tests' export (tests/test_coaching.py)."""
 
 from datetime import date
+from html import escape
 
 from lib.coaching import coaching
 from lib.db import open_database
+from lib.follow_through import History, track_record
 from lib.load.opportunities import load_opportunities
 from lib.load.targets import load_targets
 from lib.one_on_one import (
@@ -16,6 +18,8 @@ from lib.one_on_one import (
     sheet_html,
 )
 from lib.pipeline_warnings import pipeline_warnings
+from lib.session import assemble
+from tests import test_follow_through as snapshots
 from tests.test_coaching import AS_OF, EXPORT, SETTINGS, TARGETS, database
 
 HOSTILE = b"""Opportunity ID,Opportunity Name,Account Name,Opportunity Owner,Stage,Amount,Probability (%),Close Date,Created Date,Lead Source,Last Activity,Next Step
@@ -100,3 +104,37 @@ def test_a_rep_with_a_budget_and_no_deals_gets_a_sheet():
                            "USD", "deals.csv")  # fmt: skip
     assert (zed.pipeline, zed.close_now, zed.closing_next) == ((), (), ())
     assert "1:1 with Zed" in sheet_html(zed)
+
+
+def test_the_html_file_carries_the_reps_follow_through_and_forecast_accuracy():
+    session = assemble(snapshots.CURRENT, snapshots.SETTINGS)
+    con, settings = session.connection(), session.settings
+    record = track_record(snapshots.history(*snapshots.ALL), settings)
+    sheet = one_on_one_sheet(con, settings, "Ann", coaching(con, settings),
+                             pipeline_warnings(con, settings, "USD"), "USD", "deals.csv",
+                             record)  # fmt: skip
+    page = sheet_html(sheet)
+    assert (
+        escape(
+            "Last 6 weeks: 5 deals named ($6.2K) at 2 snapshots: 1 won within 7 days ($1K), 1 lost, "
+            "2 pushed (1 deal twice), 1 still open"
+        )
+        in page
+    )
+    assert "<td>Fri 6 Nov 2026</td><td class=number>3 · $3.5K</td>" in page
+    assert "Commit and best case at week 8 of past quarters, against what was won" in page
+    assert "Commit was off by 10 % on average (under by 10 %)" in page
+    assert "<td>Q2 FY2026</td><td>18 May 2026</td><td class=number>$3K</td>" in page
+
+
+def test_without_snapshots_the_html_file_says_where_to_save_them():
+    con = database(EXPORT)
+    record = track_record(History((), con.sql("SELECT * FROM opportunities").to_arrow_table()),
+                          SETTINGS)  # fmt: skip
+    report = coaching(con, SETTINGS)
+    found = pipeline_warnings(con, SETTINGS, "USD")
+    page = sheet_html(one_on_one_sheet(con, SETTINGS, "Ann", report, found, "USD", "deals.csv",
+                                       record))  # fmt: skip
+    assert page.count(escape("save a snapshot each week to see this (“Save as snapshot” on “What "
+                             "changed since last week?”)")) == 2  # fmt: skip
+    assert "– No snapshots were read." in sheet_html(sheet_for("Ann"))

@@ -7,9 +7,12 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from lib import store
 from lib.format import money, percent
+from tests.test_forecast import DEALS, csv_of, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -122,3 +125,70 @@ def test_without_a_quota_file_the_budget_can_be_typed_and_is_said_missing_until_
     # Typed in whole units and said back as money, never "5000000.00".
     assert at.number_input[0].format == "%.0f"
     assert "Budget: \\$5M" in [caption.value for caption in at.caption]
+
+
+def forecast_page(*snapshots) -> AppTest:
+    """The page on test_forecast.py's hand-worked deals as of 10 May 2026, paced on calendar
+    days, with those snapshots saved in the store."""
+    for saved in snapshots:
+        store.save_snapshot(saved, store.store_path())
+    at = open_page(source="My uploads")
+    at.file_uploader(key="upload_opportunities").upload("deals.csv", csv_of(DEALS), "text/csv")
+    at.run()
+    at.date_input(key="as_of").set_value(date(2026, 5, 10)).run()
+    next(radio for radio in at.radio if radio.label == "Pace on").set_value("calendar").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_forecast_names_the_method_that_was_most_accurate_on_past_quarters():
+    at = forecast_page()
+    # History: 575 vs 800 (−28 %) and 550 vs 400 (+37.5 %), within 33 % on average; run-rate
+    # +12.5 %, +72.5 % and −34 %: 17 % over on average.
+    assert "Over the last 3 quarters at day 40, the History method was within 33 % on average; " \
+        "Run\\-rate overshot by 17 %\\." in [markdown.value for markdown in at.markdown]  # fmt: skip
+    shown = metrics(at)
+    assert shown["History"] == (money(2450 / 3), "within 33 % on average")
+    assert shown["CRM-weighted"] == (money(660), "not backtested")
+    backtest = next(frame.value for frame in at.dataframe if "history_error" in frame.value)
+    assert list(backtest["period"]) == ["Q1 FY2026", "Q4 FY2025", "Q3 FY2025"]
+    assert list(backtest["history"][:2]) == [575, 550] and pd.isna(backtest["history"][2])
+    assert backtest["weighted"].isna().all()
+    # Each "–" says why beside the table.
+    captions = [caption.value for caption in at.caption]
+    assert any(c.startswith("CRM\\-weighted – in Q1 FY2026 \\(and 2 more quarters\\)\\: No "
+                            "snapshot saved between 2 Feb and 9 Feb 2026") for c in captions)  # fmt: skip
+    assert any("History – in Q3 FY2025\\: No earlier quarter" in c for c in captions)
+
+
+def test_see_the_math_shows_the_formula_inputs_deals_and_sql_of_each_method():
+    at = forecast_page(snapshot())
+    history = next(e for e in at.expander if e.label == "See the math: History")
+    frames = [frame.value for frame in history.dataframe]
+    inputs = dict(zip(frames[0]["Input"], frames[0]["Value"], strict=True))
+    assert inputs["Won to date"] == money(500)
+    assert inputs["Expected creation (mean created and won after that day)"] == money(50)
+    assert list(frames[1]["opportunity_id"]) == ["d2", "d3", "d4"]
+    assert "WITH days AS" in history.code[0].value
+    weighted = next(e for e in at.expander if e.label == "See the math: CRM-weighted")
+    assert list(weighted.dataframe[1].value["opportunity_id"]) == ["d2", "d3"]
+    # With the snapshot of 5 Feb, the weighted pipeline of 9 Feb is known: 550 against 800.
+    backtest = next(frame.value for frame in at.dataframe if "history_error" in frame.value)
+    assert backtest["weighted"][0] == 550
+    assert (
+        "The CRM's probabilities and forecast categories of past days are read from the snapshot "
+        "of 5 Feb 2026 for Q1 FY2026 (a snapshot stands for a day when it was saved on it or up "
+        "to 7 days before)."
+    ) in [caption.value.replace("\\", "") for caption in at.caption]
+    assert metrics(at)["Best case"] == (money(700), "within 0 % on average")
+
+
+def test_the_forecast_is_said_to_be_the_whole_teams_when_one_team_is_chosen():
+    at = open_page()
+    at.selectbox[1].set_value("East").run()
+    assert not at.exception
+    assert not [e for e in at.expander if e.label.startswith("See the math")]
+    assert (
+        "The forecast and its backtest are of Q4 FY2026 for the whole team: choose them above to "
+        "see each method's projection and how it has done before."
+    ) in [caption.value for caption in at.caption]

@@ -9,6 +9,7 @@ from lib.load.opportunities import load_opportunities
 from lib.session import assemble, session_rates
 from lib.settings import Settings
 from lib.store import save_snapshot, snapshot_of_export
+from lib.stores import DuckDBStore
 
 HEADER = (
     "Opportunity ID,Opportunity Name,Opportunity Owner,Stage,Amount,Probability (%),Close Date\n"
@@ -46,13 +47,15 @@ def close_today_flags(report: dict) -> dict[str, list[str]]:
 def test_a_session_counts_pushes_over_the_stores_snapshots(tmp_path):
     store = tmp_path / "store.duckdb"
     saved_weeks(store)
-    session = assemble(export_of(WEEKS[LAST]), Settings(as_of=LAST), store_path=store)
+    session = assemble(export_of(WEEKS[LAST]), Settings(as_of=LAST), store=DuckDBStore(store))
     pushes = {row["opportunity_id"]: row["pushes"] for row in session.push_counts.to_pylist()}
     assert pushes == {"P-1": 2}
 
 
 def test_a_session_without_a_store_counts_no_pushes(tmp_path):
-    session = assemble(export_of(WEEKS[LAST]), Settings(as_of=LAST), store_path=tmp_path / "none")
+    session = assemble(
+        export_of(WEEKS[LAST]), Settings(as_of=LAST), store=DuckDBStore(tmp_path / "none")
+    )
     assert session.push_counts.num_rows == 0
     assert not (tmp_path / "none").exists()
 
@@ -102,7 +105,7 @@ def test_a_session_dates_stage_entries_from_the_stores_snapshots_and_marks_stall
         "Q-1,Steady,Ann,Negotiation/Review,500,90,2026-11-30\n"
         "R-1,Won,Ann,Closed Won,700,100,2026-11-13\n"
     )
-    session = assemble(export, Settings(as_of=LAST), store_path=path)
+    session = assemble(export, Settings(as_of=LAST), store=DuckDBStore(path))
     entries = [tuple(row.values()) for row in session.stage_entries.to_pylist()]
     assert entries == [
         ("Q-1", "Prospecting", date(2026, 11, 6)),
@@ -120,6 +123,8 @@ def test_a_session_dates_stage_entries_from_the_stores_snapshots_and_marks_stall
 
 
 def test_a_session_of_a_plain_export_without_snapshots_has_no_stage_history(tmp_path):
-    session = assemble(export_of(WEEKS[LAST]), Settings(as_of=LAST), store_path=tmp_path / "x")
+    session = assemble(
+        export_of(WEEKS[LAST]), Settings(as_of=LAST), store=DuckDBStore(tmp_path / "x")
+    )
     assert session.stage_entries is None
     assert session.stage_days.num_rows == 0

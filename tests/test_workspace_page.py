@@ -15,6 +15,7 @@ from lib import workspaces
 from lib.fiscal import fiscal_quarter
 from lib.load.opportunities import load_opportunities
 from lib.overview import default_as_of
+from lib.pgstore import PostgresBackend
 from lib.settings import Settings
 from lib.store import Snapshot, list_snapshots, save_snapshot, snapshot_of_export
 from tests.test_app import APP, HUBSPOT, SAMPLE, metrics, upload
@@ -278,3 +279,35 @@ def test_a_damaged_workspace_file_is_said_plainly_and_can_be_set_aside(data_fold
     assert not [error for error in ana.error if "is damaged" in error.value]
     assert list(path.parent.glob("*.damaged-*.duckdb"))
     assert list_snapshots(path) == []
+
+
+def test_with_a_database_url_the_workspaces_live_in_postgresql_and_no_folder_is_claimed(
+    data_folder: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("CLOSEBOARD_DATABASE_URL", postgres_url)
+    every = PostgresBackend(postgres_url)
+    export = load_opportunities(HUBSPOT, "hubspot.csv")
+    every.workspace(workspaces.personal("ana@acme.com")).save_snapshot(
+        snapshot_of_export(export, date(2026, 11, 13))
+    )
+    # Another process holding the data folder is no obstacle: the database is shared.
+    with held_by_another_process(data_folder):
+        ana = signed_in("ana@acme.com", "pages/changes.py")
+        assert [box.label for box in ana.selectbox][:2] == ["Compare", "with"]
+        assert "Kept in the workspace My workspace (ana@acme.com)." in captions(ana)
+        cy = signed_in("cy@birch.io", "pages/changes.py")
+        assert "No snapshot yet" in cy.info[0].value
+    assert not list(data_folder.glob("workspaces/*.duckdb"))
+    assert [entry["key"] for entry in every.list_workspaces()] == ["user:ana@acme.com"]
+
+
+def test_a_database_that_cannot_be_reached_is_said_plainly_on_the_page(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setenv("CLOSEBOARD_DATABASE_URL", "postgresql://ana:s3cret@127.0.0.1:1/closeboard")
+    at = signed_in("ana@acme.com", None)
+    message = unescaped(at.error[0].value)
+    assert message.startswith("The PostgreSQL store closeboard on 127.0.0.1:1 cannot be reached:")
+    assert "s3cret" not in message
+    assert "CLOSEBOARD_DATABASE_URL" not in message  # the command line's advice, not a page's
+    assert not at.radio  # no data source, no pages

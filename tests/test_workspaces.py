@@ -206,39 +206,48 @@ def test_a_second_process_pointed_at_the_same_folder_is_refused_with_a_message(t
     assert again.stdout == "mine\n"
 
 
-def test_the_last_files_loaded_come_back_and_are_forgotten(tmp_path: Path):
-    path = tmp_path / "w.duckdb"
-    ana = workspaces.personal("ana@acme.com")
-    at = datetime(2026, 11, 24, 9, 30)
-    workspaces.keep_file(path, ana, StoredFile("opportunities", "a.csv", "d1", b"x,y\n", at), "ana")
-    workspaces.keep_file(path, ana, StoredFile("opportunities", "b.csv", "d2", b"z\n", at), "ana")
-    workspaces.keep_file(path, ana, StoredFile("reps", "reps.csv", "d3", b"r\n", at), "ana")
-    kept = workspaces.last_data(path)
-    assert sorted(kept) == ["opportunities", "reps"]
-    assert (kept["opportunities"].file_name, kept["opportunities"].data) == ("b.csv", b"z\n")
-    assert kept["opportunities"].loaded_at == at
+# --- What a workspace keeps: the same tests for both stores (tests/conftest.py: `backend`) ----
 
-    workspaces.forget_data(path, "ana")
-    assert workspaces.last_data(path) == {}
-    audit = workspaces.audit_list(path)
+
+def test_the_last_files_loaded_come_back_and_are_forgotten(backend):
+    kept = backend.workspace(workspaces.personal("ana@acme.com"))
+    at = datetime(2026, 11, 24, 9, 30)
+    kept.keep_file(StoredFile("opportunities", "a.csv", "d1", b"x,y\n", at), "ana")
+    kept.keep_file(StoredFile("opportunities", "b.csv", "d2", b"z\n\x00\xff", at), "ana")
+    kept.keep_file(StoredFile("reps", "reps.csv", "d3", b"r\n", at), "ana")
+    files = kept.last_data()
+    assert sorted(files) == ["opportunities", "reps"]
+    assert (files["opportunities"].file_name, files["opportunities"].data) == (
+        "b.csv",
+        b"z\n\x00\xff",
+    )
+    assert files["opportunities"].loaded_at == at
+
+    kept.forget_data("ana")
+    assert kept.last_data() == {}
+    audit = kept.audit_list()
     assert [(line["action"], line["what"]) for line in audit] == [
         ("forgot", "b.csv, reps.csv"),
         ("loaded", "reps.csv"),
         ("loaded", "b.csv"),
         ("loaded", "a.csv"),
     ]
+    assert [line["action"] for line in kept.audit_list(limit=2)] == ["forgot", "loaded"]
 
 
-def test_choices_are_saved_by_name_each_replacing_the_last(tmp_path: Path):
-    path = tmp_path / "w.duckdb"
-    ana = workspaces.personal("ana@acme.com")
-    assert workspaces.saved_choices(path) == {}
-    workspaces.save_choices(path, ana, {"mappings": {"k": {"owner": "Rep"}}, "fiscal_start": 2})
-    workspaces.save_choices(path, ana, {"fiscal_start": 4})
-    assert workspaces.saved_choices(path) == {
-        "mappings": {"k": {"owner": "Rep"}},
-        "fiscal_start": 4,
-    }
+def test_choices_are_saved_by_name_each_replacing_the_last(backend):
+    kept = backend.workspace(workspaces.personal("ana@acme.com"))
+    assert kept.saved_choices() == {}
+    kept.save_choices({"mappings": {"k": {"owner": "Rep"}}, "fiscal_start": 2})
+    kept.save_choices({"fiscal_start": 4})
+    assert kept.saved_choices() == {"mappings": {"k": {"owner": "Rep"}}, "fiscal_start": 4}
+
+
+def test_a_workspace_is_still_a_snapshot_store(backend):
+    kept = backend.workspace(workspaces.personal("ana@acme.com"))
+    kept.record("ana", "saved", "snapshot")
+    assert kept.list_snapshots() == []
+    assert kept.audit_list()[0]["what"] == "snapshot"
 
 
 def test_a_workspace_file_is_still_a_snapshot_store(tmp_path: Path):
@@ -247,23 +256,46 @@ def test_a_workspace_file_is_still_a_snapshot_store(tmp_path: Path):
     assert store.list_snapshots(path) == []
 
 
-def test_workspaces_are_listed_by_name_and_deleted_with_everything_in_them(tmp_path: Path):
+@pytest.mark.parametrize("other_key", ["user:ben@acme.com", "user:ana@acme.com' --", "%", "_"])
+def test_one_workspaces_files_choices_and_audit_are_never_anothers(backend, other_key):
+    ana = backend.workspace(workspaces.personal("ana@acme.com"))
+    other = backend.workspace(Workspace(other_key, other_key))
+    at = datetime(2026, 11, 24, 9, 30)
+    ana.keep_file(StoredFile("opportunities", "ana.csv", "d1", b"ana", at), "ana")
+    ana.save_choices({"fiscal_start": 2})
+    other.save_choices({"fiscal_start": 7})
+    assert other.last_data() == {}
+    assert other.audit_list() == []
+    assert other.saved_choices() == {"fiscal_start": 7}
+    other.forget_data("ben")
+    assert ana.last_data()["opportunities"].data == b"ana"
+    assert ana.saved_choices() == {"fiscal_start": 2}
+    assert [line["who"] for line in ana.audit_list()] == ["ana"]
+
+
+def test_workspaces_are_listed_by_name_and_deleted_with_everything_in_them(backend):
     ana, team = workspaces.personal("ana@acme.com"), workspaces.team_workspace(ACME)
     for workspace in (ana, team):
-        workspaces.record(
-            workspaces.workspace_path(workspace, tmp_path), workspace, "ana", "saved", "x"
-        )
-    listed = workspaces.list_workspaces(tmp_path)
+        backend.workspace(workspace).record("ana", "saved", "x")
+    listed = backend.list_workspaces()
     assert sorted((entry["name"], entry["snapshots"]) for entry in listed) == [
         ("EMEA sales", 0),
         ("My workspace (ana@acme.com)", 0),
     ]
+    backend.delete_workspace("EMEA sales")
+    assert [entry["key"] for entry in backend.list_workspaces()] == ["user:ana@acme.com"]
+    assert backend.workspace(team).audit_list() == []
+    assert len(backend.workspace(ana).audit_list()) == 1
+    with pytest.raises(workspaces.WorkspaceError, match="There is no workspace named ../x"):
+        backend.delete_workspace("../x")
+
+
+def test_a_workspace_file_is_deleted_with_its_file(tmp_path: Path):
+    team = workspaces.team_workspace(ACME)
+    workspaces.record(workspaces.workspace_path(team, tmp_path), team, "ana", "saved", "x")
     deleted = workspaces.delete_workspace(tmp_path, "EMEA sales")
     assert deleted == workspaces.workspace_path(team, tmp_path)
     assert not deleted.exists()
-    assert [entry["key"] for entry in workspaces.list_workspaces(tmp_path)] == ["user:ana@acme.com"]
-    with pytest.raises(workspaces.WorkspaceError, match="There is no workspace named ../x"):
-        workspaces.delete_workspace(tmp_path, "../x")
 
 
 def test_browser_sessions_starting_at_once_all_find_the_folder_theirs(tmp_path: Path):

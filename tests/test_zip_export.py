@@ -305,3 +305,23 @@ def test_the_fiscal_year_comes_from_period_csv_without_fiscal_year_settings():
     assert (loaded.export_files.fiscal_start_month, loaded.export_files.fiscal_named_by_end) == (
         10, True
     )  # fmt: skip
+
+
+def test_the_history_keeps_probability_and_forecast_category_when_the_export_has_them(export):
+    # Salesforce writes Probability in percent and ForecastCategory as its API value.
+    kept = {0: ("10", "Pipeline"), 1: ("90", "Forecast"), 3: ("60", "BestCase")}
+    rows = [[*row, *kept.get(i, ("", ""))] for i, row in enumerate(sf.HISTORY_ROWS)]
+    header = [*sf.HISTORY_HEADER, "Probability", "ForecastCategory"]
+    files = {**sf.FILES, "OpportunityHistory.csv": sf.csv_text(header, rows)}
+    history = load_opportunities(zip_of(files), "WE_1.zip").export_files.history
+    read = {
+        (change["opportunity_id"], change["changed_on"]): (
+            change["probability"], change["forecast_category"])
+        for change in history.to_pylist()
+    }  # fmt: skip
+    assert read[(sf.O1, date(2026, 8, 1))] == (0.1, "Pipeline")
+    assert read[(sf.O1, date(2026, 9, 20))] == (0.9, "Commit")
+    assert read[(sf.O2, date(2026, 9, 1))] == (0.6, "Best Case")
+    assert read[(sf.O3, date(2026, 9, 1))] == (None, None)
+    # Without the columns, nothing of them is known.
+    assert set(export.export_files.history["probability"].to_pylist()) == {None}

@@ -4,13 +4,14 @@ from what the sidebar loaded, with its two costly steps remembered across runs."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Hashable
 from datetime import date
-from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 import streamlit as st
 
-from lib import store
+from lib import stores
 from lib.format import markdown_text
 from lib.load.errors import LoadError
 from lib.load.opportunities import LoadedExport
@@ -28,6 +29,8 @@ from lib.session import (
 from lib.settings import Settings
 from ui.choices import headers_key, remembered
 
+T = TypeVar("T")
+
 
 def assemble_session(
     export: LoadedExport,
@@ -43,7 +46,7 @@ def assemble_session(
         "targets": targets,
         "reps": reps,
         "entered_rates": remembered("rates").get(key),
-        "store_path": workspace_store_path(),
+        "store": workspace_store(),
         "source": source,
         "resolve": _resolve_once,
         "count_pushes": _count_pushes_once,
@@ -87,10 +90,10 @@ def as_of_caption(data: Session) -> str:
     return f"As of {data.settings.as_of:%a %d %b %Y} · {markdown_text(data.source)}"
 
 
-def workspace_store_path() -> Path:
+def workspace_store() -> stores.WorkspaceStore:
     """The snapshot store of this session's workspace (ui/workspace.py opens it)."""
     active = st.session_state.get("active_workspace")
-    return active.path if active is not None else store.store_path()
+    return active.store if active is not None else stores.backend().workspace(stores.LOCAL)
 
 
 def _resolve_once(
@@ -111,37 +114,48 @@ def _resolved(export_id: int, reps_id: int, rates_json: str, _export, _reps, _ra
     return _export, _reps, resolve(_export, _reps, _rates)
 
 
-def _count_pushes_once(export: LoadedExport, as_of: date, store_path: Path | None) -> pa.Table:
+def _count_pushes_once(
+    export: LoadedExport, as_of: date, store: stores.WorkspaceStore | None
+) -> pa.Table:
     """lib.session.count_pushes, counted again only when the export, the date or the store (a
-    save or delete by any session) changes."""
-    key = (as_of, str(store_path), _file_state(store_path))
-    cached = st.session_state.get("push_counts")
-    if cached is not None and cached[0] is export and cached[1] == key:
-        return cached[2]
-    counts = count_pushes(export, as_of, store_path)
-    st.session_state.push_counts = (export, key, counts)
-    return counts
+    save or delete by any session, of any process) changes."""
+    return kept_until_changed(
+        "push_counts",
+        export,
+        (as_of, store_state(store)),
+        lambda: count_pushes(export, as_of, store),
+    )
 
 
 def _stage_history_once(
-    export: LoadedExport, settings: Settings, history: pa.Table | None, store_path: Path | None
+    export: LoadedExport,
+    settings: Settings,
+    history: pa.Table | None,
+    store: stores.WorkspaceStore | None,
 ) -> StageHistory:
     """lib.session.stage_history, worked out again only when the export, the settings or the
-    store (a save or delete by any session) change: it reads every saved snapshot."""
-    key = (settings, str(store_path), _file_state(store_path))
-    cached = st.session_state.get("stage_history")
-    if cached is not None and cached[0] is export and cached[1] == key:
-        return cached[2]
-    found = stage_history(export, settings, history, store_path)
-    st.session_state.stage_history = (export, key, found)
-    return found
-
-
-def _file_state(path: Path | None) -> tuple:
-    """When the store file (and its write-ahead log) last changed."""
-    if path is None:
-        return ()
-    return tuple(
-        (file.stat().st_mtime_ns, file.stat().st_size) if file.exists() else None
-        for file in (path, path.with_name(path.name + ".wal"))
+    store (a save or delete by any session, of any process) change: it reads every saved
+    snapshot."""
+    return kept_until_changed(
+        "stage_history",
+        export,
+        (settings, store_state(store)),
+        lambda: stage_history(export, settings, history, store),
     )
+
+
+def store_state(store: stores.WorkspaceStore | None) -> Hashable:
+    """Which store, and a value that changes with every save or delete in it (any process's)."""
+    return (store, store.revision()) if store is not None else None
+
+
+def kept_until_changed(name: str, owner: object, key: Hashable, work: Callable[[], T]) -> T:
+    """work(), kept in this browser session under `name` and done again only when `owner` (an
+    immutable loaded object, compared by identity) or `key` changes: for steps that take
+    seconds and that a click elsewhere on the page should not pay again."""
+    cached = st.session_state.get(name)
+    if cached is not None and cached[0] is owner and cached[1] == key:
+        return cached[2]
+    result = work()
+    st.session_state[name] = (owner, key, result)
+    return result

@@ -120,6 +120,13 @@ def _settings(export: LoadedExport | None) -> Settings | None:
             help="A late-stage deal overdue by longer is a CRM clean-up: listed apart, not "
             "counted in what can close.",
         )  # fmt: skip
+        st.caption("How do we coach each rep?")
+        follow_through_weeks = st.number_input(
+            "Follow-through weeks", 1, 52, defaults.follow_through_weeks,
+            key="follow_through_weeks",
+            help="The 1:1 sheet follows the close-today lists of the snapshots saved in this "
+            "many weeks before the as-of date: how many deals on them were won, lost or pushed.",
+        )  # fmt: skip
         st.caption("Pipeline warnings")
         thresholds = warning_threshold_inputs(defaults)
         query_timeout = st.number_input(
@@ -130,7 +137,8 @@ def _settings(export: LoadedExport | None) -> Settings | None:
         return None
     return Settings(
         as_of, fiscal_start, named_by_end, holidays=holidays, stale_after_days=stale_after_days,
-        query_timeout_seconds=query_timeout, **thresholds,
+        follow_through_weeks=follow_through_weeks, query_timeout_seconds=query_timeout,
+        **thresholds,
     )  # fmt: skip
 
 

@@ -9,16 +9,15 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import streamlit as st
 
-from lib import store, workspaces
+from lib import store, stores, workspaces
 from lib.format import markdown_text
 from lib.pipeline_warnings import WARNING_THRESHOLDS
 from lib.workspaces import StoredFile, Workspace
-from ui.messages import show_error
+from ui.messages import error_text, show_error
 from ui.uploads import Upload, upload_of_files
 
 LOG = logging.getLogger(__name__)
@@ -35,6 +34,7 @@ SETTINGS_KEYS = (
     "fiscal_named_by_end",
     "holidays",
     "stale_after_days",
+    "follow_through_weeks",
     "coverage_from_win_rate",
     *(field for field, _, _ in WARNING_THRESHOLDS),
 )
@@ -42,13 +42,14 @@ SETTINGS_KEYS = (
 
 @dataclass(frozen=True)
 class Active:
-    """Who is signed in (how), the workspace they are in, its file, and the others they may open;
-    `refused` says why the workspace they asked for is not the one they got."""
+    """Who is signed in (how), the workspace they are in, its store (a file, or its rows in a
+    shared database), and the others they may open; `refused` says why the workspace they asked
+    for is not the one they got."""
 
     user: str
     mode: str
     workspace: Workspace
-    path: Path
+    store: stores.WorkspaceStore
     choices: tuple[Workspace, ...]
     refused: str | None = None
 
@@ -60,11 +61,11 @@ def signed_in_or_stop() -> Active:
     are pages of their own navigation, and the app stops there.
     """
     try:
-        folder = store.data_dir()
-        workspaces.claim_folder(folder)
+        backend = stores.backend()
+        backend.claim()
         teams = workspaces.configured_teams()
-    except workspaces.WorkspaceError as error:
-        message = markdown_text(error)
+    except (workspaces.WorkspaceError, store.StoreError) as error:
+        message = error_text(error)  # a store's message without the command line's advice
         _only(lambda: st.error(message, icon=":material/lock:"), "Closeboard")
     mode = workspaces.identity_mode(os.environ, _login_configured())
     if mode == "local":
@@ -72,7 +73,7 @@ def signed_in_or_stop() -> Active:
             _local_user(),
             mode,
             workspaces.LOCAL,
-            workspaces.workspace_path(workspaces.LOCAL, folder),
+            backend.workspace(workspaces.LOCAL),
             (workspaces.LOCAL,),
         )
     if mode == "header":
@@ -102,7 +103,7 @@ def signed_in_or_stop() -> Active:
         email,
         mode,
         workspace,
-        workspaces.workspace_path(workspace, folder),
+        backend.workspace(workspace),
         tuple(workspaces.workspaces_of(email, teams)),
         refused,
     )
@@ -205,12 +206,10 @@ def open_workspace(active: Active) -> None:
             _leave_workspace()
         state.workspace_damaged = False
         try:
-            choices = workspaces.saved_choices(active.path)
-            state.workspace_files = (
-                workspaces.last_data(active.path) if remembers_sessions(active) else {}
-            )
+            choices = active.store.saved_choices()
+            state.workspace_files = active.store.last_data() if remembers_sessions(active) else {}
         except store.StoreDamagedError:
-            LOG.warning("The workspace file %s is damaged", active.path, exc_info=True)
+            LOG.warning("The workspace file %s is damaged", active.store.name, exc_info=True)
             state.workspace_damaged = True
             choices, state.workspace_files = {}, {}
         except WORKSPACE_ERRORS as error:
@@ -240,20 +239,26 @@ def damaged_notice(active: Active) -> None:
     set the file aside (renamed beside it, for an administrator to look at) and start afresh."""
     where = "on this computer" if active.mode == "local" else f"of {active.workspace.label}"
     st.error(
-        f"The workspace file {markdown_text(where)} ({markdown_text(active.path.name)}) is "
+        f"The workspace file {markdown_text(where)} ({markdown_text(_file_name(active))}) is "
         "damaged: its snapshots, kept files and saved choices cannot be read. Closeboard works "
         "without it until it is set aside; nothing in it is changed until then.",
         icon=":material/broken_image:",
     )
     if st.button("Set the damaged file aside and start afresh", icon=":material/restart_alt:"):
         try:
-            kept = store.set_aside(active.path)
+            kept = active.store.set_aside()
         except OSError as error:
             st.error(f"The file could not be set aside: {markdown_text(error.strerror)}.")
             return
         LOG.warning("The damaged workspace file was set aside as %s", kept)
         _leave_workspace()
         st.rerun()
+
+
+def _file_name(active: Active) -> str:
+    """The damaged file's name, never the server's folder (only files are ever damaged)."""
+    path = getattr(active.store, "path", None)
+    return path.name if path is not None else active.store.name
 
 
 def _leave_workspace() -> None:
@@ -327,7 +332,7 @@ def kept(kind: str, read, active: Active):
         ):
             stored = StoredFile(kind, upload.name, upload.digest, upload.data, workspaces.now())
             try:
-                workspaces.keep_file(active.path, active.workspace, stored, active.user)
+                active.store.keep_file(stored, active.user)
             except WORKSPACE_ERRORS:
                 LOG.warning("The upload could not be kept in the workspace", exc_info=True)
             else:
@@ -350,7 +355,7 @@ def kept_files_line(active: Active) -> None:
     )
     if st.button("Forget my data", icon=":material/delete_sweep:"):
         try:
-            workspaces.forget_data(active.path, active.user)
+            active.store.forget_data(active.user)
         except WORKSPACE_ERRORS as error:
             show_error(error)
             return
@@ -367,7 +372,7 @@ def save_choices(active: Active) -> None:
     if choices == st.session_state.workspace_saved:
         return
     try:
-        workspaces.save_choices(active.path, active.workspace, json.loads(choices))
+        active.store.save_choices(json.loads(choices))
     except WORKSPACE_ERRORS:
         LOG.warning("The choices could not be saved in the workspace", exc_info=True)
         return
@@ -385,7 +390,7 @@ def record(active: Active, action: str, what: str) -> None:
     """A line in the workspace's audit list; the action itself is done already, so a failure to
     note it is logged, not shown."""
     try:
-        workspaces.record(active.path, active.workspace, active.user, action, what)
+        active.store.record(active.user, action, what)
     except WORKSPACE_ERRORS:
         LOG.warning("Could not add to the audit list", exc_info=True)
 
@@ -402,7 +407,7 @@ def kept_where() -> str:
 def audit() -> list[dict[str, object]]:
     """The workspace's audit list, newest first; empty (and logged) when it cannot be read."""
     try:
-        return workspaces.audit_list(active().path)
+        return active().store.audit_list()
     except WORKSPACE_ERRORS:
         LOG.warning("The audit list cannot be read", exc_info=True)
         return []

@@ -502,6 +502,8 @@ EMPTY_HISTORY = pa.table(
         "pushed": pa.array([], pa.bool_()),
         "regressed": pa.array([], pa.bool_()),
         "amount_changed": pa.array([], pa.bool_()),
+        "probability": pa.array([], pa.float64()),
+        "forecast_category": pa.array([], pa.string()),
     }
 )
 HISTORY_FIELDS = {
@@ -512,14 +514,18 @@ HISTORY_FIELDS = {
     "close_date": ("closedate",),
     "prev_close_date": ("prevclosedate",),
     "prev_amount": ("prevamount",),
+    "probability": ("probability",),
+    "forecast_category": ("forecastcategory",),
     "is_deleted": ("isdeleted",),
 }
 
 
 def _history(raw: RawTable) -> pa.Table | None:
     """OpportunityHistory's rows as typed columns (opportunity_id, changed_at, stage, amount,
-    close_date, prev_close_date, prev_amount, row), deleted rows left out; None when the file
-    lacks the deal ID, the date of the change or the close date."""
+    close_date, prev_close_date, prev_amount, probability, forecast_category, row), deleted rows
+    left out; None when the file lacks the deal ID, the date of the change or the close date.
+    Probability and forecast category are NULL when the file has no such column: a backtest
+    then knows no past probabilities from it (lib/forecast.py)."""
     folded = [fold(header) for header in raw.headers]
     columns = {
         key: column_name(folded.index(spelling))
@@ -556,6 +562,10 @@ def _history(raw: RawTable) -> pa.Table | None:
                 parse_date({cell("close_date")}, $close_date) AS close_date,
                 parse_date({cell("prev_close_date")}, $prev_close_date) AS prev_close_date,
                 parse_amount({cell("prev_amount")}, 'decimal point') AS prev_amount,
+                -- Salesforce writes Probability in percent, ForecastCategory as an API value
+                -- (BestCase, Forecast for Commit): read as the deals' own columns are.
+                CAST(parse_probability({cell("probability")}, true) AS DOUBLE) AS probability,
+                parse_forecast_category({cell("forecast_category")}) AS forecast_category,
                 row_number() OVER () AS source_row
             FROM raw
             WHERE coalesce(lower(trim({cell("is_deleted")})), '') NOT IN ('1', 'true')

@@ -25,6 +25,7 @@ SELECT
     coalesce(status = 'open' AND close_date > close_date_before, false) AS pushed,
     coalesce(status = 'open' AND status_before = 'open' AND position < position_before,
         false) AS regressed,
-    has_before AND amount IS DISTINCT FROM amount_before AS amount_changed
+    has_before AND amount IS DISTINCT FROM amount_before AS amount_changed,
+    probability, forecast_category
 FROM ordered
 ORDER BY opportunity_id, changed_at, source_row

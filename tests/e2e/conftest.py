@@ -78,9 +78,24 @@ def server_url(
     browser: Browser,
 ) -> Iterator[str]:
     """`streamlit run app.py` from the repo root, stopped when the test module is done."""
+    with running_server(
+        tmp_path_factory.mktemp("streamlit"), browser, server_options, server_env
+    ) as url:
+        yield url
+
+
+@contextmanager
+def running_server(
+    folder: Path,
+    browser: Browser,
+    options: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """A `streamlit run app.py` on a free port, its log, store and data folder in `folder`;
+    its URL, once it answers and a first visitor has opened it. Stopped on leaving."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    log = folder / "server.log"
     store = log.with_name("closeboard.duckdb")
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
@@ -89,7 +104,7 @@ def server_url(
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
-        *server_options,
+        *options,
     ]  # fmt: skip
     with log.open("wb") as output:
         server = subprocess.Popen(
@@ -104,7 +119,7 @@ def server_url(
                 "PYTHONUNBUFFERED": "1",
                 "CLOSEBOARD_DB": str(store),
                 "CLOSEBOARD_DATA_DIR": str(log.with_name("data")),
-                **server_env,
+                **(env or {}),
             },
         )
     try:

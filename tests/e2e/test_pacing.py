@@ -7,8 +7,13 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
+from lib.forecast import accuracy_sentence, forecast
 from lib.format import money, percent
-from tests.test_pacing_page import ELAPSED_SHARE, sample_team_budget, sample_won
+from lib.load.opportunities import load_opportunities
+from lib.overview import default_as_of
+from lib.session import assemble
+from lib.settings import Settings
+from tests.test_pacing_page import ELAPSED_SHARE, ROOT, sample_team_budget, sample_won
 
 pytestmark = pytest.mark.timeout(120)
 RERUN_TIMEOUT_MS = 30_000
@@ -46,3 +51,18 @@ def test_picking_a_past_quarter_shows_it_complete(page: Page, server_url: str):
         money(closed), timeout=RERUN_TIMEOUT_MS
     )
     expect(page.get_by_text("week 13 of 13").first).to_be_visible()
+
+
+def test_the_backtest_sentence_and_the_math_of_a_method_are_on_screen(page: Page, server_url: str):
+    export = load_opportunities((ROOT / "sample_data" / "opportunities.csv").read_bytes(), "o.csv")
+    session = assemble(export, Settings(as_of=default_as_of(export.deals)))
+    sentence = accuracy_sentence(forecast(session))
+    assert sentence.startswith("Over the last 6 quarters at day 51, the ")
+    page.goto(server_url)
+    expect(page.get_by_text(sentence)).to_be_visible(timeout=RERUN_TIMEOUT_MS)
+    math = page.get_by_test_id("stExpander").filter(has_text="See the math: History")
+    math.get_by_text("See the math: History").click()
+    expect(math.get_by_text("Formula: won to date + Σ over deals open now")).to_be_visible()
+    expect(math.get_by_test_id("stCode")).to_contain_text("WITH days AS")
+    expect(math.get_by_test_id("stDataFrame").first).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)

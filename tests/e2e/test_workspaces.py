@@ -126,14 +126,19 @@ def test_each_user_sees_only_their_own_data_and_snapshots_and_in_two_windows_the
     expect(again.get_by_text("No snapshot yet")).to_have_count(0)
 
     # Eve, another user, sees neither the file nor the snapshot.
-    eve = as_user("eve@birch.io")
-    open_app(eve, proxy_url)
-    expect(sidebar(eve)).to_contain_text(shown("Signed in as eve@birch.io"))
-    go_to(eve, "What changed since last week?")
-    expect(eve.get_by_text("As of Fri 20 Nov 2026 · sample data")).to_be_visible()
-    expect(eve.get_by_text("No snapshot yet")).to_be_visible()
-    expect(eve.locator("body")).not_to_contain_text("dana-deals.csv")
-    expect(eve.locator("body")).not_to_contain_text("Dana Owner")
+    sees_none_of(as_user("eve@birch.io"), proxy_url, "eve@birch.io", "dana-deals.csv", "Dana Owner")
+
+
+def sees_none_of(page: Page, url: str, email: str, *texts: str) -> None:
+    """Signed in as `email`, the page finds its own empty workspace (the sample data, no
+    snapshot) and none of `texts` anywhere."""
+    open_app(page, url)
+    expect(sidebar(page)).to_contain_text(shown(f"Signed in as {email}"))
+    go_to(page, "What changed since last week?")
+    expect(page.get_by_text("As of Fri 20 Nov 2026 · sample data")).to_be_visible()
+    expect(page.get_by_text("No snapshot yet")).to_be_visible()
+    for text in texts:
+        expect(page.locator("body")).not_to_contain_text(text)
 
 
 def test_both_team_members_see_the_team_workspace_and_a_third_user_is_refused(as_user, proxy_url):
