@@ -13,6 +13,7 @@ from lib import changes, explore, forecast, query, store, stores
 from lib.currencies import converted, display_of, into_display, read_rates_file, rescaled
 from lib.fiscal import fiscal_quarter, quarter_from_label
 from lib.follow_through import read_history, track_record
+from lib.funnel import funnel_json, funnel_report, stalled_json
 from lib.load.mapping import mapping_from_json, stage_edits_from_json
 from lib.load.opportunities import LoadedExport, load_opportunities
 from lib.load.reps import load_reps
@@ -309,9 +310,18 @@ def forecast_of_session(session: Session, quarters: int) -> dict:
 
 def _forecast_in(session: Session, currency: str | None, quarters: int) -> dict:
     result = forecast.forecast(
-        session, forecast.saved_snapshots(session, quarters), quarters=quarters
+        session,
+        forecast.saved_snapshots(session, quarters),
+        stage_entries=session.stage_entries,
+        quarters=quarters,
     )
-    return forecast.for_json(result, currency)
+    rules = session.export.report.stage_rules
+    history = funnel_report(session.resolved.deals, session.stage_entries, rules, session.settings)
+    return {
+        **forecast.for_json(result, currency),
+        "funnel": funnel_json(history),
+        "stalled": stalled_json(session.stage_days, session.resolved.deals),
+    }
 
 
 def qbr_file(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ As of Friday 2026-11-20, fiscal year from January: the trailing four quarters ru
     D8 Bo  open  Proposal      60  created 1 Oct   close 30 Sep (slipped before the quarter)
 """
 
+import json
 from datetime import date
 
 import pyarrow as pa
@@ -205,3 +206,30 @@ def test_the_funnel_follows_the_stages_probabilities_not_the_order_deals_age_in(
     # Prospecting and Qualification tie at 10 %: Salesforce's default order puts Prospecting
     # first.
     assert sales_order(rules) == ["Prospecting", "Qualification", "Proposal", "Negotiation"]
+
+
+def test_the_forecast_command_prints_the_funnel_and_the_stalled_deals(tmp_path, capsys):
+    # The shared Data Export as of 15 Jan 2027: O1 has been in Negociación since 20 Sep (117
+    # days; O2 left it after 30 days and O3 after 49: usual 39.5, 2× = 79) and O2 in Prospección
+    # since 1 Oct (106 days; O1 left it after 50: 2× = 100): both stalled. O6 entered
+    # Prospección on 2 Nov: 74 days, not stalled.
+    from lib.cli import main
+    from tests.salesforce_export import O1, O2, full_export
+
+    export = tmp_path / "export.zip"
+    export.write_bytes(full_export())
+    assert main(["forecast", "--opportunities", str(export), "--as-of", "2027-01-15",
+                 "--json"]) == 0  # fmt: skip
+    printed = json.loads(capsys.readouterr().out)
+    assert [(s["stage"], s["reached"], s["median_days"]) for s in printed["funnel"]["stages"]] == [
+        ("Prospección", 4, 50.0),
+        ("Negociación", 3, 39.5),
+    ]
+    assert set(printed["funnel"]["velocity"]) == {
+        "open_deals", "win_rate", "average_won", "median_cycle_days", "per_day"
+    }  # fmt: skip
+    assert [(d["opportunity_id"], d["stage"], d["days_in_stage"], d["median_days"], d["amount"])
+            for d in printed["stalled"]] == [
+        (O1, "Negociación", 117, 39.5, 12500.0),
+        (O2, "Prospección", 106, 50.0, 4000.0),
+    ]  # fmt: skip

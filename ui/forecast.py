@@ -43,8 +43,8 @@ def _forecast_of(data: Session) -> tuple[Forecast, str | None]:
     try:
         snapshots = saved_snapshots(data)
     except StoreError as error:
-        return forecast(data, []), error_text(error)
-    return forecast(data, snapshots), None
+        return forecast(data, [], stage_entries=data.stage_entries), error_text(error)
+    return forecast(data, snapshots, stage_entries=data.stage_entries), None
 
 
 def forecast_section(data: Session) -> None:
