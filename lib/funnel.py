@@ -45,6 +45,8 @@ class FunnelStage:
     won: float | None
     median_days: float | None
     median_reason: str | None = None
+    # Why to_next or won is None where the stage has deals.
+    share_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,23 +198,33 @@ def funnel(
             known = [won_at] if won else []
             if deal["status"] in ("open", "lost") and deal["stage"] in position:
                 known.append(position[deal["stage"]])
-            from_current += 1
-        if known:
-            furthest.append(max(known))
-        else:
+            from_current += 1 if known else 0
+        if not known:
+            # Lost at a stage the export does not keep: it entered the process, no more is
+            # proved.
             unknown += 1
+            known = [0]
+        furthest.append(max(known))
     reached = [sum(1 for at in furthest if at >= stage) for stage in range(won_at + 1)]
     medians = _medians(deals, entries, rules, window.start, settings.as_of, rows)
+    # Deals lost at an unknown stage may have got past the first: every count after it is a
+    # floor, so no share from one is shown as if it were whole.
+    unknown_reason = (
+        f"{unknown:,} lost deals' last stage is not in the export, so how far they got is unknown"
+        if unknown
+        else None
+    )
     stages = tuple(
         FunnelStage(
             stage=stage,
             reached=reached[at],
-            to_next=reached[at + 1] / reached[at] if reached[at] else None,
-            won=reached[won_at] / reached[at] if reached[at] else None,
+            to_next=reached[at + 1] / reached[at] if reached[at] and not unknown else None,
+            won=reached[won_at] / reached[at] if reached[at] and not (unknown and at) else None,
             median_days=medians.get(stage),
             median_reason=None
             if stage in medians
             else (NO_HISTORY if entries is None else NO_STAY),
+            share_reason=unknown_reason if reached[at] else None,
         )
         for at, stage in enumerate(open_stages)
     )

@@ -84,16 +84,20 @@ def shown(found):
 
 def test_without_history_a_deal_reached_its_current_stage_and_a_won_deal_every_stage():
     # Created in the window: D1 (Prospecting), D2 (Negotiation), D3 and D4 (won), D8
-    # (Proposal); D5 was lost at a stage the export does not keep: left out. D7 has no created
-    # date. Reached: Prospecting 5, Proposal 4, Negotiation 3, won 2.
+    # (Proposal); D5 was lost at a stage the export does not keep: it counts at the first stage
+    # alone, and every share after it is unknown. D7 has no created date. Reached: Prospecting
+    # 6, Proposal at least 4, Negotiation at least 3, won 2.
     found = funnel(DEALS, None, RULES, SETTINGS)
     assert shown(found) == [
-        ("Prospecting", 5, 4 / 5, 2 / 5, None),
-        ("Proposal", 4, 3 / 4, 2 / 4, None),
-        ("Negotiation", 3, 2 / 3, 2 / 3, None),
+        ("Prospecting", 6, None, 2 / 6, None),
+        ("Proposal", 4, None, None, None),
+        ("Negotiation", 3, None, None, None),
     ]
     assert {s.median_reason for s in found.stages} == {NO_HISTORY}
-    assert (found.from_history, found.from_current_stage) == (0, 6)
+    assert {s.share_reason for s in found.stages} == {
+        "1 lost deals' last stage is not in the export, so how far they got is unknown"
+    }
+    assert (found.from_history, found.from_current_stage) == (0, 5)
     assert (found.lost_stage_unknown, found.without_created_date) == (1, 1)
     assert (found.window.start, found.window.end) == (date(2026, 1, 1), date(2026, 11, 20))
 
@@ -164,7 +168,7 @@ def test_velocity_without_a_won_deal_is_unknown_not_zero():
 def test_the_funnel_json_holds_fractions_and_nulls():
     printed = funnel_json(funnel_report(DEALS, None, RULES, SETTINGS))
     assert printed["stages"][0] == {
-        "stage": "Prospecting", "reached": 5, "to_next": 0.8, "won": 0.4, "median_days": None
+        "stage": "Prospecting", "reached": 6, "to_next": None, "won": 2 / 6, "median_days": None
     }  # fmt: skip
     assert printed["size_bands"][0] == {
         "from": 50.0, "to": 237.5, "won": 0, "lost": 1, "win_rate": 0.0
@@ -222,7 +226,7 @@ def test_the_forecast_command_prints_the_funnel_and_the_stalled_deals(tmp_path, 
                  "--json"]) == 0  # fmt: skip
     printed = json.loads(capsys.readouterr().out)
     assert [(s["stage"], s["reached"], s["median_days"]) for s in printed["funnel"]["stages"]] == [
-        ("Prospección", 4, 50.0),
+        ("Prospección", 5, 50.0),
         ("Negociación", 3, 39.5),
     ]
     assert set(printed["funnel"]["velocity"]) == {

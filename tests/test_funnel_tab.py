@@ -52,13 +52,14 @@ def test_the_teams_funnel_from_a_plain_export_counts_current_stages_and_says_so(
     assert at.subheader[0].value == "Funnel of the team, Q1 FY2026 – Q4 FY2026"
     # Reached: Prospecting 5 (A1, A2, A3, B1, B4), Proposal 4, Negotiation 3; won 2.
     assert rounded(at.dataframe[0].value) == [
-        ["Prospecting", 5, 80.0, 40.0, None],
-        ["Proposal/Price Quote", 4, 75.0, 50.0, None],
-        ["Negotiation/Review", 3, 66.7, 66.7, None],
+        ["Prospecting", 6, None, 33.3, None],
+        ["Proposal/Price Quote", 4, None, None, None],
+        ["Negotiation/Review", 3, None, None, None],
     ]
     captions = [c.value for c in at.caption]
     assert any("from their current stage alone" in c and "1 lost deals" in c for c in captions)
     assert any(c.startswith("Median days in stage “–”: no stage history") for c in captions)
+    assert "Shares “–”: 1 lost deals' last stage is not in the export" in "".join(captions)
     # Closed in the window: 50 lost, 300 lost, 400 won, 800 won; quartiles 237.5, 350, 500.
     assert rounded(at.dataframe[1].value) == [
         [50.0, 237.5, 0, 1, 0.0],
@@ -107,8 +108,8 @@ def test_a_data_exports_history_gives_the_median_days_in_each_stage():
     # with no history: left out.
     at = run_tab(full_export(), "export.zip")
     assert rounded(at.dataframe[0].value) == [
-        ["Prospección", 4, 75.0, 25.0, 50.0],
-        ["Negociación", 3, 33.3, 33.3, 39.5],
+        ["Prospección", 5, None, 20.0, 50.0],
+        ["Negociación", 3, None, None, 39.5],
     ]
     assert any("4 deals read from stage history" in c.value for c in at.caption)
 

@@ -61,6 +61,9 @@ def _show_stages(found: Funnel, name: str) -> None:
             "Median days in stage": st.column_config.NumberColumn(format="%.1f"),
         },
     )
+    share_reasons = {s.share_reason for s in found.stages if s.share_reason}
+    if share_reasons:
+        st.caption("Shares “–”: " + "; ".join(sorted(share_reasons)) + ".")
     reasons = {s.median_reason for s in found.stages if s.median_reason}
     if reasons:
         st.caption(
@@ -87,8 +90,10 @@ def _cohort_caption(found: Funnel) -> str:
         )
     if found.lost_stage_unknown:
         parts.append(
-            f"Left out: {found.lost_stage_unknown:,} lost deals whose stage at the loss the "
-            "export does not keep."
+            f"{found.lost_stage_unknown:,} lost deals whose stage at the loss the export does "
+            "not keep count at the first stage alone: the counts after it are floors and their "
+            "shares “–”. Save a snapshot each week, or load a Data Export with its "
+            "OpportunityHistory, to see how far lost deals got."
         )
     if found.without_created_date:
         parts.append(f"Left out: {found.without_created_date:,} deals without a created date.")
