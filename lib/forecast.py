@@ -583,14 +583,20 @@ def accuracy_sentence(result: Forecast) -> str:
         )
     said = [
         f"Over the last {quarters} quarters at day {result.day_of_quarter}, the "
-        f"{best.method.label} method was within {percent(best.mean_abs_error)} on average"
+        f"{in_sentence(best.method.label)} method was within {percent(best.mean_abs_error)} on "
+        "average"
     ]
     for other in result.methods:
         if other is best or other.bias is None:
             continue
         verb = "overshot" if other.bias > 0 else "undershot"
-        said.append(f"{other.method.label} {verb} by {percent(abs(other.bias))}")
+        said.append(f"{in_sentence(other.method.label)} {verb} by {percent(abs(other.bias))}")
     return "; ".join(said) + "."
+
+
+def in_sentence(label: str) -> str:
+    """A method's label inside a sentence: "history", "run-rate", but "CRM-weighted"."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 def for_json(result: Forecast, currency: str | None) -> dict:

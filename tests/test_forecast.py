@@ -303,9 +303,9 @@ def test_the_json_and_the_sentence_name_the_most_accurate_method():
     }  # fmt: skip
     assert weighted["backtest"][1]["projected"] is None
     assert accuracy_sentence(result) == (
-        "Over the last 3 quarters at day 40, the Best case method was within 0 % on average; "
-        "Run-rate overshot by 17 %; CRM-weighted undershot by 31 %; Commit undershot by 25 %; "
-        "History overshot by 5 %."
+        "Over the last 3 quarters at day 40, the best case method was within 0 % on average; "
+        "run-rate overshot by 17 %; CRM-weighted undershot by 31 %; commit undershot by 25 %; "
+        "history overshot by 5 %."
     )
 
 

@@ -79,13 +79,19 @@ def _backtest_table(result: Forecast, currency: str | None) -> None:
     if rows.empty:
         st.info("No earlier quarter to backtest on: the export holds none from its first day.")
         return
-    labels = {m.method.key: m.method.label for m in result.methods}
+    # A method with no past projection at all has its reason in a caption, not a column of "–".
+    labels = {
+        m.method.key: m.method.label
+        for m in result.methods
+        if any(row.projected.value is not None for row in m.backtest)
+    }
+    errors = [f"{key}_error" for key in labels]
+    rows = rows[["period", "as_of", "actual", *[c for k in labels for c in (k, f"{k}_error")]]]
     config = {"period": "Quarter", "as_of": st.column_config.DateColumn("Projected on")}
     config["actual"] = money_column("Booked", currency)
     for key, label in labels.items():
         config[key] = money_column(label, currency)
         config[f"{key}_error"] = percent_column(f"{label} error", signed=True)
-    errors = [f"{key}_error" for key in labels]
     table(as_percentages(rows, errors), hide_index=True, column_config=config)
     sources = sources_sentence(result)
     if sources:
