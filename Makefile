@@ -19,10 +19,13 @@ run: $(VENV)/installed
 	fi
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
+# The tests run on TEST_WORKERS processes, a test module to a worker (its browser server and
+# database fixtures start once): on two cores, 10½ minutes instead of 17.
+TEST_WORKERS ?= 2
 test: $(VENV)/installed
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 lint: $(VENV)/installed
 	$(BIN)/ruff format .
