@@ -144,7 +144,7 @@ def pacing_cards(sheet: OneOnOneSheet) -> list[tuple[str, str, str]]:
         ("Booked to date", money(figures.closed_to_date, currency), against_budget),
         ("Pacing index", percent(figures.pacing_index), pace),
         ("Gap to budget", money(figures.gap, currency),
-         f"{money(figures.required_per_business_day, currency)} needed a business day"),
+         f"{money(figures.required_per_business_day, currency)} a business day"),
         ("Commit projection", money(figures.projection_commit, currency), "booked + Commit"),
         ("Best-case projection", money(figures.projection_best_case, currency),
          "and Best Case"),
